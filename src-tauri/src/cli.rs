@@ -1,0 +1,260 @@
+//! The command line of PROTOCOL.md §6: `saytype [serve|agent|send|discover|pair]`.
+
+use std::io::Write;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{self, RelayConfig, DEFAULT_PORT};
+use crate::protocol::DeviceId;
+use crate::relay::Relay;
+
+#[derive(Parser, Debug)]
+#[command(name = "saytype", version, about = "Say it on your phone, it is typed on your desktop.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Relay + local agent without any GUI.
+    Serve(ServeArgs),
+    /// A desktop agent only, connected to a relay elsewhere.
+    Agent(AgentArgs),
+    /// Send one transcription (for scripts).
+    Send(SendArgs),
+    /// List relays found over mDNS.
+    Discover,
+    /// Print the pairing link and a QR code.
+    Pair,
+}
+
+/// How the agent puts text into the focused window.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum InjectMode {
+    /// Keyboard events.
+    Type,
+    /// Clipboard and the paste shortcut.
+    Paste,
+    /// Chosen per message.
+    #[default]
+    Auto,
+    /// ACK and record only; type nothing.
+    None,
+}
+
+#[derive(Args, Debug)]
+struct ServeArgs {
+    /// TCP port (0 = any free port).
+    #[arg(long, default_value_t = DEFAULT_PORT)]
+    port: u16,
+    /// Address to listen on.
+    #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::UNSPECIFIED))]
+    bind: IpAddr,
+    /// Data directory (token, database). Default: SAYTYPE_DATA_DIR or the platform's.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Relay only: no local agent.
+    #[arg(long)]
+    no_agent: bool,
+    /// Do not advertise over mDNS.
+    #[arg(long)]
+    no_mdns: bool,
+    /// Injection mode of the local agent.
+    #[arg(long, value_enum, default_value_t = InjectMode::Auto)]
+    inject: InjectMode,
+    /// Heartbeat ping interval in milliseconds.
+    #[arg(long, default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(10..))]
+    heartbeat_ms: u64,
+    /// How long a POST waits for the agent's ACK, in milliseconds.
+    #[arg(long, default_value_t = 5_000)]
+    ack_timeout_ms: u64,
+    /// Device id of the local agent (and the default target). Default: the host name.
+    #[arg(long)]
+    device_id: Option<String>,
+    /// Most messages queued per device (extension).
+    #[arg(long, default_value_t = config::DEFAULT_QUEUE_CAP as u64, value_parser = clap::value_parser!(u64).range(1..))]
+    queue_cap: u64,
+}
+
+#[derive(Args, Debug)]
+struct AgentArgs {
+    /// The relay's WebSocket URL, e.g. ws://192.168.1.20:7373/ws.
+    #[arg(long)]
+    relay: Option<String>,
+    #[arg(long)]
+    device_id: Option<String>,
+    #[arg(long, value_enum, default_value_t = InjectMode::Auto)]
+    inject: InjectMode,
+}
+
+#[derive(Args, Debug)]
+struct SendArgs {
+    /// The text to send.
+    text: String,
+    /// The relay's base URL.
+    #[arg(long, default_value_t = format!("http://127.0.0.1:{DEFAULT_PORT}"))]
+    relay: String,
+    /// Target device id (default: the relay's own).
+    #[arg(long)]
+    device: Option<String>,
+    /// Idempotency key (extension): sending again with the same id delivers once.
+    #[arg(long)]
+    id: Option<String>,
+    /// Pairing token (extension). Default: SAYTYPE_TOKEN, else the local data directory's.
+    #[arg(long, env = "SAYTYPE_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let result = match cli.command {
+        None => run_app(),
+        Some(command) => match runtime() {
+            Ok(rt) => rt.block_on(run_command(command)),
+            Err(e) => Err(e),
+        },
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("saytype: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+#[cfg(feature = "gui")]
+fn run_app() -> anyhow::Result<ExitCode> {
+    crate::app::run()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(not(feature = "gui"))]
+fn run_app() -> anyhow::Result<ExitCode> {
+    bail!("this build has no GUI (built without the `gui` feature); run `saytype serve`")
+}
+
+async fn run_command(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Serve(args) => serve(args).await,
+        Command::Send(args) => send(args).await,
+        Command::Agent(_) => bail!("`saytype agent` is not available in this version yet"),
+        Command::Discover => bail!("`saytype discover` is not available in this version yet"),
+        Command::Pair => bail!("`saytype pair` is not available in this version yet"),
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    raise_fd_limit();
+    let data_dir = args.data_dir.unwrap_or_else(config::default_data_dir);
+    let mut config = RelayConfig::new(data_dir)?;
+    config.bind = SocketAddr::new(args.bind, args.port);
+    config.heartbeat = Duration::from_millis(args.heartbeat_ms);
+    config.ack_timeout = Duration::from_millis(args.ack_timeout_ms);
+    config.queue_cap = usize::try_from(args.queue_cap).unwrap_or(usize::MAX);
+    if let Some(raw) = &args.device_id {
+        config.default_device = DeviceId::parse(raw)
+            .with_context(|| format!("--device-id {raw:?} is not a valid device id"))?;
+    }
+    if !args.no_agent {
+        tracing::warn!("the local agent is not part of this version yet; running the relay only");
+    }
+    let _ = (args.no_mdns, args.inject);
+
+    let shutdown = CancellationToken::new();
+    let relay = Relay::start(config, shutdown.clone()).await?;
+    {
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "listening on http://{}", relay.local_addr())?;
+        stdout.flush()?;
+    }
+    tokio::spawn(cancel_on_signal(shutdown));
+    relay.wait().await?;
+    tracing::info!("relay stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// SIGINT or SIGTERM starts a graceful shutdown.
+async fn cancel_on_signal(shutdown: CancellationToken) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
+            }
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    tracing::info!("shutting down");
+    shutdown.cancel();
+}
+
+/// Each agent connection is a file descriptor; the usual soft limit of 1,024 is far
+/// below what a relay should hold, so raise it to the hard limit.
+fn raise_fd_limit() {
+    if let Err(e) = rlimit::increase_nofile_limit(u64::MAX) {
+        tracing::debug!("cannot raise the open-file limit: {e}");
+    }
+}
+
+async fn send(args: SendArgs) -> anyhow::Result<ExitCode> {
+    let token = match args.token {
+        Some(t) => t,
+        None => config::existing_token(&config::default_data_dir()).context(
+            "no pairing token: pass --token, set SAYTYPE_TOKEN, or run the relay on this machine first",
+        )?,
+    };
+    let mut body = serde_json::json!({ "text": args.text });
+    if let Some(device) = args.device {
+        body["deviceId"] = device.into();
+    }
+    if let Some(id) = args.id {
+        body["id"] = id.into();
+    }
+    let mut client = crate::client::HttpClient::connect(&args.relay).await?;
+    let response = client
+        .post_json("/transcription", Some(&token), &body)
+        .await?;
+    let text = String::from_utf8_lossy(&response.body);
+    if response.status.is_success() {
+        println!("{text}");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!("saytype: the relay answered {}: {text}", response.status);
+        Ok(ExitCode::FAILURE)
+    }
+}

@@ -1,0 +1,29 @@
+//! SayType: say it on your phone, it is typed on your desktop.
+//!
+//! One process bundles a relay (phones `POST /transcription`, agents connect over
+//! `/ws`), a desktop agent that types what it receives, mDNS discovery and a small UI.
+//! The contract is `shared/PROTOCOL.md`; data flows one way:
+//! phone → [`relay::http`] → [`relay::store`] (persisted, queued) →
+//! [`relay::registry`] → [`relay::ws`] → agent → ACK → store (delivered) → inject →
+//! result → store (injected / failed).
+//!
+//! Module map:
+//! - [`protocol`]: wire types and validation; the only place JSON shapes live. Ids,
+//!   text rules, error and close codes.
+//! - [`config`]: settings and their defaults, the data directory, the pairing token.
+//! - [`relay`]: the server. `registry` (who is online, per-device queues, ACK waits)
+//!   and `heartbeat` are pure logic with unit tests; `store` is SQLite on its own
+//!   thread with group commit; `http` and `ws` are thin shells over the sockets;
+//!   `auth` checks the token.
+//! - [`client`]: a minimal HTTP client for `saytype send`, benchmarks and tests.
+//! - [`cli`]: the command line of PROTOCOL.md §6.
+//! - `app` (feature `gui`): the Tauri tray app, a thin shell over the core.
+
+pub mod cli;
+pub mod client;
+pub mod config;
+pub mod protocol;
+pub mod relay;
+
+#[cfg(feature = "gui")]
+pub mod app;

@@ -1,0 +1,151 @@
+//! The relay: HTTP API for senders, WebSocket endpoint for agents, durable queue.
+//!
+//! [`RelayState`] is the one cloneable handle every handler and connection task
+//! shares. The pure logic lives in [`registry`] (routing, queues, ACK waits) and
+//! [`heartbeat`]; [`store`] persists; [`http`] and [`ws`] are thin shells around the
+//! sockets. Shutdown comes in as a [`CancellationToken`]; [`Relay::wait`] returns once
+//! every connection is closed and every accepted message is committed.
+
+pub mod auth;
+pub mod heartbeat;
+pub mod http;
+pub mod registry;
+pub mod store;
+pub mod ws;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+
+use anyhow::Context;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::config::RelayConfig;
+use registry::Registry;
+use store::Store;
+
+/// Shared state of a running relay. Cloning is one reference-count increment.
+#[derive(Clone)]
+pub struct RelayState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: RelayConfig,
+    token: RwLock<Arc<str>>,
+    /// Held only for short, non-async sections (never across an `.await`).
+    registry: Mutex<Registry>,
+    store: Store,
+    shutdown: CancellationToken,
+    connections: TaskTracker,
+}
+
+impl RelayState {
+    pub fn config(&self) -> &RelayConfig {
+        &self.inner.config
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// Lock the routing state. A panic while it was held cannot leave it half-updated
+    /// in a way that matters more than stopping, so a poisoned lock is simply taken.
+    pub fn registry(&self) -> MutexGuard<'_, Registry> {
+        self.inner
+            .registry
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn token_matches(&self, presented: &str) -> bool {
+        let current = self
+            .inner
+            .token
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        auth::tokens_match(presented, &current)
+    }
+
+    pub fn shutdown(&self) -> &CancellationToken {
+        &self.inner.shutdown
+    }
+
+    pub fn is_shutting_down(&self) -> bool {
+        self.inner.shutdown.is_cancelled()
+    }
+
+    pub(crate) fn connections(&self) -> &TaskTracker {
+        &self.inner.connections
+    }
+}
+
+/// A relay that is accepting connections.
+pub struct Relay {
+    addr: SocketAddr,
+    state: RelayState,
+    server: JoinHandle<std::io::Result<()>>,
+}
+
+impl Relay {
+    /// Open the store, restore queues, bind and start serving. Returns once the
+    /// socket is listening.
+    pub async fn start(config: RelayConfig, shutdown: CancellationToken) -> anyhow::Result<Relay> {
+        crate::config::ensure_data_dir(&config.data_dir)?;
+        let (store, snapshot) = Store::open(&config.db_path())
+            .with_context(|| format!("cannot open {}", config.db_path().display()))?;
+        let mut registry = Registry::new(config.default_device.clone(), config.queue_cap);
+        for (device, last_seen) in snapshot.devices {
+            registry.restore_device(device, last_seen);
+        }
+        let restored = snapshot.queued.len();
+        for (device, msg) in snapshot.queued {
+            registry.restore_queued(device, msg);
+        }
+        if restored > 0 {
+            tracing::info!(restored, "queued messages restored from the store");
+        }
+
+        let listener = tokio::net::TcpListener::bind(config.bind)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.bind))?;
+        let addr = listener.local_addr()?;
+        let state = RelayState {
+            inner: Arc::new(Inner {
+                token: RwLock::new(config.token.as_str().into()),
+                config,
+                registry: Mutex::new(registry),
+                store,
+                shutdown: shutdown.clone(),
+                connections: TaskTracker::new(),
+            }),
+        };
+        let server = tokio::spawn(http::serve(listener, state.clone()));
+        Ok(Relay {
+            addr,
+            state,
+            server,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn state(&self) -> &RelayState {
+        &self.state
+    }
+
+    /// Wait until the shutdown token fires and everything has wound down: HTTP
+    /// requests answered, agent connections closed, the store flushed.
+    pub async fn wait(self) -> anyhow::Result<()> {
+        let served = self.server.await;
+        let tracker = self.state.connections();
+        tracker.close();
+        tracker.wait().await;
+        self.state.store().flush().await;
+        served.context("server task failed")??;
+        Ok(())
+    }
+}

@@ -1,0 +1,495 @@
+//! Who is online and what each device still has to receive: the relay's in-memory
+//! routing state, as a plain struct with no IO (the connection tasks and HTTP
+//! handlers call it under one short-held lock).
+//!
+//! Per device it keeps the queue of messages not yet ACKed, oldest first. The queue is
+//! a mirror of the `queued` rows in SQLite (the store is written first; this is only
+//! the fast path), and it holds one invariant that makes delivery simple:
+//!
+//! > while a device is online, every message in its queue has been sent on its
+//! > current connection.
+//!
+//! `register` sends the whole queue right after `registered`, `enqueue` sends a new
+//! message at once when the device is online, and only `ack` removes a message. So a
+//! disconnect needs no bookkeeping: the unACKed messages simply stay at the front of
+//! the queue and go out again, in order, on the next registration. Messages are never
+//! sent twice on one connection.
+
+use std::collections::{HashMap, VecDeque};
+
+use axum::extract::ws::Utf8Bytes;
+use tokio::sync::{mpsc, oneshot};
+
+use super::heartbeat::{Beat, Heartbeat};
+use crate::protocol::{DeviceId, MessageId, RelayFrame};
+
+/// What a connection task is asked to write or do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outbound {
+    Text(Utf8Bytes),
+    /// Close with a code and reason, then end the connection.
+    Close(u16, &'static str),
+}
+
+pub type OutboundTx = mpsc::UnboundedSender<Outbound>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ConnId(u64);
+
+/// A message waiting for its ACK, with its `transcription` frame already serialised
+/// (each send is then a reference-count increment, not a JSON encode).
+#[derive(Debug, Clone)]
+pub struct QueuedMessage {
+    pub id: MessageId,
+    pub frame: Utf8Bytes,
+}
+
+impl QueuedMessage {
+    pub fn new(id: MessageId, text: &str, timestamp: i64) -> QueuedMessage {
+        let frame = RelayFrame::Transcription {
+            id: id.to_string(),
+            text: text.to_owned(),
+            timestamp,
+        }
+        .to_json();
+        QueuedMessage {
+            id,
+            frame: frame.into(),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Conn {
+    id: ConnId,
+    tx: OutboundTx,
+    heartbeat: Heartbeat,
+}
+
+#[derive(Debug, Default)]
+struct Device {
+    queue: VecDeque<QueuedMessage>,
+    /// Slots promised to POSTs whose insert is still being committed, so that
+    /// concurrent senders cannot push the queue past its cap.
+    reserved: usize,
+    conn: Option<Conn>,
+    /// HTTP requests waiting for the ACK of a message sent on the current connection.
+    waiters: HashMap<MessageId, Vec<oneshot::Sender<bool>>>,
+    last_seen: Option<i64>,
+    /// Has registered at some point (possibly before a restart).
+    known: bool,
+}
+
+impl Device {
+    fn online(&self) -> bool {
+        self.conn.is_some()
+    }
+
+    /// End every ACK wait as "not delivered" (the connection is gone).
+    fn fail_waiters(&mut self) {
+        for (_, senders) in self.waiters.drain() {
+            for s in senders {
+                let _ = s.send(false);
+            }
+        }
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum RegisterError {
+    /// A live agent already holds this device id.
+    Duplicate,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct QueueFull;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceStatus {
+    pub device_id: DeviceId,
+    pub online: bool,
+    pub queued: usize,
+    pub last_seen: Option<i64>,
+}
+
+#[derive(Debug)]
+pub struct Registry {
+    devices: HashMap<DeviceId, Device>,
+    default_device: DeviceId,
+    queue_cap: usize,
+    next_conn: u64,
+}
+
+impl Registry {
+    pub fn new(default_device: DeviceId, queue_cap: usize) -> Registry {
+        let mut devices = HashMap::new();
+        devices.insert(default_device.clone(), Device::default());
+        Registry {
+            devices,
+            default_device,
+            queue_cap,
+            next_conn: 0,
+        }
+    }
+
+    pub fn default_device(&self) -> &DeviceId {
+        &self.default_device
+    }
+
+    /// Startup: a device that registered before the restart.
+    pub fn restore_device(&mut self, device: DeviceId, last_seen: Option<i64>) {
+        let d = self.devices.entry(device).or_default();
+        d.known = true;
+        d.last_seen = last_seen;
+    }
+
+    /// Startup: a queued message, called oldest first.
+    pub fn restore_queued(&mut self, device: DeviceId, message: QueuedMessage) {
+        self.devices.entry(device).or_default().queue.push_back(message);
+    }
+
+    /// Messages may be sent to devices that registered once, and to the default device.
+    pub fn is_routable(&self, device: &DeviceId) -> bool {
+        *device == self.default_device || self.devices.get(device).is_some_and(|d| d.known)
+    }
+
+    pub fn is_online(&self, device: &DeviceId) -> bool {
+        self.devices.get(device).is_some_and(Device::online)
+    }
+
+    /// Promise one queue slot to a message about to be stored.
+    pub fn reserve(&mut self, device: &DeviceId) -> Result<(), QueueFull> {
+        let cap = self.queue_cap;
+        let d = self.devices.entry(device.clone()).or_default();
+        if d.queue.len() + d.reserved >= cap {
+            return Err(QueueFull);
+        }
+        d.reserved += 1;
+        Ok(())
+    }
+
+    /// Give back a slot whose message turned out not to be new (or failed to store).
+    pub fn release(&mut self, device: &DeviceId) {
+        if let Some(d) = self.devices.get_mut(device) {
+            d.reserved = d.reserved.saturating_sub(1);
+        }
+    }
+
+    /// Add a stored message (its slot reserved) to the back of the device's queue and
+    /// send it at once if the device is online. Returns the receiver of its ACK wait
+    /// when it was sent: `true` on ACK, `false` if the connection went away first.
+    pub fn enqueue(
+        &mut self,
+        device: &DeviceId,
+        msg: QueuedMessage,
+    ) -> Option<oneshot::Receiver<bool>> {
+        let d = self.devices.entry(device.clone()).or_default();
+        d.reserved = d.reserved.saturating_sub(1);
+        let sent = d
+            .conn
+            .as_ref()
+            .is_some_and(|c| c.tx.send(Outbound::Text(msg.frame.clone())).is_ok());
+        let waiter = sent.then(|| {
+            let (tx, rx) = oneshot::channel();
+            d.waiters.entry(msg.id.clone()).or_default().push(tx);
+            rx
+        });
+        d.queue.push_back(msg);
+        waiter
+    }
+
+    /// Register a connection for a device. On success the `registered` frame and then
+    /// every queued message, oldest first, are already on their way through `tx`.
+    ///
+    /// A live agent with the same id keeps its place and the newcomer is refused; one
+    /// that has already missed a pong (or whose task has ended) is closed and
+    /// replaced.
+    pub fn register(
+        &mut self,
+        device: &DeviceId,
+        tx: OutboundTx,
+        now: i64,
+    ) -> Result<ConnId, RegisterError> {
+        let d = self.devices.entry(device.clone()).or_default();
+        if let Some(old) = &d.conn {
+            if !old.heartbeat.has_missed() && !old.tx.is_closed() {
+                return Err(RegisterError::Duplicate);
+            }
+            let _ = old.tx.send(Outbound::Close(
+                crate::protocol::close::DUPLICATE_CONNECTION,
+                "DUPLICATE_CONNECTION",
+            ));
+            d.fail_waiters();
+        }
+        self.next_conn += 1;
+        let id = ConnId(self.next_conn);
+        d.known = true;
+        d.last_seen = Some(now);
+        let registered = RelayFrame::Registered {
+            device_id: device.to_string(),
+            queued: d.queue.len(),
+        };
+        let _ = tx.send(Outbound::Text(registered.to_json().into()));
+        for msg in &d.queue {
+            let _ = tx.send(Outbound::Text(msg.frame.clone()));
+        }
+        d.conn = Some(Conn {
+            id,
+            tx,
+            heartbeat: Heartbeat::default(),
+        });
+        Ok(id)
+    }
+
+    /// The connection is gone: the device goes offline at once and its ACK waits end
+    /// as "not delivered". Its unACKed messages stay queued, in order.
+    pub fn unregister(&mut self, device: &DeviceId, conn: ConnId, now: i64) {
+        if let Some(d) = self.devices.get_mut(device) {
+            if d.conn.as_ref().is_some_and(|c| c.id == conn) {
+                d.conn = None;
+                d.last_seen = Some(now);
+                d.fail_waiters();
+            }
+        }
+    }
+
+    /// An ACK from the device's agent: the message leaves the queue and its waiters
+    /// learn it was delivered. Returns whether the message was still queued (a
+    /// repeated ACK returns false and changes nothing).
+    pub fn ack(&mut self, device: &DeviceId, id: &str) -> bool {
+        let Some(d) = self.devices.get_mut(device) else {
+            return false;
+        };
+        // ACKs nearly always come in order, so look at the front first.
+        let pos = if d.queue.front().is_some_and(|m| m.id.as_str() == id) {
+            Some(0)
+        } else {
+            d.queue.iter().position(|m| m.id.as_str() == id)
+        };
+        let Some(pos) = pos else {
+            return false;
+        };
+        d.queue.remove(pos);
+        if let Some(senders) = d.waiters.remove(id) {
+            for s in senders {
+                let _ = s.send(true);
+            }
+        }
+        true
+    }
+
+    /// Heartbeat interval elapsed for this connection.
+    pub fn heartbeat_tick(&mut self, device: &DeviceId, conn: ConnId) -> Beat {
+        match self.conn_mut(device, conn) {
+            Some(c) => c.heartbeat.tick(),
+            None => Beat::Terminate,
+        }
+    }
+
+    pub fn heartbeat_pong(&mut self, device: &DeviceId, conn: ConnId, now: i64) {
+        if let Some(c) = self.conn_mut(device, conn) {
+            c.heartbeat.pong();
+        }
+        if let Some(d) = self.devices.get_mut(device) {
+            d.last_seen = Some(now);
+        }
+    }
+
+    fn conn_mut(&mut self, device: &DeviceId, conn: ConnId) -> Option<&mut Conn> {
+        self.devices
+            .get_mut(device)?
+            .conn
+            .as_mut()
+            .filter(|c| c.id == conn)
+    }
+
+    pub fn queued_len(&self, device: &DeviceId) -> usize {
+        self.devices.get(device).map_or(0, |d| d.queue.len())
+    }
+
+    /// Known devices (and the default one), sorted by id.
+    pub fn devices(&self) -> Vec<DeviceStatus> {
+        let mut out: Vec<DeviceStatus> = self
+            .devices
+            .iter()
+            .filter(|(id, d)| d.known || d.online() || **id == self.default_device)
+            .map(|(id, d)| DeviceStatus {
+                device_id: id.clone(),
+                online: d.online(),
+                queued: d.queue.len(),
+                last_seen: if d.online() { None } else { d.last_seen },
+            })
+            .collect();
+        out.sort_by(|a, b| a.device_id.cmp(&b.device_id));
+        out
+    }
+
+    pub fn online_count(&self) -> usize {
+        self.devices.values().filter(|d| d.online()).count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dev(s: &str) -> DeviceId {
+        DeviceId::parse(s).expect("valid id")
+    }
+
+    fn msg(id: &str) -> QueuedMessage {
+        QueuedMessage::new(MessageId::parse(id).expect("valid id"), "hello", 1)
+    }
+
+    fn drain(rx: &mut mpsc::UnboundedReceiver<Outbound>) -> Vec<String> {
+        let mut out = Vec::new();
+        while let Ok(o) = rx.try_recv() {
+            out.push(match o {
+                Outbound::Text(t) => {
+                    let v: serde_json::Value =
+                        serde_json::from_str(t.as_str()).expect("json frame");
+                    match v["type"].as_str() {
+                        Some("transcription") => v["id"].as_str().unwrap_or("?").to_owned(),
+                        Some(t) => format!("<{t}:{}>", v["queued"]),
+                        None => "?".into(),
+                    }
+                }
+                Outbound::Close(code, _) => format!("close {code}"),
+            });
+        }
+        out
+    }
+
+    fn enqueue(r: &mut Registry, d: &DeviceId, id: &str) -> Option<oneshot::Receiver<bool>> {
+        r.reserve(d).expect("room");
+        r.enqueue(d, msg(id))
+    }
+
+    #[test]
+    fn offline_messages_wait_and_go_out_in_order_on_register() {
+        let d = dev("desk");
+        let mut r = Registry::new(d.clone(), 10);
+        assert!(enqueue(&mut r, &d, "a").is_none());
+        assert!(enqueue(&mut r, &d, "b").is_none());
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        r.register(&d, tx, 5).expect("registers");
+        assert_eq!(drain(&mut rx), ["<registered:2>", "a", "b"]);
+        assert!(enqueue(&mut r, &d, "c").is_some());
+        assert_eq!(drain(&mut rx), ["c"]);
+        assert_eq!(r.queued_len(&d), 3);
+        assert!(r.ack(&d, "b"));
+        assert!(!r.ack(&d, "b"), "a repeated ack changes nothing");
+        assert_eq!(r.queued_len(&d), 2);
+    }
+
+    #[test]
+    fn ack_completes_the_wait_and_disconnect_fails_it() {
+        let d = dev("desk");
+        let mut r = Registry::new(d.clone(), 10);
+        let (tx, _rx) = mpsc::unbounded_channel();
+        let conn = r.register(&d, tx, 0).expect("registers");
+        let mut first = enqueue(&mut r, &d, "a").expect("sent");
+        let mut second = enqueue(&mut r, &d, "b").expect("sent");
+        assert!(r.ack(&d, "a"));
+        assert_eq!(first.try_recv(), Ok(true));
+        r.unregister(&d, conn, 9);
+        assert_eq!(second.try_recv(), Ok(false));
+        assert!(!r.is_online(&d));
+        // The unACKed message is still first in line for the next connection.
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        r.register(&d, tx, 10).expect("registers again");
+        assert_eq!(drain(&mut rx), ["<registered:1>", "b"]);
+    }
+
+    #[test]
+    fn a_live_duplicate_is_refused_without_disturbing_the_first() {
+        let d = dev("desk");
+        let mut r = Registry::new(d.clone(), 10);
+        let (tx1, mut rx1) = mpsc::unbounded_channel();
+        let conn1 = r.register(&d, tx1, 0).expect("registers");
+        let mut wait = enqueue(&mut r, &d, "a").expect("sent");
+        let (tx2, mut rx2) = mpsc::unbounded_channel();
+        assert_eq!(r.register(&d, tx2, 1), Err(RegisterError::Duplicate));
+        assert!(drain(&mut rx2).is_empty());
+        assert_eq!(drain(&mut rx1), ["<registered:0>", "a"]);
+        assert!(wait.try_recv().is_err(), "the first agent's ack wait is intact");
+        assert!(enqueue(&mut r, &d, "b").is_some());
+        assert_eq!(drain(&mut rx1), ["b"]);
+        // A stale unregister from the refused connection must not touch the first.
+        r.unregister(&d, ConnId(999), 2);
+        assert!(r.is_online(&d));
+        assert!(r.ack(&d, "a"));
+        assert_eq!(wait.try_recv(), Ok(true));
+        r.unregister(&d, conn1, 3);
+        assert!(!r.is_online(&d));
+    }
+
+    #[test]
+    fn an_agent_that_missed_a_pong_is_replaced() {
+        let d = dev("desk");
+        let mut r = Registry::new(d.clone(), 10);
+        let (tx1, mut rx1) = mpsc::unbounded_channel();
+        let conn1 = r.register(&d, tx1, 0).expect("registers");
+        let mut wait = enqueue(&mut r, &d, "a").expect("sent");
+        assert_eq!(r.heartbeat_tick(&d, conn1), Beat::Ping);
+        assert_eq!(r.heartbeat_tick(&d, conn1), Beat::Ping); // one missed
+        let (tx2, mut rx2) = mpsc::unbounded_channel();
+        let conn2 = r.register(&d, tx2, 1).expect("replaces");
+        assert_ne!(conn1, conn2);
+        assert_eq!(drain(&mut rx1), ["<registered:0>", "a", "close 4000"]);
+        assert_eq!(wait.try_recv(), Ok(false));
+        assert_eq!(drain(&mut rx2), ["<registered:1>", "a"]);
+        // The old task's late unregister leaves the newcomer in place.
+        r.unregister(&d, conn1, 2);
+        assert!(r.is_online(&d));
+        assert_eq!(r.heartbeat_tick(&d, conn1), Beat::Terminate);
+    }
+
+    #[test]
+    fn a_dead_connection_task_does_not_block_a_newcomer() {
+        let d = dev("desk");
+        let mut r = Registry::new(d.clone(), 10);
+        let (tx1, rx1) = mpsc::unbounded_channel();
+        r.register(&d, tx1, 0).expect("registers");
+        drop(rx1);
+        let (tx2, _rx2) = mpsc::unbounded_channel();
+        assert!(r.register(&d, tx2, 1).is_ok());
+    }
+
+    #[test]
+    fn queue_cap_counts_reservations() {
+        let d = dev("desk");
+        let mut r = Registry::new(d.clone(), 2);
+        r.reserve(&d).expect("room");
+        r.reserve(&d).expect("room");
+        assert_eq!(r.reserve(&d), Err(QueueFull));
+        r.release(&d);
+        assert!(r.enqueue(&d, msg("a")).is_none());
+        r.reserve(&d).expect("room again");
+        assert!(r.enqueue(&d, msg("b")).is_none());
+        assert_eq!(r.reserve(&d), Err(QueueFull));
+        assert!(r.ack(&d, "a"));
+        assert!(r.reserve(&d).is_ok());
+    }
+
+    #[test]
+    fn routing_and_device_listing() {
+        let d = dev("desk");
+        let mut r = Registry::new(d.clone(), 10);
+        let other = dev("laptop");
+        assert!(r.is_routable(&d));
+        assert!(!r.is_routable(&other));
+        r.restore_device(other.clone(), Some(42));
+        assert!(r.is_routable(&other));
+        r.restore_queued(other.clone(), msg("x"));
+        let list = r.devices();
+        assert_eq!(list.len(), 2);
+        assert_eq!(list[0].device_id, d);
+        assert_eq!(list[1].queued, 1);
+        assert_eq!(list[1].last_seen, Some(42));
+        // A stranger reserving a slot does not become listed or routable.
+        let _ = r.reserve(&dev("stranger"));
+        assert_eq!(r.devices().len(), 2);
+        assert!(!r.is_routable(&dev("stranger")));
+    }
+}

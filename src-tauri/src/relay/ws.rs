@@ -1,0 +1,282 @@
+//! One task per agent connection: registration, then a loop that writes what the
+//! registry hands it, reads ACKs and results, and keeps the heartbeat.
+//!
+//! A single task (rather than split reader and writer tasks) keeps an idle
+//! connection to one small future, which is what lets thousands of agents stay
+//! connected for a few kilobytes each.
+
+use std::time::Duration;
+
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::http::{HeaderMap, Uri};
+use axum::response::{IntoResponse, Response};
+use futures_util::SinkExt;
+use tokio::sync::mpsc;
+use tokio::time::{interval_at, sleep, timeout, Instant, MissedTickBehavior};
+
+use super::heartbeat::Beat;
+use super::http::ApiError;
+use super::registry::{ConnId, Outbound, RegisterError};
+use super::RelayState;
+use crate::protocol::{close, now_ms, AgentFrame, DeviceId, ErrorCode, RelayFrame, MAX_BODY_BYTES};
+
+/// The first read of a connection fills the whole read buffer, so a small one keeps
+/// idle connections cheap; larger frames grow it as needed.
+const READ_BUFFER: usize = 4 * 1024;
+/// Frames fed in one burst are written together once this much is buffered.
+const WRITE_BUFFER: usize = 16 * 1024;
+/// Longest `error` text kept from an agent's `result`.
+const MAX_RESULT_ERROR_CHARS: usize = 500;
+
+pub(super) async fn upgrade(
+    State(state): State<RelayState>,
+    headers: HeaderMap,
+    uri: Uri,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    if !super::http::check_ws_token(&state, &headers, &uri) {
+        return ApiError::unauthorized().into_response();
+    }
+    let ws = match ws {
+        Ok(ws) => ws,
+        Err(rejection) => return super::http::upgrade_rejected(rejection),
+    };
+    let tracker = state.connections().clone();
+    ws.read_buffer_size(READ_BUFFER)
+        .write_buffer_size(WRITE_BUFFER)
+        .max_message_size(MAX_BODY_BYTES)
+        .max_frame_size(MAX_BODY_BYTES)
+        .on_upgrade(move |socket| tracker.track_future(serve_agent(state, socket)))
+}
+
+/// Why the registered loop ended.
+enum End {
+    /// The peer closed or the socket broke: nothing more to send.
+    Gone,
+    /// Close the socket with this code and reason.
+    Close(u16, &'static str),
+    /// Heartbeat failure: drop the socket without a closing handshake.
+    Terminate,
+}
+
+async fn serve_agent(state: RelayState, mut socket: WebSocket) {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (device, conn) = match await_registration(&state, &mut socket, tx).await {
+        Ok(registered) => registered,
+        Err(End::Close(code, reason)) => {
+            close_with(&mut socket, code, reason).await;
+            return;
+        }
+        Err(_) => return,
+    };
+    tracing::info!(%device, "agent registered");
+    state.store().touch_device(device.clone(), now_ms());
+
+    let end = run_registered(&state, &mut socket, &mut rx, &device, conn).await;
+
+    let now = now_ms();
+    state.registry().unregister(&device, conn, now);
+    state.store().touch_device(device.clone(), now);
+    match end {
+        End::Close(code, reason) => {
+            tracing::info!(%device, code, reason, "agent connection closed");
+            close_with(&mut socket, code, reason).await;
+        }
+        End::Terminate => tracing::info!(%device, "agent missed its pongs, terminated"),
+        End::Gone => tracing::info!(%device, "agent disconnected"),
+    }
+}
+
+async fn await_registration(
+    state: &RelayState,
+    socket: &mut WebSocket,
+    tx: mpsc::UnboundedSender<Outbound>,
+) -> Result<(DeviceId, ConnId), End> {
+    let deadline = sleep(state.config().registration_timeout);
+    tokio::pin!(deadline);
+    loop {
+        let msg = tokio::select! {
+            _ = &mut deadline => {
+                return Err(End::Close(close::REGISTRATION_TIMEOUT, "REGISTRATION_TIMEOUT"));
+            }
+            _ = state.shutdown().cancelled() => return Err(End::Close(close::GOING_AWAY, "GOING_AWAY")),
+            msg = socket.recv() => msg,
+        };
+        let text = match incoming(msg) {
+            Incoming::Text(text) => text,
+            Incoming::Pong | Incoming::Ignore => continue,
+            Incoming::Binary => {
+                send_error(socket, ErrorCode::InvalidJson, "frames must be JSON text").await;
+                continue;
+            }
+            Incoming::End(end) => return Err(end),
+        };
+        match AgentFrame::parse(&text) {
+            Ok(AgentFrame::Register { device_id }) => {
+                let Some(device) = DeviceId::parse(&device_id) else {
+                    return Err(End::Close(close::INVALID_DEVICE_ID, "INVALID_DEVICE_ID"));
+                };
+                return match state.registry().register(&device, tx, now_ms()) {
+                    Ok(conn) => Ok((device, conn)),
+                    Err(RegisterError::Duplicate) => {
+                        tracing::info!(%device, "duplicate agent connection refused");
+                        Err(End::Close(close::DUPLICATE_CONNECTION, "DUPLICATE_CONNECTION"))
+                    }
+                };
+            }
+            Ok(_) => {
+                send_error(socket, ErrorCode::NotRegistered, "send register first").await;
+            }
+            Err((code, message)) => send_error(socket, code, &message).await,
+        }
+    }
+}
+
+async fn run_registered(
+    state: &RelayState,
+    socket: &mut WebSocket,
+    rx: &mut mpsc::UnboundedReceiver<Outbound>,
+    device: &DeviceId,
+    conn: ConnId,
+) -> End {
+    let period = state.config().heartbeat;
+    let mut ticker = interval_at(Instant::now() + period, period);
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            out = rx.recv() => {
+                let Some(out) = out else { return End::Gone };
+                if let Err(end) = write_burst(socket, rx, out).await {
+                    return end;
+                }
+            }
+            msg = socket.recv() => match incoming(msg) {
+                Incoming::Text(text) => handle_frame(state, socket, device, &text).await,
+                Incoming::Pong => state.registry().heartbeat_pong(device, conn, now_ms()),
+                Incoming::Binary => {
+                    send_error(socket, ErrorCode::InvalidJson, "frames must be JSON text").await;
+                }
+                Incoming::Ignore => {}
+                Incoming::End(end) => return end,
+            },
+            _ = ticker.tick() => {
+                let beat = state.registry().heartbeat_tick(device, conn);
+                match beat {
+                    Beat::Ping => {
+                        if socket.send(Message::Ping(Default::default())).await.is_err() {
+                            return End::Gone;
+                        }
+                    }
+                    Beat::Terminate => return End::Terminate,
+                }
+            }
+            _ = state.shutdown().cancelled() => return End::Close(close::GOING_AWAY, "GOING_AWAY"),
+        }
+    }
+}
+
+/// Write one outbound item and everything else already waiting, with one flush: a
+/// queue of a thousand messages goes out in a few large writes, not a thousand.
+async fn write_burst(
+    socket: &mut WebSocket,
+    rx: &mut mpsc::UnboundedReceiver<Outbound>,
+    first: Outbound,
+) -> Result<(), End> {
+    let mut next = Some(first);
+    while let Some(out) = next.take() {
+        match out {
+            Outbound::Text(text) => {
+                socket
+                    .feed(Message::Text(text))
+                    .await
+                    .map_err(|_| End::Gone)?;
+            }
+            Outbound::Close(code, reason) => {
+                let _ = socket.flush().await;
+                return Err(End::Close(code, reason));
+            }
+        }
+        next = rx.try_recv().ok();
+    }
+    socket.flush().await.map_err(|_| End::Gone)
+}
+
+async fn handle_frame(state: &RelayState, socket: &mut WebSocket, device: &DeviceId, text: &str) {
+    match AgentFrame::parse(text) {
+        Ok(AgentFrame::Ack { id }) => {
+            // The store is told first, so that whoever the ACK wakes up reads it back.
+            state
+                .store()
+                .mark_delivered(id.clone(), device.clone(), now_ms());
+            state.registry().ack(device, &id);
+        }
+        Ok(AgentFrame::Result { id, status, error }) => {
+            let error = error.map(|e| e.chars().take(MAX_RESULT_ERROR_CHARS).collect());
+            if let Some(e) = &error {
+                tracing::info!(%device, %id, error = %e, "agent could not inject a message");
+            }
+            state
+                .store()
+                .mark_result(id.clone(), device.clone(), status, error, now_ms());
+            // A result implies the message arrived, even if its ACK was lost.
+            state.registry().ack(device, &id);
+        }
+        Ok(AgentFrame::Register { .. }) => {
+            send_error(
+                socket,
+                ErrorCode::AlreadyRegistered,
+                "this connection is already registered",
+            )
+            .await;
+        }
+        Err((code, message)) => send_error(socket, code, &message).await,
+    }
+}
+
+enum Incoming {
+    Text(axum::extract::ws::Utf8Bytes),
+    Binary,
+    Pong,
+    Ignore,
+    End(End),
+}
+
+fn incoming(msg: Option<Result<Message, axum::Error>>) -> Incoming {
+    match msg {
+        Some(Ok(Message::Text(text))) => Incoming::Text(text),
+        Some(Ok(Message::Binary(_))) => Incoming::Binary,
+        Some(Ok(Message::Pong(_))) => Incoming::Pong,
+        // Pings are answered by tungstenite itself.
+        Some(Ok(Message::Ping(_))) => Incoming::Ignore,
+        Some(Ok(Message::Close(_))) | None => Incoming::End(End::Gone),
+        Some(Err(e)) => {
+            let too_big = e.into_inner().downcast_ref::<tokio_tungstenite::tungstenite::Error>().is_some_and(
+                |e| matches!(e, tokio_tungstenite::tungstenite::Error::Capacity(_)),
+            );
+            if too_big {
+                Incoming::End(End::Close(close::MESSAGE_TOO_BIG, "MESSAGE_TOO_BIG"))
+            } else {
+                Incoming::End(End::Gone)
+            }
+        }
+    }
+}
+
+async fn send_error(socket: &mut WebSocket, code: ErrorCode, message: &str) {
+    let frame = RelayFrame::error(code, message).to_json();
+    let _ = socket.send(Message::Text(frame.into())).await;
+}
+
+async fn close_with(socket: &mut WebSocket, code: u16, reason: &'static str) {
+    let frame = CloseFrame {
+        code,
+        reason: reason.into(),
+    };
+    let _ = timeout(
+        Duration::from_secs(1),
+        socket.send(Message::Close(Some(frame))),
+    )
+    .await;
+}
