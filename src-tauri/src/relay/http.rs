@@ -196,13 +196,6 @@ async fn post_transcription(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    if state.is_shutting_down() {
-        return Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            ErrorCode::ShuttingDown,
-            "the relay is shutting down; try again in a moment",
-        ));
-    }
     if !is_json(&headers) {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -212,6 +205,15 @@ async fn post_transcription(
     }
     let bytes = read_body(&headers, body).await?;
     let req = TranscriptionRequest::parse(&bytes).map_err(ApiError::bad_request)?;
+    // Checked once the body is in: a request that straddles the start of a shutdown
+    // is refused whole rather than half accepted.
+    if state.is_shutting_down() {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::ShuttingDown,
+            "the relay is shutting down; try again in a moment",
+        ));
+    }
     let device = req
         .device_id
         .unwrap_or_else(|| state.config().default_device.clone());

@@ -27,6 +27,8 @@ use crate::protocol::{close, now_ms, AgentFrame, DeviceId, ErrorCode, RelayFrame
 const READ_BUFFER: usize = 4 * 1024;
 /// Frames fed in one burst are written together once this much is buffered.
 const WRITE_BUFFER: usize = 16 * 1024;
+/// How long a closing relay waits for the peer's close frame.
+const CLOSE_HANDSHAKE: Duration = Duration::from_secs(2);
 /// Longest `error` text kept from an agent's `result`.
 const MAX_RESULT_ERROR_CHARS: usize = 500;
 
@@ -154,7 +156,10 @@ async fn run_registered(
             }
             msg = socket.recv() => match incoming(msg) {
                 Incoming::Text(text) => handle_frame(state, socket, device, &text).await,
-                Incoming::Pong => state.registry().heartbeat_pong(device, conn, now_ms()),
+                Incoming::Pong => {
+                    tracing::trace!(%device, "pong");
+                    state.registry().heartbeat_pong(device, conn, now_ms())
+                }
                 Incoming::Binary => {
                     send_error(socket, ErrorCode::InvalidJson, "frames must be JSON text").await;
                 }
@@ -163,6 +168,7 @@ async fn run_registered(
             },
             _ = ticker.tick() => {
                 let beat = state.registry().heartbeat_tick(device, conn);
+                tracing::trace!(%device, ?beat, "heartbeat");
                 match beat {
                     Beat::Ping => {
                         if socket.send(Message::Ping(Default::default())).await.is_err() {
@@ -269,14 +275,23 @@ async fn send_error(socket: &mut WebSocket, code: ErrorCode, message: &str) {
     let _ = socket.send(Message::Text(frame.into())).await;
 }
 
+/// Send a close frame and wait (briefly) for the peer's, as RFC 6455 asks. Dropping
+/// the socket at once would make the peer's next write (say, a late pong) answer
+/// with a TCP reset, which can discard the close frame before the peer reads it.
 async fn close_with(socket: &mut WebSocket, code: u16, reason: &'static str) {
     let frame = CloseFrame {
         code,
         reason: reason.into(),
     };
-    let _ = timeout(
-        Duration::from_secs(1),
-        socket.send(Message::Close(Some(frame))),
-    )
-    .await;
+    let handshake = async {
+        if socket.send(Message::Close(Some(frame))).await.is_err() {
+            return;
+        }
+        while let Some(Ok(msg)) = socket.recv().await {
+            if matches!(msg, Message::Close(_)) {
+                break;
+            }
+        }
+    };
+    let _ = timeout(CLOSE_HANDSHAKE, handshake).await;
 }

@@ -1,0 +1,264 @@
+//! The real `saytype` binary: `serve` prints its address, shuts down gracefully on
+//! SIGTERM, survives `kill -9` without losing an accepted message, keeps text out of
+//! its logs; `send` works as a script would use it.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::{Agent, TOKEN};
+use saytype::client::HttpClient;
+use serde_json::json;
+
+const BIN: &str = env!("CARGO_BIN_EXE_saytype");
+
+struct Served {
+    child: Child,
+    url: String,
+    port: u16,
+    stderr_path: std::path::PathBuf,
+}
+
+impl Served {
+    /// `saytype serve --no-agent --port PORT` on `data_dir`, waiting for its
+    /// `listening on` line.
+    fn start(data_dir: &Path, port: u16, token: Option<&str>, extra: &[&str]) -> Served {
+        let stderr_path = data_dir.with_extension(format!("stderr-{}", std::process::id()));
+        let stderr = std::fs::File::create(&stderr_path).expect("stderr file");
+        let mut cmd = Command::new(BIN);
+        cmd.args(["serve", "--no-agent", "--no-mdns", "--bind", "127.0.0.1"])
+            .args(["--port", &port.to_string(), "--device-id", "desk"])
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(extra)
+            .env_remove("RUST_LOG")
+            .stdout(Stdio::piped())
+            .stderr(stderr);
+        match token {
+            Some(t) => cmd.env("SAYTYPE_TOKEN", t),
+            None => cmd.env_remove("SAYTYPE_TOKEN"),
+        };
+        let mut child = cmd.spawn().expect("spawn saytype");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).expect("read stdout");
+        let addr = line
+            .trim()
+            .strip_prefix("listening on http://")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
+        let port = addr.rsplit(':').next().and_then(|p| p.parse().ok()).expect("port");
+        Served {
+            child,
+            url: format!("http://{addr}"),
+            port,
+            stderr_path,
+        }
+    }
+
+    fn signal(&self, sig: &str) {
+        let status = Command::new("kill")
+            .args([sig, &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+    }
+
+    fn wait_exit(&mut self) -> std::process::ExitStatus {
+        for _ in 0..200 {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        let _ = self.child.kill();
+        panic!("saytype did not exit within 5 s");
+    }
+
+    fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.stderr_path);
+    }
+}
+
+async fn post(url: &str, token: &str, body: serde_json::Value) -> saytype::client::HttpResponse {
+    let mut c = HttpClient::connect(url).await.expect("connect");
+    c.post_json("/transcription", Some(token), &body).await.expect("post")
+}
+
+async fn register(url: &str, device: &str) -> Agent {
+    let ws_url = format!("{}/ws", url.replace("http://", "ws://"));
+    let ws = common::ws_connect(&ws_url, Some(TOKEN)).await.expect("ws");
+    let mut agent = Agent { ws, device: device.into() };
+    agent.send_json(json!({"type": "register", "deviceId": device})).await;
+    assert_eq!(agent.next_json().await["type"], "registered");
+    agent
+}
+
+#[tokio::test]
+async fn serve_prints_its_address_and_stops_gracefully_on_sigterm() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let mut served = Served::start(&data, 0, Some(TOKEN), &[]);
+    assert_ne!(served.port, 0, "--port 0 picks a free port");
+    let mut c = HttpClient::connect(&served.url).await.expect("connect");
+    assert_eq!(c.get("/health", None).await.expect("health").status, 200);
+    let r = post(&served.url, TOKEN, json!({"text": "kept", "id": "g-1"})).await;
+    assert_eq!(r.json().expect("json")["status"], "queued");
+    let mut agent = register(&served.url, "laptop").await;
+
+    served.signal("-TERM");
+    let status = served.wait_exit();
+    assert!(status.success(), "graceful exit, got {status:?}");
+    // The agent was told the relay is going away.
+    assert_eq!(agent.closed_with().await, Some(1001));
+
+    // Nothing queued was lost.
+    let served = Served::start(&data, 0, Some(TOKEN), &[]);
+    let mut c = HttpClient::connect(&served.url).await.expect("connect");
+    let s = c.get("/transcription/g-1", Some(TOKEN)).await.expect("get");
+    assert_eq!(s.json().expect("json")["status"], "queued");
+}
+
+#[tokio::test]
+async fn kill_9_loses_nothing_that_was_accepted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let served = Served::start(&data, 0, Some(TOKEN), &["--ack-timeout-ms", "1000"]);
+    // Some delivered, some left unACKed on a live agent, some queued offline.
+    let mut agent = register(&served.url, "desk").await;
+    let url = served.url.clone();
+    let sender = tokio::spawn(async move {
+        let mut c = HttpClient::connect(&url).await.expect("connect");
+        let mut answers = Vec::new();
+        for i in 0..60 {
+            let r = c
+                .post_json(
+                    "/transcription",
+                    Some(TOKEN),
+                    &json!({"text": format!("k {i}"), "id": format!("k-{i:03}")}),
+                )
+                .await
+                .expect("post");
+            answers.push(r.json().expect("json")["status"].as_str().expect("s").to_owned());
+        }
+        answers
+    });
+    let mut acked = Vec::new();
+    for i in 0..60 {
+        let f = agent.next_json().await;
+        let id = f["id"].as_str().expect("id").to_owned();
+        if i < 20 {
+            agent.ack(&id).await;
+            acked.push(id);
+        } else if i == 20 {
+            // Stop ACKing and disconnect: this one and the rest are queued.
+            break;
+        }
+    }
+    drop(agent);
+    let answers = sender.await.expect("sender");
+    assert_eq!(answers.iter().filter(|s| *s == "delivered").count(), 20);
+    let mut served = served;
+    served.signal("-KILL");
+    let _ = served.wait_exit();
+
+    let served = Served::start(&data, 0, Some(TOKEN), &[]);
+    let mut agent = register(&served.url, "desk").await;
+    let expected: Vec<String> = (20..60).map(|i| format!("k-{i:03}")).collect();
+    assert_eq!(agent.take_transcriptions(40).await, expected);
+    let mut c = HttpClient::connect(&served.url).await.expect("connect");
+    for id in &acked {
+        let s = c.get(&format!("/transcription/{id}"), Some(TOKEN)).await.expect("get");
+        assert_eq!(s.json().expect("json")["status"], "delivered", "{id}");
+    }
+}
+
+#[tokio::test]
+async fn transcription_text_stays_out_of_the_logs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let served = Served::start(&dir.path().join("data"), 0, Some(TOKEN), &[]);
+    let mut agent = register(&served.url, "desk").await;
+    let secret = "my-bank-pin-is-4711";
+    let url = served.url.clone();
+    let poster = tokio::spawn(async move { post(&url, TOKEN, json!({"text": secret})).await });
+    let f = agent.next_json().await;
+    agent.ack(f["id"].as_str().expect("id")).await;
+    agent
+        .send_json(json!({"type": "result", "id": f["id"], "status": "failed", "error": "no display"}))
+        .await;
+    poster.await.expect("post");
+    post(&served.url, TOKEN, json!({"text": format!("{secret}\u{7}")})).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let log = served.stderr();
+    assert!(log.contains("agent registered"), "the log is written: {log}");
+    assert!(!log.contains(secret), "text leaked into the log: {log}");
+}
+
+#[tokio::test]
+async fn a_token_is_created_on_first_start_and_send_uses_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let served = Served::start(&data, 0, None, &[]);
+    let token = std::fs::read_to_string(data.join("token")).expect("token file");
+    let token = token.trim();
+    assert!(token.len() >= 22);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(data.join("token")).expect("meta").permissions().mode();
+        assert_eq!(mode & 0o077, 0, "token readable by its owner only");
+    }
+    assert_eq!(post(&served.url, TOKEN, json!({"text": "x"})).await.status, 401);
+
+    let send = |args: &[&str], env_token: Option<&str>| {
+        let mut cmd = Command::new(BIN);
+        cmd.arg("send").args(args).args(["--relay", &served.url]);
+        cmd.env("SAYTYPE_DATA_DIR", &data).env_remove("RUST_LOG");
+        match env_token {
+            Some(t) => cmd.env("SAYTYPE_TOKEN", t),
+            None => cmd.env_remove("SAYTYPE_TOKEN"),
+        };
+        cmd.output().expect("run send")
+    };
+    // Token from the data directory.
+    let out = send(&["hello from a script", "--id", "s-1"], None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json out");
+    assert_eq!(v, json!({"id": "s-1", "status": "queued", "deviceId": "desk"}));
+    // A wrong token: non-zero exit and a clear message.
+    let out = send(&["x"], Some("wrong"));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("UNAUTHORIZED"));
+    // An unknown device.
+    let out = send(&["x", "--device", "nowhere"], Some(token));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("UNKNOWN_DEVICE"));
+}
+
+#[test]
+fn bad_flags_are_refused_with_usage() {
+    let out = Command::new(BIN)
+        .args(["serve", "--port", "notaport"])
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--port"));
+    let out = Command::new(BIN)
+        .args(["serve", "--device-id", "bad/id", "--port", "0", "--no-agent"])
+        .env("SAYTYPE_DATA_DIR", tempfile::tempdir().expect("dir").path())
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a valid device id"));
+}
