@@ -15,7 +15,11 @@ use crate::protocol::DeviceId;
 use crate::relay::Relay;
 
 #[derive(Parser, Debug)]
-#[command(name = "saytype", version, about = "Say it on your phone, it is typed on your desktop.")]
+#[command(
+    name = "saytype",
+    version,
+    about = "Say it on your phone, it is typed on your desktop."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -141,7 +145,14 @@ fn init_logging() {
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Some(n) = std::env::var("SAYTYPE_WORKER_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        builder.worker_threads(n);
+    }
+    builder
         .enable_all()
         .build()
         .context("cannot start the async runtime")
@@ -203,7 +214,10 @@ async fn cancel_on_signal(shutdown: CancellationToken) {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
             (Ok(mut term), Ok(mut int)) => {
                 tokio::select! {
                     _ = term.recv() => {}

@@ -119,7 +119,10 @@ mod tests {
     #[test]
     fn urls() {
         let split = |u: &str| split_http_url(u).expect("valid");
-        assert_eq!(split("http://127.0.0.1:7373"), ("127.0.0.1:7373".into(), "".into()));
+        assert_eq!(
+            split("http://127.0.0.1:7373"),
+            ("127.0.0.1:7373".into(), "".into())
+        );
         assert_eq!(split("http://host:1/x/"), ("host:1".into(), "/x".into()));
         assert_eq!(split("http://host"), ("host:80".into(), "".into()));
         assert!(split_http_url("https://x").is_err());

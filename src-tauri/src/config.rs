@@ -100,7 +100,10 @@ pub fn load_or_create_token(data_dir: &Path) -> anyhow::Result<String> {
 
 /// The token in force, if there is one: `SAYTYPE_TOKEN`, else the data directory's.
 pub fn existing_token(data_dir: &Path) -> Option<String> {
-    if let Some(t) = std::env::var("SAYTYPE_TOKEN").ok().filter(|t| !t.is_empty()) {
+    if let Some(t) = std::env::var("SAYTYPE_TOKEN")
+        .ok()
+        .filter(|t| !t.is_empty())
+    {
         return Some(t);
     }
     let stored = fs::read_to_string(data_dir.join(TOKEN_FILE)).ok()?;

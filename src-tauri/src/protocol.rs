@@ -334,8 +334,12 @@ struct RawFrame {
 impl AgentFrame {
     /// Parse one text frame from an agent; the error says what to answer.
     pub fn parse(text: &str) -> Result<AgentFrame, (ErrorCode, String)> {
-        let raw: RawFrame = serde_json::from_str(text)
-            .map_err(|e| (ErrorCode::InvalidJson, format!("frame is not valid JSON: {e}")))?;
+        let raw: RawFrame = serde_json::from_str(text).map_err(|e| {
+            (
+                ErrorCode::InvalidJson,
+                format!("frame is not valid JSON: {e}"),
+            )
+        })?;
         let missing = |field: &str| (ErrorCode::InvalidFrame, format!("{field} is required"));
         match raw.kind.as_deref() {
             Some("register") => Ok(AgentFrame::Register {
@@ -440,7 +444,10 @@ mod tests {
     #[test]
     fn text_rules() {
         assert_eq!(normalize_text("a\r\nb").as_deref(), Ok("a\nb"));
-        assert_eq!(normalize_text(" keep spaces ").as_deref(), Ok(" keep spaces "));
+        assert_eq!(
+            normalize_text(" keep spaces ").as_deref(),
+            Ok(" keep spaces ")
+        );
         assert_eq!(normalize_text("tab\there").as_deref(), Ok("tab\there"));
         assert!(normalize_text("   \n\t").is_err());
         assert!(normalize_text("bell\u{7}").is_err());
@@ -468,7 +475,10 @@ mod tests {
             code(r#"{"text":"a","deviceId":7}"#),
             Some(ErrorCode::InvalidDeviceId)
         );
-        assert_eq!(code(r#"{"text":"a","id":"a b"}"#), Some(ErrorCode::InvalidId));
+        assert_eq!(
+            code(r#"{"text":"a","id":"a b"}"#),
+            Some(ErrorCode::InvalidId)
+        );
         assert_eq!(
             code(r#"{"text":"a","timestamp":"x"}"#),
             Some(ErrorCode::InvalidJson)
@@ -492,7 +502,9 @@ mod tests {
             })
         );
         assert_eq!(
-            AgentFrame::parse(r#"{"type":"result","id":"a","status":"failed","error":"no display"}"#),
+            AgentFrame::parse(
+                r#"{"type":"result","id":"a","status":"failed","error":"no display"}"#
+            ),
             Ok(AgentFrame::Result {
                 id: "a".into(),
                 status: Status::Failed,

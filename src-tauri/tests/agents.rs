@@ -13,20 +13,29 @@ use tokio_tungstenite::tungstenite::Message;
 #[tokio::test]
 async fn upgrade_needs_the_token_in_header_or_query() {
     let relay = TestRelay::start().await;
-    let err = ws_connect(&relay.ws_url(), None).await.expect_err("refused");
+    let err = ws_connect(&relay.ws_url(), None)
+        .await
+        .expect_err("refused");
     match err {
         tokio_tungstenite::tungstenite::Error::Http(resp) => assert_eq!(resp.status(), 401),
         other => panic!("expected an HTTP 401, got {other:?}"),
     }
-    let err = ws_connect(&relay.ws_url(), Some("wrong")).await.expect_err("refused");
+    let err = ws_connect(&relay.ws_url(), Some("wrong"))
+        .await
+        .expect_err("refused");
     assert!(matches!(err, tokio_tungstenite::tungstenite::Error::Http(r) if r.status() == 401));
     let mut ws = ws_connect(&format!("{}?token={TOKEN}", relay.ws_url()), None)
         .await
         .expect("query token works");
-    ws.send(Message::Text(json!({"type":"register","deviceId":"q"}).to_string().into()))
-        .await
-        .expect("send");
-    let mut agent = Agent { ws, device: String::new() };
+    ws.send(Message::Text(
+        json!({"type":"register","deviceId":"q"}).to_string().into(),
+    ))
+    .await
+    .expect("send");
+    let mut agent = Agent {
+        ws,
+        device: String::new(),
+    };
     assert_eq!(agent.next_json().await["type"], "registered");
 }
 
@@ -34,7 +43,9 @@ async fn upgrade_needs_the_token_in_header_or_query() {
 async fn invalid_device_id_is_closed_with_4003() {
     let relay = TestRelay::start().await;
     let mut agent = Agent::connect(&relay).await;
-    agent.send_json(json!({"type": "register", "deviceId": "not/valid"})).await;
+    agent
+        .send_json(json!({"type": "register", "deviceId": "not/valid"}))
+        .await;
     assert_eq!(agent.closed_with().await, Some(4003));
 }
 
@@ -57,9 +68,15 @@ async fn frames_before_registration_get_errors_and_the_connection_stays() {
     let e = agent.next_json().await;
     assert_eq!(e["type"], "error");
     assert_eq!(e["code"], "NOT_REGISTERED");
-    agent.ws.send(Message::Text("{oops".into())).await.expect("send");
+    agent
+        .ws
+        .send(Message::Text("{oops".into()))
+        .await
+        .expect("send");
     assert_eq!(agent.next_json().await["code"], "INVALID_JSON");
-    agent.send_json(json!({"type": "register", "deviceId": "desk"})).await;
+    agent
+        .send_json(json!({"type": "register", "deviceId": "desk"}))
+        .await;
     assert_eq!(agent.next_json().await["type"], "registered");
 }
 
@@ -69,7 +86,9 @@ async fn bad_frames_get_error_frames_and_change_nothing() {
     let (other, _) = Agent::register(&relay, "other").await;
     drop(other);
     let (mut agent, _) = Agent::register(&relay, DEFAULT_DEVICE).await;
-    let r = relay.post(json!({"text": "keep me", "id": "k-1", "deviceId": "other"})).await;
+    let r = relay
+        .post(json!({"text": "keep me", "id": "k-1", "deviceId": "other"}))
+        .await;
     assert_eq!(r.status, 200);
     for (frame, code) in [
         (Message::Text("not json".into()), "INVALID_JSON"),
@@ -80,7 +99,10 @@ async fn bad_frames_get_error_frames_and_change_nothing() {
             Message::Text(r#"{"type":"result","id":"k-1","status":"maybe"}"#.into()),
             "INVALID_FRAME",
         ),
-        (Message::Text(r#"{"type":"register","deviceId":"again"}"#.into()), "ALREADY_REGISTERED"),
+        (
+            Message::Text(r#"{"type":"register","deviceId":"again"}"#.into()),
+            "ALREADY_REGISTERED",
+        ),
         (Message::Binary(vec![1, 2, 3].into()), "INVALID_JSON"),
     ] {
         agent.ws.send(frame).await.expect("send");
@@ -112,7 +134,10 @@ async fn oversize_frames_close_with_1009_and_the_relay_carries_on() {
     let huge = format!(r#"{{"type":"ack","id":"{}"}}"#, "a".repeat(70 * 1024));
     let _ = agent.ws.send(Message::Text(huge.into())).await;
     assert_eq!(agent.closed_with().await, Some(1009));
-    eventually("agent offline", || async { relay.devices().await[0]["online"] == false }).await;
+    eventually("agent offline", || async {
+        relay.devices().await[0]["online"] == false
+    })
+    .await;
     let (_agent, registered) = Agent::register(&relay, DEFAULT_DEVICE).await;
     assert_eq!(registered["queued"], 0);
 }
@@ -131,17 +156,24 @@ async fn a_live_duplicate_is_refused_and_the_first_agent_is_undisturbed() {
     let pending = tokio::spawn({
         let url = relay.http_url();
         async move {
-            let mut c = saytype::client::HttpClient::connect(&url).await.expect("connect");
-            c.post_json("/transcription", Some(TOKEN), &json!({"text": "one", "id": "w-1"}))
+            let mut c = saytype::client::HttpClient::connect(&url)
                 .await
-                .expect("post")
+                .expect("connect");
+            c.post_json(
+                "/transcription",
+                Some(TOKEN),
+                &json!({"text": "one", "id": "w-1"}),
+            )
+            .await
+            .expect("post")
         }
     });
     let f = first.next_json().await;
     assert_eq!(f["id"], "w-1");
 
     let mut dup = Agent::connect(relay_ref).await;
-    dup.send_json(json!({"type": "register", "deviceId": "DESK"})).await;
+    dup.send_json(json!({"type": "register", "deviceId": "DESK"}))
+        .await;
     assert_eq!(dup.closed_with().await, Some(4000));
 
     // The first agent's pending wait survived: its ACK still delivers.
@@ -207,7 +239,11 @@ async fn heartbeat_keeps_live_agents_and_drops_silent_ones_after_two_misses() {
     // ping at 100 ms, miss at 200 ms, second miss at 300 ms.
     let (mut silent, _) = Agent::register(&relay, "silent").await;
     tokio::time::sleep(Duration::from_millis(150)).await;
-    assert_eq!(online(&relay.devices().await, "silent"), Some(true), "one miss is tolerated");
+    assert_eq!(
+        online(&relay.devices().await, "silent"),
+        Some(true),
+        "one miss is tolerated"
+    );
     eventually("silent agent unregistered", || async {
         online(&relay.devices().await, "silent") == Some(false)
     })
@@ -229,10 +265,16 @@ async fn disconnect_unregisters_at_once_and_fails_pending_waits() {
     let post = tokio::spawn({
         let url = relay.http_url();
         async move {
-            let mut c = saytype::client::HttpClient::connect(&url).await.expect("connect");
+            let mut c = saytype::client::HttpClient::connect(&url)
+                .await
+                .expect("connect");
             let started = std::time::Instant::now();
             let r = c
-                .post_json("/transcription", Some(TOKEN), &json!({"text": "x", "id": "d-1"}))
+                .post_json(
+                    "/transcription",
+                    Some(TOKEN),
+                    &json!({"text": "x", "id": "d-1"}),
+                )
                 .await
                 .expect("post");
             (r, started.elapsed())
@@ -242,7 +284,10 @@ async fn disconnect_unregisters_at_once_and_fails_pending_waits() {
     agent.ws.close(None).await.expect("close");
     let (r, took) = post.await.expect("join");
     assert_eq!(r.json().expect("json")["status"], "queued");
-    assert!(took < Duration::from_secs(10), "the wait ended with the connection, not the 30 s timeout");
+    assert!(
+        took < Duration::from_secs(10),
+        "the wait ended with the connection, not the 30 s timeout"
+    );
     assert_eq!(relay.devices().await[0]["online"], false);
     // The unACKed message goes out again on the next registration.
     let (mut agent, registered) = Agent::register(&relay, DEFAULT_DEVICE).await;

@@ -44,13 +44,19 @@ impl Served {
         let mut child = cmd.spawn().expect("spawn saytype");
         let stdout = child.stdout.take().expect("stdout");
         let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("read stdout");
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read stdout");
         let addr = line
             .trim()
             .strip_prefix("listening on http://")
             .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
             .to_owned();
-        let port = addr.rsplit(':').next().and_then(|p| p.parse().ok()).expect("port");
+        let port = addr
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("port");
         Served {
             child,
             url: format!("http://{addr}"),
@@ -93,14 +99,21 @@ impl Drop for Served {
 
 async fn post(url: &str, token: &str, body: serde_json::Value) -> saytype::client::HttpResponse {
     let mut c = HttpClient::connect(url).await.expect("connect");
-    c.post_json("/transcription", Some(token), &body).await.expect("post")
+    c.post_json("/transcription", Some(token), &body)
+        .await
+        .expect("post")
 }
 
 async fn register(url: &str, device: &str) -> Agent {
     let ws_url = format!("{}/ws", url.replace("http://", "ws://"));
     let ws = common::ws_connect(&ws_url, Some(TOKEN)).await.expect("ws");
-    let mut agent = Agent { ws, device: device.into() };
-    agent.send_json(json!({"type": "register", "deviceId": device})).await;
+    let mut agent = Agent {
+        ws,
+        device: device.into(),
+    };
+    agent
+        .send_json(json!({"type": "register", "deviceId": device}))
+        .await;
     assert_eq!(agent.next_json().await["type"], "registered");
     agent
 }
@@ -150,7 +163,12 @@ async fn kill_9_loses_nothing_that_was_accepted() {
                 )
                 .await
                 .expect("post");
-            answers.push(r.json().expect("json")["status"].as_str().expect("s").to_owned());
+            answers.push(
+                r.json().expect("json")["status"]
+                    .as_str()
+                    .expect("s")
+                    .to_owned(),
+            );
         }
         answers
     });
@@ -179,7 +197,10 @@ async fn kill_9_loses_nothing_that_was_accepted() {
     assert_eq!(agent.take_transcriptions(40).await, expected);
     let mut c = HttpClient::connect(&served.url).await.expect("connect");
     for id in &acked {
-        let s = c.get(&format!("/transcription/{id}"), Some(TOKEN)).await.expect("get");
+        let s = c
+            .get(&format!("/transcription/{id}"), Some(TOKEN))
+            .await
+            .expect("get");
         assert_eq!(s.json().expect("json")["status"], "delivered", "{id}");
     }
 }
@@ -195,13 +216,23 @@ async fn transcription_text_stays_out_of_the_logs() {
     let f = agent.next_json().await;
     agent.ack(f["id"].as_str().expect("id")).await;
     agent
-        .send_json(json!({"type": "result", "id": f["id"], "status": "failed", "error": "no display"}))
+        .send_json(
+            json!({"type": "result", "id": f["id"], "status": "failed", "error": "no display"}),
+        )
         .await;
     poster.await.expect("post");
-    post(&served.url, TOKEN, json!({"text": format!("{secret}\u{7}")})).await;
+    post(
+        &served.url,
+        TOKEN,
+        json!({"text": format!("{secret}\u{7}")}),
+    )
+    .await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     let log = served.stderr();
-    assert!(log.contains("agent registered"), "the log is written: {log}");
+    assert!(
+        log.contains("agent registered"),
+        "the log is written: {log}"
+    );
     assert!(!log.contains(secret), "text leaked into the log: {log}");
 }
 
@@ -216,10 +247,16 @@ async fn a_token_is_created_on_first_start_and_send_uses_it() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(data.join("token")).expect("meta").permissions().mode();
+        let mode = std::fs::metadata(data.join("token"))
+            .expect("meta")
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o077, 0, "token readable by its owner only");
     }
-    assert_eq!(post(&served.url, TOKEN, json!({"text": "x"})).await.status, 401);
+    assert_eq!(
+        post(&served.url, TOKEN, json!({"text": "x"})).await.status,
+        401
+    );
 
     let send = |args: &[&str], env_token: Option<&str>| {
         let mut cmd = Command::new(BIN);
@@ -233,9 +270,16 @@ async fn a_token_is_created_on_first_start_and_send_uses_it() {
     };
     // Token from the data directory.
     let out = send(&["hello from a script", "--id", "s-1"], None);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json out");
-    assert_eq!(v, json!({"id": "s-1", "status": "queued", "deviceId": "desk"}));
+    assert_eq!(
+        v,
+        json!({"id": "s-1", "status": "queued", "deviceId": "desk"})
+    );
     // A wrong token: non-zero exit and a clear message.
     let out = send(&["x"], Some("wrong"));
     assert!(!out.status.success());
@@ -255,7 +299,14 @@ fn bad_flags_are_refused_with_usage() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--port"));
     let out = Command::new(BIN)
-        .args(["serve", "--device-id", "bad/id", "--port", "0", "--no-agent"])
+        .args([
+            "serve",
+            "--device-id",
+            "bad/id",
+            "--port",
+            "0",
+            "--no-agent",
+        ])
         .env("SAYTYPE_DATA_DIR", tempfile::tempdir().expect("dir").path())
         .output()
         .expect("run");

@@ -37,11 +37,18 @@ async fn a_queue_is_sent_at_once_oldest_first_and_leaves_only_on_ack() {
     // per message.
     let received = agent.take_transcriptions(200).await;
     assert_eq!(received, ids);
-    assert_eq!(relay.devices().await[0]["queued"], 200, "nothing leaves before its ACK");
+    assert_eq!(
+        relay.devices().await[0]["queued"],
+        200,
+        "nothing leaves before its ACK"
+    );
     for id in &received[..150] {
         agent.ack(id).await;
     }
-    eventually("150 acked", || async { relay.devices().await[0]["queued"] == 50 }).await;
+    eventually("150 acked", || async {
+        relay.devices().await[0]["queued"] == 50
+    })
+    .await;
     assert_eq!(relay.status_of(&ids[149]).await["status"], "delivered");
     assert_eq!(relay.status_of(&ids[150]).await["status"], "queued");
 }
@@ -58,9 +65,15 @@ async fn an_agent_dying_mid_burst_loses_nothing_and_gets_the_rest_in_order() {
             agent.ack(id).await;
         }
     }
-    eventually("29 acked", || async { relay.devices().await[0]["queued"] == 71 }).await;
+    eventually("29 acked", || async {
+        relay.devices().await[0]["queued"] == 71
+    })
+    .await;
     drop(agent);
-    eventually("offline", || async { relay.devices().await[0]["online"] == false }).await;
+    eventually("offline", || async {
+        relay.devices().await[0]["online"] == false
+    })
+    .await;
 
     // New messages arrive while it is down; they queue behind the unACKed ones.
     let later = queue_offline(&relay, "n", 5).await;
@@ -74,7 +87,10 @@ async fn an_agent_dying_mid_burst_loses_nothing_and_gets_the_rest_in_order() {
     for id in &again {
         agent.ack(id).await;
     }
-    eventually("all acked", || async { relay.devices().await[0]["queued"] == 0 }).await;
+    eventually("all acked", || async {
+        relay.devices().await[0]["queued"] == 0
+    })
+    .await;
     for id in ids.iter().chain(expected.iter()) {
         assert_eq!(relay.status_of(id).await["status"], "delivered", "{id}");
     }
@@ -102,7 +118,10 @@ async fn a_graceful_restart_keeps_the_queue_and_known_devices() {
     let relay = TestRelay::start().await;
     let (laptop, _) = Agent::register(&relay, "laptop").await;
     drop(laptop);
-    eventually("offline", || async { relay.devices().await[1]["online"] == false }).await;
+    eventually("offline", || async {
+        relay.devices().await[1]["online"] == false
+    })
+    .await;
     let ids = queue_offline(&relay, "r", 20).await;
     relay
         .post(json!({"text": "for the laptop", "id": "r-laptop", "deviceId": "laptop"}))
@@ -148,7 +167,9 @@ async fn concurrent_senders_to_many_agents_lose_and_double_nothing() {
         let url = relay.http_url();
         let devices = devices.clone();
         senders.push(tokio::spawn(async move {
-            let mut c = saytype::client::HttpClient::connect(&url).await.expect("connect");
+            let mut c = saytype::client::HttpClient::connect(&url)
+                .await
+                .expect("connect");
             for i in 0..50 {
                 let device = &devices[(s + i) % devices.len()];
                 let id = format!("c-{s}-{i}");
@@ -175,7 +196,10 @@ async fn concurrent_senders_to_many_agents_lose_and_double_nothing() {
         unique.dedup();
         assert_eq!(unique.len(), got.len(), "no duplicates at agent {i}");
         for id in &got {
-            let mut parts = id.split('-').skip(1).map(|p| p.parse::<usize>().expect("n"));
+            let mut parts = id
+                .split('-')
+                .skip(1)
+                .map(|p| p.parse::<usize>().expect("n"));
             let (s, n) = (parts.next().expect("s"), parts.next().expect("n"));
             assert_eq!((s + n) % 8, i, "{id} misrouted");
         }

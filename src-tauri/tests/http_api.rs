@@ -47,7 +47,10 @@ async fn everything_else_needs_the_token() {
         .expect("post");
     assert_eq!(r.status, 401);
     // A token in the query string is for WebSocket clients only.
-    let r = c.get(&format!("/devices?token={TOKEN}"), None).await.expect("get");
+    let r = c
+        .get(&format!("/devices?token={TOKEN}"), None)
+        .await
+        .expect("get");
     assert_eq!(r.status, 401);
     // Nothing was stored by the refused POST.
     assert_eq!(relay.devices().await[0]["queued"], 0);
@@ -62,12 +65,32 @@ async fn validation_errors_have_clear_codes_and_change_nothing() {
         (json!({"text": 12}), 400, "INVALID_TEXT"),
         (json!({"text": "bell \u{7}"}), 400, "INVALID_TEXT"),
         (json!({"text": "x".repeat(10_001)}), 400, "INVALID_TEXT"),
-        (json!({"text": "hi", "deviceId": "no/slash"}), 400, "INVALID_DEVICE_ID"),
-        (json!({"text": "hi", "deviceId": ""}), 400, "INVALID_DEVICE_ID"),
+        (
+            json!({"text": "hi", "deviceId": "no/slash"}),
+            400,
+            "INVALID_DEVICE_ID",
+        ),
+        (
+            json!({"text": "hi", "deviceId": ""}),
+            400,
+            "INVALID_DEVICE_ID",
+        ),
         (json!({"text": "hi", "id": "has space"}), 400, "INVALID_ID"),
-        (json!({"text": "hi", "id": "x".repeat(129)}), 400, "INVALID_ID"),
-        (json!({"text": "hi", "timestamp": "noon"}), 400, "INVALID_JSON"),
-        (json!({"text": "hi", "deviceId": "never-seen"}), 404, "UNKNOWN_DEVICE"),
+        (
+            json!({"text": "hi", "id": "x".repeat(129)}),
+            400,
+            "INVALID_ID",
+        ),
+        (
+            json!({"text": "hi", "timestamp": "noon"}),
+            400,
+            "INVALID_JSON",
+        ),
+        (
+            json!({"text": "hi", "deviceId": "never-seen"}),
+            404,
+            "UNKNOWN_DEVICE",
+        ),
     ];
     for (body, status, code) in cases {
         let r = relay.post(body.clone()).await;
@@ -77,7 +100,12 @@ async fn validation_errors_have_clear_codes_and_change_nothing() {
     for (body, ctype, status, code) in [
         (&b"{not json"[..], "application/json", 400, "INVALID_JSON"),
         (&b"[1,2]"[..], "application/json", 400, "INVALID_JSON"),
-        (&br#"{"text":"hi"}"#[..], "text/plain", 415, "UNSUPPORTED_MEDIA_TYPE"),
+        (
+            &br#"{"text":"hi"}"#[..],
+            "text/plain",
+            415,
+            "UNSUPPORTED_MEDIA_TYPE",
+        ),
     ] {
         let r = post_raw(&relay, body, Some(ctype)).await;
         assert_eq!(r.0, status, "{ctype}");
@@ -100,7 +128,9 @@ async fn validation_errors_have_clear_codes_and_change_nothing() {
 
 /// POST with a raw body and content type over a plain TCP socket.
 async fn post_raw(relay: &TestRelay, body: &[u8], ctype: Option<&str>) -> (u16, String) {
-    let mut s = tokio::net::TcpStream::connect(relay.addr).await.expect("connect");
+    let mut s = tokio::net::TcpStream::connect(relay.addr)
+        .await
+        .expect("connect");
     let mut head = format!(
         "POST /transcription HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\nContent-Length: {}\r\nConnection: close\r\n",
         body.len()
@@ -148,14 +178,20 @@ async fn offline_default_device_queues_and_online_agent_gets_delivered() {
     let r = relay.post(json!({"text": "first", "id": "m-1"})).await;
     assert_eq!(r.status, 200);
     let v = r.json().expect("json");
-    assert_eq!(v, json!({"id": "m-1", "status": "queued", "deviceId": DEFAULT_DEVICE}));
+    assert_eq!(
+        v,
+        json!({"id": "m-1", "status": "queued", "deviceId": DEFAULT_DEVICE})
+    );
     let s = relay.status_of("m-1").await;
     assert_eq!(s["status"], "queued");
     assert!(s["createdAt"].as_i64().expect("createdAt") > 0);
     assert!(s.get("deliveredAt").is_none());
 
     let (mut agent, registered) = Agent::register(&relay, "Desk.local").await;
-    assert_eq!(registered, json!({"type": "registered", "deviceId": "desk", "queued": 1}));
+    assert_eq!(
+        registered,
+        json!({"type": "registered", "deviceId": "desk", "queued": 1})
+    );
     let f = agent.next_json().await;
     assert_eq!(f["type"], "transcription");
     assert_eq!(f["id"], "m-1");
@@ -197,7 +233,10 @@ async fn offline_default_device_queues_and_online_agent_gets_delivered() {
 async fn result_frames_feed_the_history() {
     let relay = TestRelay::start().await;
     let (mut agent, _) = Agent::register(&relay, DEFAULT_DEVICE).await;
-    for (id, status, error) in [("ok-1", "injected", None), ("bad-1", "failed", Some("no display"))] {
+    for (id, status, error) in [
+        ("ok-1", "injected", None),
+        ("bad-1", "failed", Some("no display")),
+    ] {
         let post = relay.post(json!({"text": "x", "id": id}));
         let agent_side = async {
             let f = agent.next_json().await;
@@ -271,7 +310,10 @@ async fn ack_timeout_answers_queued_and_a_late_ack_still_counts() {
     assert_eq!(relay.devices().await[0]["queued"], 0);
     // Reconnect: it is not sent again.
     drop(agent);
-    eventually("agent offline", || async { relay.devices().await[0]["online"] == false }).await;
+    eventually("agent offline", || async {
+        relay.devices().await[0]["online"] == false
+    })
+    .await;
     let (mut agent, registered) = Agent::register(&relay, DEFAULT_DEVICE).await;
     assert_eq!(registered["queued"], 0);
     agent.expect_silence(Duration::from_millis(200)).await;
@@ -285,7 +327,9 @@ async fn queue_cap_gives_429_but_a_retry_of_a_stored_message_is_answered() {
     })
     .await;
     for i in 0..3 {
-        let r = relay.post(json!({"text": "t", "id": format!("q-{i}")})).await;
+        let r = relay
+            .post(json!({"text": "t", "id": format!("q-{i}")}))
+            .await;
         assert_eq!(r.status, 200);
     }
     let r = relay.post(json!({"text": "t", "id": "q-3"})).await;
@@ -302,7 +346,9 @@ async fn queue_cap_gives_429_but_a_retry_of_a_stored_message_is_answered() {
 async fn devices_lists_online_state_queue_and_last_seen() {
     let relay = TestRelay::start().await;
     let (agent, _) = Agent::register(&relay, "laptop").await;
-    relay.post(json!({"text": "q", "deviceId": DEFAULT_DEVICE})).await;
+    relay
+        .post(json!({"text": "q", "deviceId": DEFAULT_DEVICE}))
+        .await;
     let list = relay.devices().await;
     assert_eq!(
         list,
@@ -318,14 +364,18 @@ async fn devices_lists_online_state_queue_and_last_seen() {
     })
     .await;
     // Known devices stay routable while offline.
-    let r = relay.post(json!({"text": "later", "deviceId": "laptop"})).await;
+    let r = relay
+        .post(json!({"text": "later", "deviceId": "laptop"}))
+        .await;
     assert_eq!(r.json().expect("json")["status"], "queued");
 }
 
 #[tokio::test]
 async fn a_post_during_shutdown_gets_503_and_is_not_stored() {
     let relay = TestRelay::start().await;
-    let mut s = tokio::net::TcpStream::connect(relay.addr).await.expect("connect");
+    let mut s = tokio::net::TcpStream::connect(relay.addr)
+        .await
+        .expect("connect");
     let body = br#"{"text":"too late","id":"late-shutdown"}"#;
     let head = format!(
         "POST /transcription HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",

@@ -50,7 +50,9 @@ fn build_app() -> anyhow::Result<tauri::App> {
     // (e.g. DISPLAY names no reachable X server). For us that is an error to
     // report, not a bug: contain it. Nothing built is used after a panic, so
     // asserting unwind safety is sound. (The panic hook still prints it.)
-    let built = panic::catch_unwind(AssertUnwindSafe(|| tauri::Builder::default().build(context)));
+    let built = panic::catch_unwind(AssertUnwindSafe(|| {
+        tauri::Builder::default().build(context)
+    }));
     match built {
         Ok(result) => result.context("could not start the desktop app"),
         Err(_) => anyhow::bail!(
@@ -60,18 +62,23 @@ fn build_app() -> anyhow::Result<tauri::App> {
 }
 
 /// Fails early, without tao's panic, when there is plainly no display.
-#[cfg(all(unix, not(any(target_os = "macos", target_os = "ios", target_os = "android"))))]
 fn ensure_display() -> anyhow::Result<()> {
-    let set = |name: &str| std::env::var_os(name).is_some_and(|value| !value.is_empty());
-    anyhow::ensure!(
-        set("DISPLAY") || set("WAYLAND_DISPLAY") || set("GDK_BACKEND"),
-        "no graphical display (neither DISPLAY nor WAYLAND_DISPLAY is set)"
-    );
-    Ok(())
-}
-
-#[cfg(not(all(unix, not(any(target_os = "macos", target_os = "ios", target_os = "android")))))]
-fn ensure_display() -> anyhow::Result<()> {
+    // Only GTK platforms need a display server named in the environment.
+    let gtk = cfg!(all(
+        unix,
+        not(any(
+            target_os = "macos",
+            target_os = "ios",
+            target_os = "android"
+        ))
+    ));
+    if gtk {
+        let set = |name: &str| std::env::var_os(name).is_some_and(|value| !value.is_empty());
+        anyhow::ensure!(
+            set("DISPLAY") || set("WAYLAND_DISPLAY") || set("GDK_BACKEND"),
+            "no graphical display (neither DISPLAY nor WAYLAND_DISPLAY is set)"
+        );
+    }
     Ok(())
 }
 
@@ -80,9 +87,13 @@ fn ensure_display() -> anyhow::Result<()> {
 /// # Errors
 ///
 /// Fails if the window cannot be created or shown.
-pub fn show_main_window<R: Runtime, M: Manager<R>>(manager: &M) -> anyhow::Result<WebviewWindow<R>> {
+pub fn show_main_window<R: Runtime, M: Manager<R>>(
+    manager: &M,
+) -> anyhow::Result<WebviewWindow<R>> {
     if let Some(window) = manager.get_webview_window(MAIN_WINDOW) {
-        window.unminimize().context("could not restore the window")?;
+        window
+            .unminimize()
+            .context("could not restore the window")?;
         window.show().context("could not show the window")?;
         window.set_focus().context("could not focus the window")?;
         return Ok(window);

@@ -39,6 +39,8 @@ struct Inner {
     store: Store,
     shutdown: CancellationToken,
     connections: TaskTracker,
+    /// Held for the relay's life: one relay per data directory.
+    _dir_lock: std::fs::File,
 }
 
 impl RelayState {
@@ -93,6 +95,7 @@ impl Relay {
     /// socket is listening.
     pub async fn start(config: RelayConfig, shutdown: CancellationToken) -> anyhow::Result<Relay> {
         crate::config::ensure_data_dir(&config.data_dir)?;
+        let dir_lock = lock_data_dir(&config.data_dir)?;
         let (store, snapshot) = Store::open(&config.db_path())
             .with_context(|| format!("cannot open {}", config.db_path().display()))?;
         let mut registry = Registry::new(config.default_device.clone(), config.queue_cap);
@@ -119,6 +122,7 @@ impl Relay {
                 store,
                 shutdown: shutdown.clone(),
                 connections: TaskTracker::new(),
+                _dir_lock: dir_lock,
             }),
         };
         let server = tokio::spawn(http::serve(listener, state.clone()));
@@ -147,5 +151,22 @@ impl Relay {
         self.state.store().flush().await;
         served.context("server task failed")??;
         Ok(())
+    }
+}
+
+/// Two relays on one data directory would each deliver the other's queue: refuse.
+fn lock_data_dir(dir: &std::path::Path) -> anyhow::Result<std::fs::File> {
+    let path = dir.join("relay.lock");
+    let file = std::fs::File::create(&path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => anyhow::bail!(
+            "another saytype relay is already using {} (stop it, or pass another --data-dir)",
+            dir.display()
+        ),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("cannot lock {}", path.display()))
+        }
     }
 }

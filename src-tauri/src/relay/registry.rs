@@ -145,7 +145,11 @@ impl Registry {
 
     /// Startup: a queued message, called oldest first.
     pub fn restore_queued(&mut self, device: DeviceId, message: QueuedMessage) {
-        self.devices.entry(device).or_default().queue.push_back(message);
+        self.devices
+            .entry(device)
+            .or_default()
+            .queue
+            .push_back(message);
     }
 
     /// Messages may be sent to devices that registered once, and to the default device.
@@ -412,7 +416,10 @@ mod tests {
         assert_eq!(r.register(&d, tx2, 1), Err(RegisterError::Duplicate));
         assert!(drain(&mut rx2).is_empty());
         assert_eq!(drain(&mut rx1), ["<registered:0>", "a"]);
-        assert!(wait.try_recv().is_err(), "the first agent's ack wait is intact");
+        assert!(
+            wait.try_recv().is_err(),
+            "the first agent's ack wait is intact"
+        );
         assert!(enqueue(&mut r, &d, "b").is_some());
         assert_eq!(drain(&mut rx1), ["b"]);
         // A stale unregister from the refused connection must not touch the first.

@@ -22,9 +22,11 @@ use super::registry::{ConnId, Outbound, RegisterError};
 use super::RelayState;
 use crate::protocol::{close, now_ms, AgentFrame, DeviceId, ErrorCode, RelayFrame, MAX_BODY_BYTES};
 
-/// The first read of a connection fills the whole read buffer, so a small one keeps
-/// idle connections cheap; larger frames grow it as needed.
-const READ_BUFFER: usize = 4 * 1024;
+/// Initial read buffer per connection. tungstenite zero-fills the buffer up to its
+/// capacity on the first read, so this is resident for every idle agent (the
+/// default, 128 KiB, would be 128 KiB each). ACKs and results fit in 1 KiB; a rare
+/// larger frame grows it.
+const READ_BUFFER: usize = 1024;
 /// Frames fed in one burst are written together once this much is buffered.
 const WRITE_BUFFER: usize = 16 * 1024;
 /// How long a closing relay waits for the peer's close frame.
@@ -124,7 +126,10 @@ async fn await_registration(
                     Ok(conn) => Ok((device, conn)),
                     Err(RegisterError::Duplicate) => {
                         tracing::info!(%device, "duplicate agent connection refused");
-                        Err(End::Close(close::DUPLICATE_CONNECTION, "DUPLICATE_CONNECTION"))
+                        Err(End::Close(
+                            close::DUPLICATE_CONNECTION,
+                            "DUPLICATE_CONNECTION",
+                        ))
                     }
                 };
             }
@@ -258,9 +263,10 @@ fn incoming(msg: Option<Result<Message, axum::Error>>) -> Incoming {
         Some(Ok(Message::Ping(_))) => Incoming::Ignore,
         Some(Ok(Message::Close(_))) | None => Incoming::End(End::Gone),
         Some(Err(e)) => {
-            let too_big = e.into_inner().downcast_ref::<tokio_tungstenite::tungstenite::Error>().is_some_and(
-                |e| matches!(e, tokio_tungstenite::tungstenite::Error::Capacity(_)),
-            );
+            let too_big = e
+                .into_inner()
+                .downcast_ref::<tokio_tungstenite::tungstenite::Error>()
+                .is_some_and(|e| matches!(e, tokio_tungstenite::tungstenite::Error::Capacity(_)));
             if too_big {
                 Incoming::End(End::Close(close::MESSAGE_TOO_BIG, "MESSAGE_TOO_BIG"))
             } else {

@@ -68,7 +68,9 @@ impl TestRelay {
         config.registration_timeout = opts.registration_timeout;
         config.queue_cap = opts.queue_cap;
         let shutdown = CancellationToken::new();
-        let relay = Relay::start(config, shutdown.clone()).await.expect("relay starts");
+        let relay = Relay::start(config, shutdown.clone())
+            .await
+            .expect("relay starts");
         TestRelay {
             addr: relay.local_addr(),
             shutdown,
@@ -86,7 +88,9 @@ impl TestRelay {
     }
 
     pub async fn client(&self) -> HttpClient {
-        HttpClient::connect(&self.http_url()).await.expect("http connect")
+        HttpClient::connect(&self.http_url())
+            .await
+            .expect("http connect")
     }
 
     /// POST a transcription with the token.
@@ -99,7 +103,11 @@ impl TestRelay {
     }
 
     pub async fn get(&self, path: &str) -> HttpResponse {
-        self.client().await.get(path, Some(TOKEN)).await.expect("get")
+        self.client()
+            .await
+            .get(path, Some(TOKEN))
+            .await
+            .expect("get")
     }
 
     pub async fn status_of(&self, id: &str) -> Value {
@@ -128,12 +136,16 @@ impl TestRelay {
 pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// Open a WebSocket to the relay with the token in the header (or none).
-pub async fn ws_connect(url: &str, token: Option<&str>) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
+pub async fn ws_connect(
+    url: &str,
+    token: Option<&str>,
+) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
     let mut request = url.into_client_request()?;
     if let Some(token) = token {
-        request
-            .headers_mut()
-            .insert("authorization", format!("Bearer {token}").parse().expect("header"));
+        request.headers_mut().insert(
+            "authorization",
+            format!("Bearer {token}").parse().expect("header"),
+        );
     }
     let (ws, _) = tokio_tungstenite::connect_async(request).await?;
     Ok(ws)
@@ -149,20 +161,33 @@ impl Agent {
     /// Connect and register; panics unless `registered` comes back.
     pub async fn register(relay: &TestRelay, device: &str) -> (Agent, Value) {
         let mut agent = Agent::connect(relay).await;
-        agent.send_json(json!({"type": "register", "deviceId": device})).await;
+        agent
+            .send_json(json!({"type": "register", "deviceId": device}))
+            .await;
         let registered = agent.next_json().await;
         assert_eq!(registered["type"], "registered", "{registered}");
-        agent.device = registered["deviceId"].as_str().unwrap_or_default().to_owned();
+        agent.device = registered["deviceId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
         (agent, registered)
     }
 
     pub async fn connect(relay: &TestRelay) -> Agent {
-        let ws = ws_connect(&relay.ws_url(), Some(TOKEN)).await.expect("ws connect");
-        Agent { ws, device: String::new() }
+        let ws = ws_connect(&relay.ws_url(), Some(TOKEN))
+            .await
+            .expect("ws connect");
+        Agent {
+            ws,
+            device: String::new(),
+        }
     }
 
     pub async fn send_json(&mut self, v: Value) {
-        self.ws.send(Message::Text(v.to_string().into())).await.expect("ws send");
+        self.ws
+            .send(Message::Text(v.to_string().into()))
+            .await
+            .expect("ws send");
     }
 
     pub async fn ack(&mut self, id: &str) {
