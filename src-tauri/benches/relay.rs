@@ -231,6 +231,18 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[idx.min(sorted.len() - 1)]
 }
 
+/// Percentiles of sorted latencies, one line.
+fn summary(sorted: &[Duration]) -> String {
+    format!(
+        "  p50 {}  p90 {}  p99 {}  p99.9 {}  max {}",
+        micros(percentile(sorted, 0.50)),
+        micros(percentile(sorted, 0.90)),
+        micros(percentile(sorted, 0.99)),
+        micros(percentile(sorted, 0.999)),
+        micros(sorted[sorted.len() - 1]),
+    )
+}
+
 fn micros(d: Duration) -> String {
     format!("{:.0} µs", d.as_secs_f64() * 1e6)
 }
@@ -276,15 +288,7 @@ async fn latency() {
     latencies.sort();
     let total: Duration = latencies.iter().sum();
     println!("latency: 1 agent, 1 sender, {n} sequential POSTs (after {warmup} warm-up)");
-    println!(
-        "  p50 {}  p90 {}  p99 {}  p99.9 {}  max {}  mean {}",
-        micros(percentile(&latencies, 0.50)),
-        micros(percentile(&latencies, 0.90)),
-        micros(percentile(&latencies, 0.99)),
-        micros(percentile(&latencies, 0.999)),
-        micros(*latencies.last().expect("samples")),
-        micros(total / n as u32),
-    );
+    println!("{}  mean {}", summary(&latencies), micros(total / n as u32));
     let expected = HashMap::from([("agent-0".to_owned(), expected)]);
     let received = received.lock().expect("lock").clone();
     println!(
@@ -379,14 +383,7 @@ fn latency_spinning() {
     }
     latencies.sort();
     println!("latency, spinning load generator: 1 agent, 1 sender, {n} sequential POSTs");
-    println!(
-        "  p50 {}  p90 {}  p99 {}  p99.9 {}  max {}",
-        micros(percentile(&latencies, 0.50)),
-        micros(percentile(&latencies, 0.90)),
-        micros(percentile(&latencies, 0.99)),
-        micros(percentile(&latencies, 0.999)),
-        micros(*latencies.last().expect("samples")),
-    );
+    println!("{}", summary(&latencies));
     let expected: Vec<String> = (0..warmup + n).map(|i| format!("spin-{i}")).collect();
     let expected = HashMap::from([("agent-0".to_owned(), expected)]);
     let received = HashMap::from([("agent-0".to_owned(), received)]);

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs what SayType needs on Debian/Ubuntu, idempotently: only what is missing.
+#   scripts/setup.sh run    build + run the desktop app
+#   scripts/setup.sh test   also what the test suite drives (Xvfb, xterm, ...)
+set -euo pipefail
+
+purpose=${1:-run}
+
+# Build: Rust, a C compiler (bundled SQLite), GTK/WebKit for the Tauri shell.
+packages=(build-essential pkg-config curl ca-certificates
+          libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev)
+if [ "$purpose" = test ]; then
+  # A real X server, windows to type into, clipboard and window tools, a browser for
+  # the UI tests, D-Bus for the tray app, network namespaces for discovery tests.
+  packages+=(xvfb xterm xdotool xclip x11-utils dbus-x11 iproute2 procps)
+fi
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# Rust: the one from rustup if present; otherwise install it (needs the internet).
+if [ -x "$HOME/.cargo/bin/cargo" ]; then
+  export PATH="$HOME/.cargo/bin:$PATH"
+fi
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "setup: installing Rust with rustup"
+  curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal -c clippy -c rustfmt
+  export PATH="$HOME/.cargo/bin:$PATH"
+fi
+for component in clippy rustfmt; do
+  if ! cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1 && command -v rustup >/dev/null 2>&1; then
+    rustup component add "$component"
+  fi
+done
