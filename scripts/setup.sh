@@ -12,7 +12,8 @@ packages=(build-essential pkg-config curl ca-certificates
 if [ "$purpose" = test ]; then
   # A real X server, windows to type into, clipboard and window tools, a browser for
   # the UI tests, D-Bus for the tray app, network namespaces for discovery tests.
-  packages+=(xvfb xterm xdotool xclip x11-utils dbus-x11 iproute2 procps)
+  packages+=(xvfb xterm xdotool xclip x11-utils dbus-x11 iproute2 procps
+             python3-gi gir1.2-gtk-3.0)
 fi
 
 as_root() {

@@ -10,6 +10,8 @@ use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use tokio_util::sync::CancellationToken;
 
+use crate::agent::inject::{InjectMode, NewlineKey};
+use crate::agent::{Agent, AgentOptions};
 use crate::config::{self, RelayConfig, DEFAULT_PORT};
 use crate::protocol::DeviceId;
 use crate::relay::Relay;
@@ -39,18 +41,23 @@ enum Command {
     Pair,
 }
 
-/// How the agent puts text into the focused window.
+/// How a dictated newline is typed.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum InjectMode {
-    /// Keyboard events.
-    Type,
-    /// Clipboard and the paste shortcut.
-    Paste,
-    /// Chosen per message.
+enum NewlineArg {
+    /// Shift+Return: a line break, even in chat boxes where Return sends.
     #[default]
-    Auto,
-    /// ACK and record only; type nothing.
-    None,
+    ShiftReturn,
+    /// Return.
+    Return,
+}
+
+impl From<NewlineArg> for NewlineKey {
+    fn from(n: NewlineArg) -> NewlineKey {
+        match n {
+            NewlineArg::ShiftReturn => NewlineKey::ShiftReturn,
+            NewlineArg::Return => NewlineKey::Return,
+        }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -73,6 +80,9 @@ struct ServeArgs {
     /// Injection mode of the local agent.
     #[arg(long, value_enum, default_value_t = InjectMode::Auto)]
     inject: InjectMode,
+    /// How the local agent types a newline (extension).
+    #[arg(long, value_enum, default_value_t = NewlineArg::ShiftReturn)]
+    newline: NewlineArg,
     /// Heartbeat ping interval in milliseconds.
     #[arg(long, default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(10..))]
     heartbeat_ms: u64,
@@ -92,10 +102,20 @@ struct AgentArgs {
     /// The relay's WebSocket URL, e.g. ws://192.168.1.20:7373/ws.
     #[arg(long)]
     relay: Option<String>,
+    /// Device id to register as. Default: the host name.
     #[arg(long)]
     device_id: Option<String>,
     #[arg(long, value_enum, default_value_t = InjectMode::Auto)]
     inject: InjectMode,
+    /// How a newline is typed (extension).
+    #[arg(long, value_enum, default_value_t = NewlineArg::ShiftReturn)]
+    newline: NewlineArg,
+    /// Pairing token (extension). Default: SAYTYPE_TOKEN, else the data directory's.
+    #[arg(long, env = "SAYTYPE_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// Data directory (remembered message ids). Default: SAYTYPE_DATA_DIR or the platform's.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -136,8 +156,9 @@ pub fn main() -> ExitCode {
 }
 
 fn init_logging() {
+    // enigo warns about harmless keymap details at every start; keep its errors only.
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,enigo=error"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -173,7 +194,7 @@ async fn run_command(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Serve(args) => serve(args).await,
         Command::Send(args) => send(args).await,
-        Command::Agent(_) => bail!("`saytype agent` is not available in this version yet"),
+        Command::Agent(args) => agent(args).await,
         Command::Discover => bail!("`saytype discover` is not available in this version yet"),
         Command::Pair => bail!("`saytype pair` is not available in this version yet"),
     }
@@ -191,21 +212,90 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         config.default_device = DeviceId::parse(raw)
             .with_context(|| format!("--device-id {raw:?} is not a valid device id"))?;
     }
-    if !args.no_agent {
-        tracing::warn!("the local agent is not part of this version yet; running the relay only");
-    }
-    let _ = (args.no_mdns, args.inject);
+    let _ = args.no_mdns;
+    let local_agent = (!args.no_agent).then(|| {
+        (
+            AgentOptions::new(
+                String::new(),
+                config.token.clone(),
+                config.default_device.clone(),
+            ),
+            config.data_dir.clone(),
+        )
+    });
 
     let shutdown = CancellationToken::new();
     let relay = Relay::start(config, shutdown.clone()).await?;
+    let addr = relay.local_addr();
+    let agent = match local_agent {
+        Some((mut opts, data_dir)) => {
+            opts.relay = format!("ws://{}/ws", loopback_of(addr));
+            Some(Agent::start(
+                opts,
+                args.inject,
+                args.newline.into(),
+                Some(&data_dir),
+                shutdown.clone(),
+            )?)
+        }
+        None => None,
+    };
     {
         let mut stdout = std::io::stdout().lock();
-        writeln!(stdout, "listening on http://{}", relay.local_addr())?;
+        writeln!(stdout, "listening on http://{addr}")?;
         stdout.flush()?;
     }
     tokio::spawn(cancel_on_signal(shutdown));
     relay.wait().await?;
+    if let Some(agent) = agent {
+        if let Err(e) = agent.wait().await {
+            tracing::warn!("local agent: {e:#}");
+        }
+    }
     tracing::info!("relay stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Where the local agent reaches its own relay: loopback when the relay listens on
+/// every interface.
+fn loopback_of(addr: SocketAddr) -> SocketAddr {
+    match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => {
+            SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), addr.port())
+        }
+        IpAddr::V6(ip) if ip.is_unspecified() => {
+            SocketAddr::new(IpAddr::V6(std::net::Ipv6Addr::LOCALHOST), addr.port())
+        }
+        _ => addr,
+    }
+}
+
+async fn agent(args: AgentArgs) -> anyhow::Result<ExitCode> {
+    let data_dir = args.data_dir.unwrap_or_else(config::default_data_dir);
+    let Some(relay) = args.relay else {
+        bail!("pass --relay ws://HOST:PORT/ws (finding the relay over mDNS comes with discovery)");
+    };
+    let token = match args.token {
+        Some(t) => t,
+        None => config::existing_token(&data_dir)
+            .context("no pairing token: pass --token or set SAYTYPE_TOKEN")?,
+    };
+    let device_id = match &args.device_id {
+        Some(raw) => DeviceId::parse(raw)
+            .with_context(|| format!("--device-id {raw:?} is not a valid device id"))?,
+        None => config::local_device_id(),
+    };
+    config::ensure_data_dir(&data_dir)?;
+    let shutdown = CancellationToken::new();
+    let agent = Agent::start(
+        AgentOptions::new(relay, token, device_id),
+        args.inject,
+        args.newline.into(),
+        Some(&data_dir),
+        shutdown.clone(),
+    )?;
+    tokio::spawn(cancel_on_signal(shutdown));
+    agent.wait().await?;
     Ok(ExitCode::SUCCESS)
 }
 

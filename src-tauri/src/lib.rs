@@ -15,10 +15,15 @@
 //!   and `heartbeat` are pure logic with unit tests; `store` is SQLite on its own
 //!   thread with group commit; `http` and `ws` are thin shells over the sockets;
 //!   `auth` checks the token.
+//! - [`agent`]: the desktop agent. `client` (connect, register, ACK, reconnect with
+//!   `backoff`), `dedupe` (injected ids on disk: nothing typed twice), `inject` (the
+//!   injection thread; `keymap` plans exact typing as pure logic, `x11` executes it
+//!   with enigo and pastes with arboard).
 //! - [`client`]: a minimal HTTP client for `saytype send`, benchmarks and tests.
 //! - [`cli`]: the command line of PROTOCOL.md §6.
 //! - `app` (feature `gui`): the Tauri tray app, a thin shell over the core.
 
+pub mod agent;
 pub mod cli;
 pub mod client;
 pub mod config;

@@ -4,98 +4,13 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
+use common::served::{Served, BIN};
 use common::{Agent, TOKEN};
 use saytype::client::HttpClient;
 use serde_json::json;
-
-const BIN: &str = env!("CARGO_BIN_EXE_saytype");
-
-struct Served {
-    child: Child,
-    url: String,
-    port: u16,
-    stderr_path: std::path::PathBuf,
-}
-
-impl Served {
-    /// `saytype serve --no-agent --port PORT` on `data_dir`, waiting for its
-    /// `listening on` line.
-    fn start(data_dir: &Path, port: u16, token: Option<&str>, extra: &[&str]) -> Served {
-        let stderr_path = data_dir.with_extension(format!("stderr-{}", std::process::id()));
-        let stderr = std::fs::File::create(&stderr_path).expect("stderr file");
-        let mut cmd = Command::new(BIN);
-        cmd.args(["serve", "--no-agent", "--no-mdns", "--bind", "127.0.0.1"])
-            .args(["--port", &port.to_string(), "--device-id", "desk"])
-            .arg("--data-dir")
-            .arg(data_dir)
-            .args(extra)
-            .env_remove("RUST_LOG")
-            .stdout(Stdio::piped())
-            .stderr(stderr);
-        match token {
-            Some(t) => cmd.env("SAYTYPE_TOKEN", t),
-            None => cmd.env_remove("SAYTYPE_TOKEN"),
-        };
-        let mut child = cmd.spawn().expect("spawn saytype");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("read stdout");
-        let addr = line
-            .trim()
-            .strip_prefix("listening on http://")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-            .to_owned();
-        let port = addr
-            .rsplit(':')
-            .next()
-            .and_then(|p| p.parse().ok())
-            .expect("port");
-        Served {
-            child,
-            url: format!("http://{addr}"),
-            port,
-            stderr_path,
-        }
-    }
-
-    fn signal(&self, sig: &str) {
-        let status = Command::new("kill")
-            .args([sig, &self.child.id().to_string()])
-            .status()
-            .expect("kill");
-        assert!(status.success());
-    }
-
-    fn wait_exit(&mut self) -> std::process::ExitStatus {
-        for _ in 0..200 {
-            if let Some(status) = self.child.try_wait().expect("try_wait") {
-                return status;
-            }
-            std::thread::sleep(Duration::from_millis(25));
-        }
-        let _ = self.child.kill();
-        panic!("saytype did not exit within 5 s");
-    }
-
-    fn stderr(&self) -> String {
-        std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_file(&self.stderr_path);
-    }
-}
 
 async fn post(url: &str, token: &str, body: serde_json::Value) -> saytype::client::HttpResponse {
     let mut c = HttpClient::connect(url).await.expect("connect");

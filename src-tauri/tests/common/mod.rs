@@ -2,6 +2,9 @@
 //! agents (tokio-tungstenite) and a real HTTP client.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod desktop;
+pub mod served;
+
 use std::net::SocketAddr;
 use std::time::Duration;
 

@@ -1,0 +1,536 @@
+//! How to type a text with the keyboard the X server has: which keycode, with or
+//! without Shift, for every character, and which spare keycodes to bind first.
+//! Pure logic, no X connection: [`super::x11`] executes the plans.
+//!
+//! Why this exists: enigo 0.6 looks characters up at shift level 0 only, so every
+//! capital letter and shifted symbol gets bound to one of the few spare keycodes, and
+//! when those run out it rebinds them all. X clients fetch the key mapping lazily,
+//! after a `MappingNotify`, and a key event still waiting in (say) xterm's queue is
+//! then read with the *newer* binding: a character is dropped or changed (about 1–4
+//! in 1,000 here). So:
+//!
+//! - a character the keyboard has is typed with its own keycode, with Shift for
+//!   level 1: no binding at all (all of ASCII on a US layout);
+//! - any other character gets a spare keycode of its own, bound before the chunk of
+//!   text that uses it and left bound afterwards (so the next message needs no
+//!   binding for it);
+//! - a keycode is bound to another character only once the target window has
+//!   processed every event that used it: the planner marks such a chunk
+//!   ([`Chunk::rebind_after`]) and the executor waits for a barrier first (a
+//!   `_NET_WM_PING` round trip through the target, or a time allowance).
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use xkeysym::Keysym;
+
+const NO_SYMBOL: u32 = 0;
+const RETURN: u32 = 0xff0d;
+const TAB: u32 = 0xff09;
+const SHIFT_L: u32 = 0xffe1;
+const SHIFT_R: u32 = 0xffe2;
+
+/// The server's core key mapping (`GetKeyboardMapping`).
+#[derive(Debug, Clone)]
+pub struct CoreKeymap {
+    pub min_keycode: u8,
+    pub keysyms_per_keycode: u8,
+    pub keysyms: Vec<u32>,
+}
+
+impl CoreKeymap {
+    fn keycodes(&self) -> impl Iterator<Item = (u8, &[u32])> {
+        let per = usize::from(self.keysyms_per_keycode).max(1);
+        self.keysyms
+            .chunks(per)
+            .enumerate()
+            .filter_map(move |(i, syms)| {
+                u8::try_from(usize::from(self.min_keycode) + i)
+                    .ok()
+                    .map(|kc| (kc, syms))
+            })
+    }
+
+    /// The keycode (and whether Shift is needed) that types `keysym` in group 1:
+    /// level 0 anywhere first, then level 1.
+    pub fn find(&self, keysym: u32) -> Option<(u8, bool)> {
+        for level in 0..2 {
+            for (kc, syms) in self.keycodes() {
+                if syms.get(level) == Some(&keysym) {
+                    return Some((kc, level == 1));
+                }
+            }
+        }
+        None
+    }
+
+    /// Keycodes with no symbol at all: free to bind.
+    pub fn spare_keycodes(&self) -> Vec<u8> {
+        self.keycodes()
+            .filter(|(_, syms)| syms.iter().all(|&s| s == NO_SYMBOL))
+            .map(|(kc, _)| kc)
+            .collect()
+    }
+
+    /// Whether a keycode currently carries `keysym` at level 0.
+    pub fn binds(&self, keycode: u8, keysym: u32) -> bool {
+        self.keycodes()
+            .any(|(kc, syms)| kc == keycode && syms.first() == Some(&keysym))
+    }
+
+    /// The same map with these keycodes emptied. The typist's own view: a spare
+    /// keycode's binding changes mid-text, so it must only ever be reached through
+    /// the slot that tracks it, never through a stale copy of the server's map.
+    fn without(mut self, keycodes: &[u8]) -> CoreKeymap {
+        let per = usize::from(self.keysyms_per_keycode).max(1);
+        for &kc in keycodes {
+            let start = usize::from(kc.saturating_sub(self.min_keycode)) * per;
+            if let Some(syms) = self.keysyms.get_mut(start..start + per) {
+                syms.fill(NO_SYMBOL);
+            }
+        }
+        self
+    }
+}
+
+/// How a newline in the text is typed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NewlineKey {
+    /// Shift+Return: a line break everywhere, including chat boxes where a plain
+    /// Return would send the message.
+    #[default]
+    ShiftReturn,
+    /// Return.
+    Return,
+}
+
+/// One key press and release.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stroke {
+    pub keycode: u8,
+    pub shift: bool,
+}
+
+/// A run of strokes, with the bindings to make (and when) before it.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Chunk {
+    /// Bind these keycodes to these keysyms first.
+    pub bindings: Vec<(u8, u32)>,
+    /// Some binding replaces one that was last used at this instant: the target must
+    /// have processed the events sent until then before the binding is made.
+    pub rebind_after: Option<Instant>,
+    pub strokes: Vec<Stroke>,
+    /// Bytes of the text this chunk covers.
+    pub consumed: usize,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum PlanError {
+    /// The keyboard lacks Shift or Return, which every layout has.
+    NoBasicKeys,
+    /// A character that neither the keyboard nor a spare keycode can produce.
+    Untypeable(char),
+}
+
+impl std::fmt::Display for PlanError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PlanError::NoBasicKeys => f.write_str("the keyboard map has no Shift or Return key"),
+            PlanError::Untypeable(c) => write!(
+                f,
+                "cannot type {c:?} (U+{:04X}): not on this keyboard and no spare keycode to bind",
+                u32::from(*c)
+            ),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Slot {
+    keycode: u8,
+    bound: Option<u32>,
+    last_used: Option<Instant>,
+}
+
+/// The planner: the keymap plus what we have bound on spare keycodes.
+#[derive(Debug)]
+pub struct Typist {
+    keymap: CoreKeymap,
+    shift: u8,
+    ret: u8,
+    tab: Option<u8>,
+    slots: Vec<Slot>,
+    pub newline: NewlineKey,
+}
+
+impl Typist {
+    pub fn new(keymap: CoreKeymap) -> Result<Typist, PlanError> {
+        let mut typist = Typist {
+            shift: 0,
+            ret: 0,
+            tab: None,
+            slots: keymap
+                .spare_keycodes()
+                .into_iter()
+                .map(|keycode| Slot {
+                    keycode,
+                    bound: None,
+                    last_used: None,
+                })
+                .collect(),
+            keymap,
+            newline: NewlineKey::default(),
+        };
+        typist.locate_basic_keys()?;
+        Ok(typist)
+    }
+
+    fn locate_basic_keys(&mut self) -> Result<(), PlanError> {
+        let plain = |sym| {
+            self.keymap
+                .find(sym)
+                .filter(|(_, shift)| !shift)
+                .map(|(kc, _)| kc)
+        };
+        self.shift = plain(SHIFT_L)
+            .or_else(|| plain(SHIFT_R))
+            .ok_or(PlanError::NoBasicKeys)?;
+        self.ret = plain(RETURN).ok_or(PlanError::NoBasicKeys)?;
+        self.tab = plain(TAB);
+        Ok(())
+    }
+
+    /// The user changed layout (or another program bound keys): take the new map.
+    /// Our slots stay ours only where the map still shows our binding or nothing.
+    pub fn refresh(&mut self, keymap: CoreKeymap) -> Result<(), PlanError> {
+        let spare = keymap.spare_keycodes();
+        self.slots.retain_mut(|slot| match slot.bound {
+            Some(sym) if keymap.binds(slot.keycode, sym) => true,
+            _ if spare.contains(&slot.keycode) => {
+                slot.bound = None;
+                true
+            }
+            _ => false,
+        });
+        for kc in spare {
+            if !self.slots.iter().any(|s| s.keycode == kc) {
+                self.slots.push(Slot {
+                    keycode: kc,
+                    bound: None,
+                    last_used: None,
+                });
+            }
+        }
+        let ours: Vec<u8> = self.slots.iter().map(|s| s.keycode).collect();
+        self.keymap = keymap.without(&ours);
+        self.locate_basic_keys()
+    }
+
+    pub fn shift_keycode(&self) -> u8 {
+        self.shift
+    }
+
+    /// Keycodes we have bound, to unbind when the injector goes away.
+    pub fn bound_keycodes(&self) -> Vec<u8> {
+        self.slots
+            .iter()
+            .filter(|s| s.bound.is_some())
+            .map(|s| s.keycode)
+            .collect()
+    }
+
+    /// Whether every character of `text` can be typed at all.
+    pub fn can_type(&self, text: &str) -> bool {
+        text.chars()
+            .all(|c| self.keymap_stroke(c).is_some() || !self.slots.is_empty())
+    }
+
+    /// Whether typing `text` would bind more characters than there are spare
+    /// keycodes (then some keycode must be rebound mid-text, which costs barriers).
+    pub fn needs_rebinding(&self, text: &str) -> bool {
+        let mut rare: Vec<u32> = text
+            .chars()
+            .filter(|&c| self.keymap_stroke(c).is_none())
+            .map(keysym_of)
+            .collect();
+        rare.sort_unstable();
+        rare.dedup();
+        rare.len() > self.slots.len()
+    }
+
+    fn keymap_stroke(&self, c: char) -> Option<Stroke> {
+        match c {
+            '\n' => Some(Stroke {
+                keycode: self.ret,
+                shift: self.newline == NewlineKey::ShiftReturn,
+            }),
+            '\t' => self.tab.map(|keycode| Stroke {
+                keycode,
+                shift: false,
+            }),
+            _ => self
+                .keymap
+                .find(keysym_of(c))
+                .map(|(keycode, shift)| Stroke { keycode, shift }),
+        }
+    }
+
+    /// Plan the next chunk of `text`: as many characters as can be typed without
+    /// binding a keycode that this chunk itself uses.
+    pub fn next_chunk(&mut self, text: &str) -> Result<Chunk, PlanError> {
+        let mut chunk = Chunk::default();
+        let mut in_chunk: HashMap<u32, u8> = HashMap::new();
+        for (at, c) in text.char_indices() {
+            if let Some(stroke) = self.keymap_stroke(c) {
+                chunk.strokes.push(stroke);
+                chunk.consumed = at + c.len_utf8();
+                continue;
+            }
+            let sym = keysym_of(c);
+            if sym == NO_SYMBOL {
+                return Err(PlanError::Untypeable(c));
+            }
+            let keycode = if let Some(&kc) = in_chunk.get(&sym) {
+                kc
+            } else if let Some(slot) = self.slots.iter().find(|s| s.bound == Some(sym)) {
+                slot.keycode
+            } else {
+                // Bind a slot: a free one, else the least recently used one that
+                // this chunk does not use.
+                let used: Vec<u8> = in_chunk.values().copied().collect();
+                let candidate = self
+                    .slots
+                    .iter_mut()
+                    .filter(|s| !used.contains(&s.keycode))
+                    .min_by_key(|s| (s.bound.is_some(), s.last_used));
+                let Some(slot) = candidate else {
+                    if chunk.strokes.is_empty() {
+                        return Err(PlanError::Untypeable(c));
+                    }
+                    // Every slot serves this chunk: finish it, continue in the next.
+                    return Ok(chunk);
+                };
+                if slot.bound.is_some() {
+                    chunk.rebind_after = chunk.rebind_after.max(slot.last_used);
+                }
+                slot.bound = Some(sym);
+                chunk.bindings.push((slot.keycode, sym));
+                slot.keycode
+            };
+            in_chunk.insert(sym, keycode);
+            chunk.strokes.push(Stroke {
+                keycode,
+                shift: false,
+            });
+            chunk.consumed = at + c.len_utf8();
+        }
+        Ok(chunk)
+    }
+
+    /// The chunk's strokes were sent at `at`.
+    pub fn mark_used(&mut self, chunk: &Chunk, at: Instant) {
+        for slot in &mut self.slots {
+            if chunk.strokes.iter().any(|s| s.keycode == slot.keycode) {
+                slot.last_used = Some(at);
+            }
+        }
+    }
+}
+
+/// The keysym that produces `c` (tab and newline are keys, handled apart).
+pub fn keysym_of(c: char) -> u32 {
+    Keysym::from_char(c).raw()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tiny US-like map: keycodes 10.. with (level0, level1) pairs, plus spares.
+    fn keymap(spares: usize) -> CoreKeymap {
+        let mut rows: Vec<[u32; 2]> = vec![
+            [SHIFT_L, NO_SYMBOL],
+            [RETURN, NO_SYMBOL],
+            [TAB, NO_SYMBOL],
+            [u32::from('a'), u32::from('A')],
+            [u32::from('b'), u32::from('B')],
+            [u32::from('1'), u32::from('!')],
+            [u32::from(' '), NO_SYMBOL],
+        ];
+        rows.extend(std::iter::repeat_n([NO_SYMBOL, NO_SYMBOL], spares));
+        CoreKeymap {
+            min_keycode: 10,
+            keysyms_per_keycode: 2,
+            keysyms: rows.into_iter().flatten().collect(),
+        }
+    }
+
+    const SHIFT: u8 = 10;
+    const RET: u8 = 11;
+    const TAB_KC: u8 = 12;
+    const A: u8 = 13;
+    const ONE: u8 = 15;
+    const SPACE: u8 = 16;
+    const FIRST_SPARE: u8 = 17;
+
+    fn plain(keycode: u8) -> Stroke {
+        Stroke {
+            keycode,
+            shift: false,
+        }
+    }
+
+    fn shifted(keycode: u8) -> Stroke {
+        Stroke {
+            keycode,
+            shift: true,
+        }
+    }
+
+    #[test]
+    fn keyboard_characters_use_their_own_keys_and_shift() {
+        let mut t = Typist::new(keymap(2)).expect("typist");
+        assert_eq!(t.shift_keycode(), SHIFT);
+        let chunk = t.next_chunk("aA!1 \t\n").expect("plan");
+        assert!(
+            chunk.bindings.is_empty(),
+            "no binding for keys the keyboard has"
+        );
+        assert_eq!(
+            chunk.strokes,
+            [
+                plain(A),
+                shifted(A),
+                shifted(ONE),
+                plain(ONE),
+                plain(SPACE),
+                plain(TAB_KC),
+                shifted(RET)
+            ]
+        );
+        assert_eq!(chunk.consumed, "aA!1 \t\n".len());
+        t.newline = NewlineKey::Return;
+        assert_eq!(t.next_chunk("\n").expect("plan").strokes, [plain(RET)]);
+    }
+
+    #[test]
+    fn other_characters_get_spare_keycodes_that_stay_bound() {
+        let mut t = Typist::new(keymap(3)).expect("typist");
+        let now = Instant::now();
+        let chunk = t.next_chunk("é€é😀").expect("plan");
+        assert_eq!(
+            chunk.bindings,
+            [
+                (FIRST_SPARE, 0xe9),
+                (FIRST_SPARE + 1, 0x20ac),
+                (FIRST_SPARE + 2, 0x0100_0000 | 0x1f600)
+            ]
+        );
+        assert_eq!(
+            chunk.strokes,
+            [
+                plain(FIRST_SPARE),
+                plain(FIRST_SPARE + 1),
+                plain(FIRST_SPARE),
+                plain(FIRST_SPARE + 2)
+            ]
+        );
+        assert_eq!(chunk.rebind_after, None, "fresh keycodes need no barrier");
+        t.mark_used(&chunk, now);
+        // The next message reuses the bindings: nothing to bind.
+        let again = t.next_chunk("€é").expect("plan");
+        assert!(again.bindings.is_empty());
+        assert_eq!(t.bound_keycodes().len(), 3);
+    }
+
+    #[test]
+    fn too_many_distinct_characters_split_into_chunks_with_a_barrier() {
+        let mut t = Typist::new(keymap(2)).expect("typist");
+        let text = "αβγa";
+        assert!(t.needs_rebinding(text));
+        assert!(!t.needs_rebinding("αβa"));
+        let now = Instant::now();
+        let first = t.next_chunk(text).expect("plan");
+        assert_eq!(first.strokes.len(), 2, "two slots: α and β");
+        assert_eq!(first.consumed, "αβ".len());
+        assert_eq!(first.rebind_after, None);
+        t.mark_used(&first, now);
+        let second = t.next_chunk(&text[first.consumed..]).expect("plan");
+        // γ rebinds the least recently used slot: only after a barrier.
+        assert_eq!(second.bindings.len(), 1);
+        assert_eq!(second.rebind_after, Some(now));
+        assert_eq!(second.strokes.len(), 2);
+        assert_eq!(second.strokes[1], plain(A));
+    }
+
+    #[test]
+    fn without_spare_keycodes_only_the_keyboard_characters_are_typeable() {
+        let mut t = Typist::new(keymap(0)).expect("typist");
+        assert!(t.can_type("ab AB 1!"));
+        assert!(!t.can_type("é"));
+        assert_eq!(t.next_chunk("é"), Err(PlanError::Untypeable('é')));
+    }
+
+    #[test]
+    fn refresh_keeps_our_bindings_and_drops_taken_slots() {
+        let mut t = Typist::new(keymap(2)).expect("typist");
+        let chunk = t.next_chunk("é").expect("plan");
+        assert_eq!(chunk.bindings, [(FIRST_SPARE, 0xe9)]);
+        // The server now shows our binding on the first spare, and someone else
+        // bound the second one.
+        let mut map = keymap(2);
+        let per = 2;
+        let idx = |kc: u8| (usize::from(kc) - 10) * per;
+        map.keysyms[idx(FIRST_SPARE)] = 0xe9;
+        map.keysyms[idx(FIRST_SPARE + 1)] = 0x41;
+        t.refresh(map).expect("refresh");
+        assert_eq!(t.bound_keycodes(), [FIRST_SPARE]);
+        let again = t.next_chunk("é").expect("plan");
+        assert!(again.bindings.is_empty());
+        // No second slot any more: a new character must wait for the first.
+        let other = t.next_chunk("éü").expect("plan");
+        assert_eq!(other.consumed, "é".len());
+    }
+
+    #[test]
+    fn our_own_bindings_seen_in_a_refreshed_map_are_never_used_stale() {
+        // One spare keycode. Bind é, then refresh from a server map that shows it.
+        let mut t = Typist::new(keymap(1)).expect("typist");
+        let first = t.next_chunk("é").expect("plan");
+        t.mark_used(&first, Instant::now());
+        let mut map = keymap(1);
+        let idx = (usize::from(FIRST_SPARE) - 10) * 2;
+        map.keysyms[idx] = 0xe9;
+        map.keysyms[idx + 1] = 0xe9;
+        t.refresh(map).expect("refresh");
+        // "éüé": the slot must go é → ü → é, each change in its own chunk; the
+        // second é must not be typed on the keycode that now carries ü.
+        let text = "éüé";
+        let a = t.next_chunk(text).expect("plan");
+        assert_eq!((a.consumed, a.bindings.len()), ("é".len(), 0));
+        t.mark_used(&a, Instant::now());
+        let b = t.next_chunk(&text[a.consumed..]).expect("plan");
+        assert_eq!(
+            b.consumed,
+            "ü".len(),
+            "é cannot share the chunk that rebinds its keycode"
+        );
+        assert_eq!(b.bindings, [(FIRST_SPARE, 0xfc)]);
+        t.mark_used(&b, Instant::now());
+        let c = t
+            .next_chunk(&text[a.consumed + b.consumed..])
+            .expect("plan");
+        assert_eq!(c.bindings, [(FIRST_SPARE, 0xe9)]);
+        assert!(c.rebind_after.is_some());
+    }
+
+    #[test]
+    fn a_keyboard_without_shift_is_refused() {
+        let map = CoreKeymap {
+            min_keycode: 8,
+            keysyms_per_keycode: 1,
+            keysyms: vec![u32::from('a')],
+        };
+        assert_eq!(Typist::new(map).err(), Some(PlanError::NoBasicKeys));
+    }
+}
