@@ -228,3 +228,44 @@ fn bad_flags_are_refused_with_usage() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a valid device id"));
 }
+
+#[tokio::test]
+async fn without_a_display_a_message_fails_with_a_readable_reason() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let served = Served::spawn(
+        &dir.path().join("data"),
+        Some(TOKEN),
+        &["--inject", "type"],
+        &[("DISPLAY", ""), ("WAYLAND_DISPLAY", ""), ("XDG_SESSION_TYPE", "")],
+    );
+    // The local agent registers right after start.
+    let mut c = HttpClient::connect(&served.url).await.expect("connect");
+    let mut answer = serde_json::Value::Null;
+    for _ in 0..100 {
+        let r = c
+            .post_json("/transcription", Some(TOKEN), &json!({"text": "hello", "id": "nd-1"}))
+            .await
+            .expect("post");
+        answer = r.json().expect("json");
+        if answer["status"] == "delivered" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_ne!(answer["status"], "queued", "the local agent took it: {answer}");
+    let mut status = serde_json::Value::Null;
+    for _ in 0..100 {
+        status = c
+            .get("/transcription/nd-1", Some(TOKEN))
+            .await
+            .expect("get")
+            .json()
+            .expect("json");
+        if status["status"] == "failed" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(status["status"], "failed", "{status}");
+    assert!(status["error"].as_str().is_some_and(|e| e.contains("no display")), "{status}");
+}

@@ -26,6 +26,8 @@ pub const DEFAULT_DEVICE: &str = "desk";
 pub const SOON: Duration = Duration::from_secs(5);
 
 pub struct Options {
+    /// `127.0.0.1:0` unless a test needs the same port across a restart.
+    pub bind: SocketAddr,
     pub heartbeat: Duration,
     pub ack_timeout: Duration,
     pub registration_timeout: Duration,
@@ -35,6 +37,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Options {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             heartbeat: Duration::from_secs(30),
             ack_timeout: Duration::from_millis(2_000),
             registration_timeout: Duration::from_secs(10),
@@ -63,7 +66,7 @@ impl TestRelay {
     /// A relay on an existing data directory (to test restarts).
     pub async fn on_dir(dir: tempfile::TempDir, opts: Options) -> TestRelay {
         let mut config = RelayConfig::new(dir.path().to_path_buf()).expect("config");
-        config.bind = "127.0.0.1:0".parse().expect("addr");
+        config.bind = opts.bind;
         config.token = TOKEN.into();
         config.default_device = saytype::protocol::DeviceId::parse(DEFAULT_DEVICE).expect("id");
         config.heartbeat = opts.heartbeat;

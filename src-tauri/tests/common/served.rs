@@ -24,8 +24,9 @@ impl Served {
         Served::spawn(data_dir, token, &args, &[])
     }
 
-    /// `saytype serve` with the given arguments and environment (on top of
-    /// `--no-mdns --bind 127.0.0.1 --device-id desk --data-dir DIR`; port 0 unless
+    /// `saytype serve` with the given arguments and environment (`""` removes a
+    /// variable), on top of
+    /// `--no-mdns --bind 127.0.0.1 --device-id desk --data-dir DIR` (port 0 unless
     /// given).
     pub fn spawn(
         data_dir: &Path,
@@ -53,8 +54,13 @@ impl Served {
         if !args.contains(&"--port") {
             cmd.args(["--port", "0"]);
         }
+        // An empty value removes the variable.
         for (k, v) in env {
-            cmd.env(k, v);
+            if v.is_empty() {
+                cmd.env_remove(k);
+            } else {
+                cmd.env(k, v);
+            }
         }
         match token {
             Some(t) => cmd.env("SAYTYPE_TOKEN", t),
