@@ -353,7 +353,7 @@ async fn devices_lists_online_state_queue_and_last_seen() {
     assert_eq!(
         list,
         json!([
-            {"deviceId": "desk", "online": false, "queued": 1},
+            {"deviceId": "desk", "default": true, "online": false, "queued": 1},
             {"deviceId": "laptop", "online": true, "queued": 0}
         ])
     );

@@ -6,7 +6,7 @@ use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode, Uri};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Serialize;
@@ -18,13 +18,13 @@ use crate::protocol::{
     now_ms, DeviceId, ErrorCode, MessageId, Status, TranscriptionRequest, MAX_BODY_BYTES,
 };
 
-/// The phone page (PROTOCOL.md §3 `GET /`).
-const PHONE_PAGE: &str = include_str!("../../../ui/phone.html");
-
 /// Build the router; tests call this directly.
 pub fn router(state: RelayState) -> Router {
-    Router::new()
-        .route("/", get(phone_page))
+    let mut router = Router::new();
+    for path in super::assets::phone_paths() {
+        router = router.route(path, get(super::assets::phone_asset));
+    }
+    router
         .route("/health", get(health))
         .route("/transcription", post(post_transcription))
         .route("/transcription/{id}", get(get_transcription))
@@ -115,10 +115,6 @@ impl FromRequestParts<RelayState> for Authorized {
             _ => Err(ApiError::unauthorized()),
         }
     }
-}
-
-async fn phone_page() -> Html<&'static str> {
-    Html(PHONE_PAGE)
 }
 
 async fn health() -> Json<serde_json::Value> {
@@ -339,6 +335,9 @@ async fn get_transcription(
 #[serde(rename_all = "camelCase")]
 struct DeviceView {
     device_id: DeviceId,
+    /// Extension: the relay's own device (the target when `deviceId` is omitted).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    default: bool,
     online: bool,
     queued: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -351,6 +350,7 @@ async fn devices(State(state): State<RelayState>, _auth: Authorized) -> Json<Vec
         list.into_iter()
             .map(|d| DeviceView {
                 device_id: d.device_id,
+                default: d.default,
                 online: d.online,
                 queued: d.queued,
                 last_seen: d.last_seen,

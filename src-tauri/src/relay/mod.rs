@@ -6,6 +6,7 @@
 //! sockets. Shutdown comes in as a [`CancellationToken`]; [`Relay::wait`] returns once
 //! every connection is closed and every accepted message is committed.
 
+pub mod assets;
 pub mod auth;
 pub mod heartbeat;
 pub mod http;

@@ -107,6 +107,8 @@ pub struct QueueFull;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceStatus {
     pub device_id: DeviceId,
+    /// The relay's own device, where messages without a `deviceId` go.
+    pub default: bool,
     pub online: bool,
     pub queued: usize,
     pub last_seen: Option<i64>,
@@ -319,6 +321,7 @@ impl Registry {
             .filter(|(id, d)| d.known || d.online() || **id == self.default_device)
             .map(|(id, d)| DeviceStatus {
                 device_id: id.clone(),
+                default: *id == self.default_device,
                 online: d.online(),
                 queued: d.queue.len(),
                 last_seen: if d.online() { None } else { d.last_seen },

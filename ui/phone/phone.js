@@ -1,0 +1,1 @@
+// The phone page script (see ui/phone/index.html).
