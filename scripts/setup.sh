@@ -13,7 +13,7 @@ if [ "$purpose" = test ]; then
   # A real X server, windows to type into, clipboard and window tools, a browser for
   # the UI tests, D-Bus for the tray app, network namespaces for discovery tests.
   packages+=(xvfb xterm xdotool xclip x11-utils dbus-x11 iproute2 procps
-             python3-gi gir1.2-gtk-3.0)
+             python3-gi gir1.2-gtk-3.0 nftables)
 fi
 
 as_root() {

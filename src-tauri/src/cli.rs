@@ -36,9 +36,33 @@ enum Command {
     /// Send one transcription (for scripts).
     Send(SendArgs),
     /// List relays found over mDNS.
-    Discover,
+    Discover(DiscoverArgs),
     /// Print the pairing link and a QR code.
-    Pair,
+    Pair(PairArgs),
+}
+
+#[derive(Args, Debug)]
+struct DiscoverArgs {
+    /// How long to listen, in milliseconds.
+    #[arg(long, default_value_t = 3_000)]
+    timeout_ms: u64,
+    /// Print relays as they appear and disappear, until the timeout (extension).
+    #[arg(long)]
+    watch: bool,
+}
+
+#[derive(Args, Debug)]
+struct PairArgs {
+    /// Make a new token first: the old one stops working at once (phones and agents
+    /// paired with it must pair again).
+    #[arg(long)]
+    rotate: bool,
+    /// Data directory. Default: SAYTYPE_DATA_DIR or the platform's.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Address to put in the link. Default: this machine's first LAN address.
+    #[arg(long)]
+    host: Option<IpAddr>,
 }
 
 /// How a dictated newline is typed.
@@ -99,9 +123,13 @@ struct ServeArgs {
 
 #[derive(Args, Debug)]
 struct AgentArgs {
-    /// The relay's WebSocket URL, e.g. ws://192.168.1.20:7373/ws.
+    /// The relay's WebSocket URL, e.g. ws://192.168.1.20:7373/ws. Default: found
+    /// over mDNS.
     #[arg(long)]
     relay: Option<String>,
+    /// With several relays on the network: the device id of the one to use.
+    #[arg(long)]
+    relay_id: Option<String>,
     /// Device id to register as. Default: the host name.
     #[arg(long)]
     device_id: Option<String>,
@@ -195,15 +223,15 @@ async fn run_command(command: Command) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => serve(args).await,
         Command::Send(args) => send(args).await,
         Command::Agent(args) => agent(args).await,
-        Command::Discover => bail!("`saytype discover` is not available in this version yet"),
-        Command::Pair => bail!("`saytype pair` is not available in this version yet"),
+        Command::Discover(args) => discover(args).await,
+        Command::Pair(args) => pair(args).await,
     }
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     raise_fd_limit();
     let data_dir = args.data_dir.unwrap_or_else(config::default_data_dir);
-    let mut config = RelayConfig::new(data_dir)?;
+    let mut config = RelayConfig::new(data_dir.clone())?;
     config.bind = SocketAddr::new(args.bind, args.port);
     config.heartbeat = Duration::from_millis(args.heartbeat_ms);
     config.ack_timeout = Duration::from_millis(args.ack_timeout_ms);
@@ -212,41 +240,57 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         config.default_device = DeviceId::parse(raw)
             .with_context(|| format!("--device-id {raw:?} is not a valid device id"))?;
     }
-    let _ = args.no_mdns;
-    let local_agent = (!args.no_agent).then(|| {
-        (
-            AgentOptions::new(
-                String::new(),
-                config.token.clone(),
-                config.default_device.clone(),
-            ),
-            config.data_dir.clone(),
-        )
-    });
+    let device = config.default_device.clone();
+    let token = config.token.clone();
 
     let shutdown = CancellationToken::new();
     let relay = Relay::start(config, shutdown.clone()).await?;
     let addr = relay.local_addr();
-    let agent = match local_agent {
-        Some((mut opts, data_dir)) => {
-            opts.relay = format!("ws://{}/ws", loopback_of(addr));
-            Some(Agent::start(
-                opts,
-                args.inject,
-                args.newline.into(),
-                Some(&data_dir),
-                shutdown.clone(),
-            )?)
+    let mut advertiser = if args.no_mdns {
+        None
+    } else {
+        match crate::discovery::Advertiser::start(&device, addr.port()) {
+            Ok(a) => Some(a),
+            Err(e) => {
+                tracing::warn!("{e}; phones can still pair with the link from `saytype pair`");
+                None
+            }
         }
-        None => None,
+    };
+    let info = crate::pairing::RelayInfo {
+        port: addr.port(),
+        pid: std::process::id(),
+    };
+    if let Err(e) = crate::pairing::write_relay_info(&data_dir, &info) {
+        tracing::warn!("cannot record the relay's port for `saytype pair`: {e:#}");
+    }
+    let agent = if args.no_agent {
+        None
+    } else {
+        let mut opts = AgentOptions::new(format!("ws://{}/ws", loopback_of(addr)), token, device);
+        // Follow the relay's token, so that a rotation does not lock it out.
+        opts.token_updates = Some(relay.state().token_watch());
+        Some(Agent::start(
+            opts,
+            args.inject,
+            args.newline.into(),
+            Some(&data_dir),
+            shutdown.clone(),
+        )?)
     };
     {
         let mut stdout = std::io::stdout().lock();
         writeln!(stdout, "listening on http://{addr}")?;
         stdout.flush()?;
     }
-    tokio::spawn(cancel_on_signal(shutdown));
+    tokio::spawn(cancel_on_signal(shutdown.clone()));
+    shutdown.cancelled().await;
+    // Withdraw the advertisement first: no one should find a relay that is leaving.
+    if let Some(a) = advertiser.as_mut() {
+        tokio::task::block_in_place(|| a.stop());
+    }
     relay.wait().await?;
+    crate::pairing::remove_relay_info(&data_dir);
     if let Some(agent) = agent {
         if let Err(e) = agent.wait().await {
             tracing::warn!("local agent: {e:#}");
@@ -272,8 +316,9 @@ fn loopback_of(addr: SocketAddr) -> SocketAddr {
 
 async fn agent(args: AgentArgs) -> anyhow::Result<ExitCode> {
     let data_dir = args.data_dir.unwrap_or_else(config::default_data_dir);
-    let Some(relay) = args.relay else {
-        bail!("pass --relay ws://HOST:PORT/ws (finding the relay over mDNS comes with discovery)");
+    let relay = match args.relay {
+        Some(url) => url,
+        None => find_relay(args.relay_id.as_deref()).await?,
     };
     let token = match args.token {
         Some(t) => t,
@@ -361,4 +406,175 @@ async fn send(args: SendArgs) -> anyhow::Result<ExitCode> {
         eprintln!("saytype: the relay answered {}: {text}", response.status);
         Ok(ExitCode::FAILURE)
     }
+}
+
+/// The relay an agent should use when no `--relay` was given: the only one on the
+/// network, or the one named by `--relay-id`.
+async fn find_relay(wanted: Option<&str>) -> anyhow::Result<String> {
+    let wanted = wanted.map(|w| {
+        DeviceId::parse(w)
+            .map(|d| d.to_string())
+            .unwrap_or(w.to_owned())
+    });
+    let want = wanted.clone();
+    let found = tokio::task::spawn_blocking(move || {
+        crate::discovery::browse(Duration::from_secs(5), |_, list| match &want {
+            Some(id) => list.iter().any(|r| &r.device_id == id),
+            None => false,
+        })
+    })
+    .await??;
+    let relay = match (&wanted, found.as_slice()) {
+        (Some(id), list) => list
+            .iter()
+            .find(|r| &r.device_id == id)
+            .with_context(|| format!("no relay with device id {id:?} found over mDNS"))?,
+        (None, [one]) => one,
+        (None, []) => {
+            bail!("no SayType relay found over mDNS in 5 s; pass --relay ws://HOST:PORT/ws")
+        }
+        (None, many) => bail!(
+            "several relays found ({}); choose one with --relay-id",
+            many.iter()
+                .map(|r| r.device_id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let ip = relay
+        .preferred_addresses()
+        .into_iter()
+        .next()
+        .context("the relay advertised no address")?;
+    let url = relay.ws_url(ip);
+    tracing::info!(relay = %relay.device_id, %url, "found the relay over mDNS");
+    Ok(url)
+}
+
+async fn discover(args: DiscoverArgs) -> anyhow::Result<ExitCode> {
+    use crate::discovery::Change;
+    let window = Duration::from_millis(args.timeout_ms);
+    let watch = args.watch;
+    let mut first_seen: std::collections::BTreeMap<String, Duration> = Default::default();
+    let (found, first_seen) = tokio::task::spawn_blocking(move || {
+        let found = crate::discovery::browse(window, |change, _| {
+            match change {
+                Change::Found(relay, after) => {
+                    first_seen.entry(relay.instance.clone()).or_insert(*after);
+                    if watch {
+                        println!("found {} after {} ms", describe(relay), after.as_millis());
+                    }
+                }
+                Change::Gone(instance, after) if watch => {
+                    println!("gone {instance} after {} ms", after.as_millis());
+                }
+                Change::Gone(..) => {}
+            }
+            false
+        });
+        found.map(|f| (f, first_seen))
+    })
+    .await??;
+    if watch {
+        return Ok(ExitCode::SUCCESS);
+    }
+    if found.is_empty() {
+        println!(
+            "No SayType relay found on this network in {:.1} s.\n\
+             Is the desktop app running, and on the same network? Some networks block \
+             multicast (mDNS); pairing with the link or QR code from `saytype pair` works \
+             regardless.",
+            window.as_secs_f64()
+        );
+        return Ok(ExitCode::from(2));
+    }
+    println!("Found {} SayType relay(s):", found.len());
+    for relay in &found {
+        let after = first_seen.get(&relay.instance).map_or(0, |d| d.as_millis());
+        println!("  {} (answered after {after} ms)", describe(relay));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn describe(relay: &crate::discovery::FoundRelay) -> String {
+    let addresses: Vec<String> = relay
+        .preferred_addresses()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    format!(
+        "{}  device {}  port {}  addresses {}",
+        relay.instance,
+        relay.device_id,
+        relay.port,
+        addresses.join(", ")
+    )
+}
+
+async fn pair(args: PairArgs) -> anyhow::Result<ExitCode> {
+    let data_dir = args.data_dir.unwrap_or_else(config::default_data_dir);
+    // A relay that crashed leaves its file behind: only trust a live process.
+    let running = crate::pairing::read_relay_info(&data_dir)
+        .filter(|info| std::path::Path::new(&format!("/proc/{}", info.pid)).exists());
+    let port = running.as_ref().map_or(DEFAULT_PORT, |r| r.port);
+    let mut token = config::load_or_create_token(&data_dir)?;
+    if args.rotate {
+        token = rotate(&data_dir, port, &token, running.is_some()).await?;
+    }
+    let host = match args.host {
+        Some(h) => h,
+        None => {
+            match crate::discovery::lan_addresses().first() {
+                Some(ip) => *ip,
+                None => {
+                    eprintln!("saytype: no LAN address found; the link uses 127.0.0.1 (this machine only)");
+                    IpAddr::V4(Ipv4Addr::LOCALHOST)
+                }
+            }
+        }
+    };
+    let link = crate::pairing::link(host, port, &token);
+    if running.is_none() {
+        eprintln!(
+            "saytype: no relay is running on {}; start it (saytype serve) before scanning",
+            data_dir.display()
+        );
+    }
+    if let Some(qr) = crate::pairing::qr_terminal(&link) {
+        println!("{qr}");
+    }
+    println!("Scan the code with your phone, or open this link on it:\n{link}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A new token: through the running relay (so it takes effect at once and closes
+/// old connections), or in the data directory when no relay runs.
+async fn rotate(
+    data_dir: &std::path::Path,
+    port: u16,
+    token: &str,
+    running: bool,
+) -> anyhow::Result<String> {
+    if std::env::var_os("SAYTYPE_TOKEN").is_some() {
+        eprintln!(
+            "saytype: SAYTYPE_TOKEN is set; it will override the rotated token at the next start"
+        );
+    }
+    if running {
+        let mut client =
+            crate::client::HttpClient::connect(&format!("http://127.0.0.1:{port}")).await?;
+        let response = client
+            .request(hyper::Method::POST, "/token/rotate", Some(token), None)
+            .await?;
+        anyhow::ensure!(
+            response.status.is_success(),
+            "the relay refused to rotate the token: {}",
+            String::from_utf8_lossy(&response.body)
+        );
+        let new = response.json()?["token"].as_str().map(str::to_owned);
+        return new.context("the relay did not return the new token");
+    }
+    let new = config::new_token()?;
+    config::store_token(data_dir, &new)?;
+    Ok(new)
 }

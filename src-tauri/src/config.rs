@@ -92,10 +92,15 @@ pub fn load_or_create_token(data_dir: &Path) -> anyhow::Result<String> {
     if let Some(token) = existing_token(data_dir) {
         return Ok(token);
     }
-    ensure_data_dir(data_dir)?;
     let token = new_token()?;
-    write_private(&data_dir.join(TOKEN_FILE), &token)?;
+    store_token(data_dir, &token)?;
     Ok(token)
+}
+
+/// Save a token as the data directory's (a rotation, or the first start).
+pub fn store_token(data_dir: &Path, token: &str) -> anyhow::Result<()> {
+    ensure_data_dir(data_dir)?;
+    write_private(&data_dir.join(TOKEN_FILE), token)
 }
 
 /// The token in force, if there is one: `SAYTYPE_TOKEN`, else the data directory's.

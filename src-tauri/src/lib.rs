@@ -19,6 +19,8 @@
 //!   `backoff`), `dedupe` (injected ids on disk: nothing typed twice), `inject` (the
 //!   injection thread; `keymap` plans exact typing as pure logic, `x11` executes it
 //!   with enigo and pastes with arboard).
+//! - [`discovery`]: mDNS advertising (the relay) and browsing (`discover`, agents).
+//! - [`pairing`]: the pairing link (token in the URL fragment) and its QR codes.
 //! - [`client`]: a minimal HTTP client for `saytype send`, benchmarks and tests.
 //! - [`cli`]: the command line of PROTOCOL.md §6.
 //! - `app` (feature `gui`): the Tauri tray app, a thin shell over the core.
@@ -27,6 +29,8 @@ pub mod agent;
 pub mod cli;
 pub mod client;
 pub mod config;
+pub mod discovery;
+pub mod pairing;
 pub mod protocol;
 pub mod relay;
 

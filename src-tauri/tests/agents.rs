@@ -294,3 +294,37 @@ async fn disconnect_unregisters_at_once_and_fails_pending_waits() {
     assert_eq!(registered["queued"], 1);
     assert_eq!(agent.next_json().await["id"], "d-1");
 }
+
+#[tokio::test]
+async fn rotating_the_token_revokes_the_old_one_at_once() {
+    let relay = TestRelay::start().await;
+    let (mut agent, _) = Agent::register(&relay, "laptop").await;
+    let mut c = relay.client().await;
+    let r = c
+        .request(hyper::Method::POST, "/token/rotate", Some(TOKEN), None)
+        .await
+        .expect("rotate");
+    assert_eq!(r.status, 200);
+    let new = r.json().expect("json")["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    assert_ne!(new, TOKEN);
+    assert!(new.len() >= 22);
+    // The agent that connected with the old token is closed with 4001.
+    assert_eq!(agent.closed_with().await, Some(4001));
+    // The old token is refused everywhere, the new one works.
+    assert_eq!(
+        c.get("/devices", Some(TOKEN)).await.expect("get").status,
+        401
+    );
+    assert_eq!(
+        c.get("/devices", Some(&new)).await.expect("get").status,
+        200
+    );
+    assert!(ws_connect(&relay.ws_url(), Some(TOKEN)).await.is_err());
+    assert!(ws_connect(&relay.ws_url(), Some(&new)).await.is_ok());
+    // And it is stored for the next start.
+    let stored = std::fs::read_to_string(relay.dir.path().join("token")).expect("token file");
+    assert_eq!(stored.trim(), new);
+}

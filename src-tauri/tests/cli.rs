@@ -236,14 +236,22 @@ async fn without_a_display_a_message_fails_with_a_readable_reason() {
         &dir.path().join("data"),
         Some(TOKEN),
         &["--inject", "type"],
-        &[("DISPLAY", ""), ("WAYLAND_DISPLAY", ""), ("XDG_SESSION_TYPE", "")],
+        &[
+            ("DISPLAY", ""),
+            ("WAYLAND_DISPLAY", ""),
+            ("XDG_SESSION_TYPE", ""),
+        ],
     );
     // The local agent registers right after start.
     let mut c = HttpClient::connect(&served.url).await.expect("connect");
     let mut answer = serde_json::Value::Null;
     for _ in 0..100 {
         let r = c
-            .post_json("/transcription", Some(TOKEN), &json!({"text": "hello", "id": "nd-1"}))
+            .post_json(
+                "/transcription",
+                Some(TOKEN),
+                &json!({"text": "hello", "id": "nd-1"}),
+            )
             .await
             .expect("post");
         answer = r.json().expect("json");
@@ -252,7 +260,10 @@ async fn without_a_display_a_message_fails_with_a_readable_reason() {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_ne!(answer["status"], "queued", "the local agent took it: {answer}");
+    assert_ne!(
+        answer["status"], "queued",
+        "the local agent took it: {answer}"
+    );
     let mut status = serde_json::Value::Null;
     for _ in 0..100 {
         status = c
@@ -267,5 +278,92 @@ async fn without_a_display_a_message_fails_with_a_readable_reason() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(status["status"], "failed", "{status}");
-    assert!(status["error"].as_str().is_some_and(|e| e.contains("no display")), "{status}");
+    assert!(
+        status["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("no display")),
+        "{status}"
+    );
+}
+
+#[tokio::test]
+async fn pair_rotates_the_token_and_the_local_agent_keeps_working() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    // No SAYTYPE_TOKEN: the relay uses (and rotates) the data directory's token.
+    let served = Served::spawn(&data, None, &["--inject", "none"], &[("SAYTYPE_TOKEN", "")]);
+    let old = std::fs::read_to_string(data.join("token")).expect("token");
+    let old = old.trim().to_owned();
+
+    let pair = |args: &[&str]| {
+        Command::new(BIN)
+            .arg("pair")
+            .args(args)
+            .arg("--data-dir")
+            .arg(&data)
+            .env_remove("SAYTYPE_TOKEN")
+            .output()
+            .expect("pair")
+    };
+    let out = pair(&[]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(
+        text.contains(&format!(":{}/#token={old}", served.port)),
+        "{text}"
+    );
+    assert!(
+        text.contains('█') || text.contains('▀'),
+        "a QR code is drawn: {text}"
+    );
+
+    let out = pair(&["--rotate"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let new = std::fs::read_to_string(data.join("token")).expect("token");
+    let new = new.trim().to_owned();
+    assert_ne!(new, old);
+    assert!(text.contains(&format!("#token={new}")), "{text}");
+
+    let mut c = HttpClient::connect(&served.url).await.expect("connect");
+    let refused = c
+        .post_json("/transcription", Some(&old), &json!({"text": "x"}))
+        .await
+        .expect("post");
+    assert_eq!(refused.status, 401);
+    // The local agent followed the rotation: a message is still delivered and recorded.
+    let mut status = serde_json::Value::Null;
+    for _ in 0..100 {
+        let r = c
+            .post_json(
+                "/transcription",
+                Some(&new),
+                &json!({"text": "after rotation", "id": "rot-1"}),
+            )
+            .await
+            .expect("post");
+        status = r.json().expect("json");
+        if status["status"] != "queued" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_ne!(status["status"], "queued", "{status}");
+    for _ in 0..100 {
+        status = c
+            .get("/transcription/rot-1", Some(&new))
+            .await
+            .expect("get")
+            .json()
+            .expect("json");
+        if status["status"] == "injected" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(status["status"], "injected", "{status}");
 }

@@ -24,6 +24,9 @@ pub struct AgentOptions {
     /// `ws://HOST:PORT/ws`
     pub relay: String,
     pub token: String,
+    /// For the agent inside the relay's own process: the relay's current token, so
+    /// that a rotation does not lock the local agent out.
+    pub token_updates: Option<watch::Receiver<Arc<str>>>,
     pub device_id: DeviceId,
     pub backoff_base: Duration,
     pub backoff_cap: Duration,
@@ -34,6 +37,7 @@ impl AgentOptions {
         AgentOptions {
             relay,
             token,
+            token_updates: None,
             device_id,
             backoff_base: Duration::from_millis(250),
             backoff_cap: Duration::from_secs(10),
@@ -89,8 +93,9 @@ pub async fn run(
     let mut backoff = Backoff::new(opts.backoff_base, opts.backoff_cap);
     loop {
         status.send_replace(AgentStatus::Connecting);
+        let token = current_token(&opts);
         let end = tokio::select! {
-            end = session(&opts, &injector, &seen, &mut outcomes, &status, &mut backoff, &shutdown) => end,
+            end = session(&opts, &token, &injector, &seen, &mut outcomes, &status, &mut backoff, &shutdown) => end,
             _ = shutdown.cancelled() => SessionEnd::Shutdown,
         };
         let reason = match end {
@@ -99,6 +104,10 @@ pub async fn run(
                     reason: "shut down".into(),
                 });
                 return Ok(());
+            }
+            SessionEnd::Fatal(AgentError::Unauthorized) if current_token(&opts) != token => {
+                // The relay's own token was rotated: connect again with the new one.
+                "the pairing token was rotated".to_owned()
             }
             SessionEnd::Fatal(e) => {
                 tracing::error!("agent stopped: {e}");
@@ -128,8 +137,17 @@ pub async fn run(
     }
 }
 
+fn current_token(opts: &AgentOptions) -> String {
+    match &opts.token_updates {
+        Some(updates) => updates.borrow().to_string(),
+        None => opts.token.clone(),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn session(
     opts: &AgentOptions,
+    token: &str,
     injector: &InjectorThread,
     seen: &Arc<Mutex<SeenIds>>,
     outcomes: &mut mpsc::UnboundedReceiver<Outcome>,
@@ -141,7 +159,7 @@ async fn session(
         Ok(r) => r,
         Err(e) => return SessionEnd::Retry(format!("bad relay URL {:?}: {e}", opts.relay)),
     };
-    match format!("Bearer {}", opts.token).parse() {
+    match format!("Bearer {token}").parse() {
         Ok(value) => {
             request.headers_mut().insert("authorization", value);
         }

@@ -29,6 +29,7 @@ pub fn router(state: RelayState) -> Router {
         .route("/transcription", post(post_transcription))
         .route("/transcription/{id}", get(get_transcription))
         .route("/devices", get(devices))
+        .route("/token/rotate", post(rotate_token))
         .route("/ws", get(super::ws::upgrade))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -357,6 +358,18 @@ async fn devices(State(state): State<RelayState>, _auth: Authorized) -> Json<Vec
             })
             .collect(),
     )
+}
+
+/// `POST /token/rotate` (extension): a new pairing token, in force at once; agents
+/// connected with the old one are closed with 4001.
+async fn rotate_token(
+    State(state): State<RelayState>,
+    _auth: Authorized,
+) -> Result<Response, ApiError> {
+    match state.rotate_token() {
+        Ok(token) => Ok(Json(serde_json::json!({ "token": &*token })).into_response()),
+        Err(e) => Err(ApiError::internal("rotating the token failed", e)),
+    }
 }
 
 /// `GET /ws`: check the token (header or `?token=`) before upgrading.

@@ -15,9 +15,10 @@ pub mod store;
 pub mod ws;
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use anyhow::Context;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -34,7 +35,8 @@ pub struct RelayState {
 
 struct Inner {
     config: RelayConfig,
-    token: RwLock<Arc<str>>,
+    /// The pairing token in force; connections watch it to learn of a rotation.
+    token: watch::Sender<Arc<str>>,
     /// Held only for short, non-async sections (never across an `.await`).
     registry: Mutex<Registry>,
     store: Store,
@@ -63,12 +65,27 @@ impl RelayState {
     }
 
     pub fn token_matches(&self, presented: &str) -> bool {
-        let current = self
-            .inner
-            .token
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        auth::tokens_match(presented, &current)
+        auth::tokens_match(presented, &self.inner.token.borrow())
+    }
+
+    /// The current token, and word of every change.
+    pub fn token_watch(&self) -> watch::Receiver<Arc<str>> {
+        self.inner.token.subscribe()
+    }
+
+    pub fn current_token(&self) -> Arc<str> {
+        self.inner.token.borrow().clone()
+    }
+
+    /// Replace the pairing token: stored first, then in force at once. Every
+    /// connection that authenticated with the old one is closed with 4001.
+    pub fn rotate_token(&self) -> anyhow::Result<Arc<str>> {
+        let token = crate::config::new_token()?;
+        crate::config::store_token(&self.inner.config.data_dir, &token)?;
+        let token: Arc<str> = token.into();
+        self.inner.token.send_replace(token.clone());
+        tracing::info!("pairing token rotated");
+        Ok(token)
     }
 
     pub fn shutdown(&self) -> &CancellationToken {
@@ -117,7 +134,7 @@ impl Relay {
         let addr = listener.local_addr()?;
         let state = RelayState {
             inner: Arc::new(Inner {
-                token: RwLock::new(config.token.as_str().into()),
+                token: watch::Sender::new(config.token.as_str().into()),
                 config,
                 registry: Mutex::new(registry),
                 store,

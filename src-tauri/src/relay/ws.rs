@@ -5,6 +5,7 @@
 //! connection to one small future, which is what lets thousands of agents stay
 //! connected for a few kilobytes each.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
@@ -13,7 +14,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
 use futures_util::SinkExt;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::time::{interval_at, sleep, timeout, Instant, MissedTickBehavior};
 
 use super::heartbeat::Beat;
@@ -48,11 +49,13 @@ pub(super) async fn upgrade(
         Err(rejection) => return super::http::upgrade_rejected(rejection),
     };
     let tracker = state.connections().clone();
+    // Remember which token this connection proved, to notice when it is revoked.
+    let token = state.current_token();
     ws.read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
         .max_message_size(MAX_BODY_BYTES)
         .max_frame_size(MAX_BODY_BYTES)
-        .on_upgrade(move |socket| tracker.track_future(serve_agent(state, socket)))
+        .on_upgrade(move |socket| tracker.track_future(serve_agent(state, socket, token)))
 }
 
 /// Why the registered loop ended.
@@ -65,9 +68,15 @@ enum End {
     Terminate,
 }
 
-async fn serve_agent(state: RelayState, mut socket: WebSocket) {
+async fn serve_agent(state: RelayState, mut socket: WebSocket, token: Arc<str>) {
+    let mut tokens = state.token_watch();
+    if *tokens.borrow_and_update() != token {
+        // Rotated between the upgrade and now.
+        close_with(&mut socket, close::UNAUTHORIZED, "UNAUTHORIZED").await;
+        return;
+    }
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let (device, conn) = match await_registration(&state, &mut socket, tx).await {
+    let (device, conn) = match await_registration(&state, &mut socket, tx, &token).await {
         Ok(registered) => registered,
         Err(End::Close(code, reason)) => {
             close_with(&mut socket, code, reason).await;
@@ -78,7 +87,7 @@ async fn serve_agent(state: RelayState, mut socket: WebSocket) {
     tracing::info!(%device, "agent registered");
     state.store().touch_device(device.clone(), now_ms());
 
-    let end = run_registered(&state, &mut socket, &mut rx, &device, conn).await;
+    let end = run_registered(&state, &mut socket, &mut rx, &device, conn, &mut tokens).await;
 
     let now = now_ms();
     state.registry().unregister(&device, conn, now);
@@ -97,6 +106,7 @@ async fn await_registration(
     state: &RelayState,
     socket: &mut WebSocket,
     tx: mpsc::UnboundedSender<Outbound>,
+    token: &Arc<str>,
 ) -> Result<(DeviceId, ConnId), End> {
     let deadline = sleep(state.config().registration_timeout);
     tokio::pin!(deadline);
@@ -122,6 +132,9 @@ async fn await_registration(
                 let Some(device) = DeviceId::parse(&device_id) else {
                     return Err(End::Close(close::INVALID_DEVICE_ID, "INVALID_DEVICE_ID"));
                 };
+                if state.current_token() != *token {
+                    return Err(End::Close(close::UNAUTHORIZED, "UNAUTHORIZED"));
+                }
                 return match state.registry().register(&device, tx, now_ms()) {
                     Ok(conn) => Ok((device, conn)),
                     Err(RegisterError::Duplicate) => {
@@ -147,6 +160,7 @@ async fn run_registered(
     rx: &mut mpsc::UnboundedReceiver<Outbound>,
     device: &DeviceId,
     conn: ConnId,
+    tokens: &mut watch::Receiver<Arc<str>>,
 ) -> End {
     let period = state.config().heartbeat;
     let mut ticker = interval_at(Instant::now() + period, period);
@@ -183,6 +197,8 @@ async fn run_registered(
                     Beat::Terminate => return End::Terminate,
                 }
             }
+            // A rotation revokes the token this agent connected with.
+            _ = tokens.changed() => return End::Close(close::UNAUTHORIZED, "UNAUTHORIZED"),
             _ = state.shutdown().cancelled() => return End::Close(close::GOING_AWAY, "GOING_AWAY"),
         }
     }
