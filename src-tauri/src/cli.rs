@@ -1,7 +1,7 @@
 //! The command line of PROTOCOL.md §6: `saytype [serve|agent|send|discover|pair]`.
 
 use std::io::Write;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -10,11 +10,11 @@ use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use tokio_util::sync::CancellationToken;
 
-use crate::agent::inject::{InjectMode, NewlineKey};
+use crate::agent::inject::{InjectMode, InjectSettings, NewlineKey};
 use crate::agent::{Agent, AgentOptions};
-use crate::config::{self, RelayConfig, DEFAULT_PORT};
+use crate::config::{self, DEFAULT_PORT};
+use crate::daemon::{Daemon, DaemonOptions};
 use crate::protocol::DeviceId;
-use crate::relay::Relay;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -86,9 +86,9 @@ impl From<NewlineArg> for NewlineKey {
 
 #[derive(Args, Debug)]
 struct ServeArgs {
-    /// TCP port (0 = any free port).
-    #[arg(long, default_value_t = DEFAULT_PORT)]
-    port: u16,
+    /// TCP port (0 = any free port). Default: the settings' port, else 7373.
+    #[arg(long)]
+    port: Option<u16>,
     /// Address to listen on.
     #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::UNSPECIFIED))]
     bind: IpAddr,
@@ -101,12 +101,13 @@ struct ServeArgs {
     /// Do not advertise over mDNS.
     #[arg(long)]
     no_mdns: bool,
-    /// Injection mode of the local agent.
-    #[arg(long, value_enum, default_value_t = InjectMode::Auto)]
-    inject: InjectMode,
-    /// How the local agent types a newline (extension).
-    #[arg(long, value_enum, default_value_t = NewlineArg::ShiftReturn)]
-    newline: NewlineArg,
+    /// Injection mode of the local agent. Default: the settings', else auto.
+    #[arg(long, value_enum)]
+    inject: Option<InjectMode>,
+    /// How the local agent types a newline (extension). Default: the settings', else
+    /// shift-return.
+    #[arg(long, value_enum)]
+    newline: Option<NewlineArg>,
     /// Heartbeat ping interval in milliseconds.
     #[arg(long, default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(10..))]
     heartbeat_ms: u64,
@@ -231,87 +232,40 @@ async fn run_command(command: Command) -> anyhow::Result<ExitCode> {
 async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     raise_fd_limit();
     let data_dir = args.data_dir.unwrap_or_else(config::default_data_dir);
-    let mut config = RelayConfig::new(data_dir.clone())?;
-    config.bind = SocketAddr::new(args.bind, args.port);
-    config.heartbeat = Duration::from_millis(args.heartbeat_ms);
-    config.ack_timeout = Duration::from_millis(args.ack_timeout_ms);
-    config.queue_cap = usize::try_from(args.queue_cap).unwrap_or(usize::MAX);
+    let settings = crate::settings::Settings::load(&data_dir);
+    let mut opts = DaemonOptions::from_settings(data_dir, &settings);
+    opts.bind = args.bind;
+    if let Some(port) = args.port {
+        opts.port = port;
+    }
+    opts.mdns = !args.no_mdns;
+    opts.agent = !args.no_agent;
+    if let Some(mode) = args.inject {
+        opts.inject.mode = mode;
+    }
+    if let Some(newline) = args.newline {
+        opts.inject.newline = newline.into();
+    }
+    opts.heartbeat = Duration::from_millis(args.heartbeat_ms);
+    opts.ack_timeout = Duration::from_millis(args.ack_timeout_ms);
+    opts.queue_cap = usize::try_from(args.queue_cap).unwrap_or(usize::MAX);
     if let Some(raw) = &args.device_id {
-        config.default_device = DeviceId::parse(raw)
-            .with_context(|| format!("--device-id {raw:?} is not a valid device id"))?;
+        opts.device_id = Some(
+            DeviceId::parse(raw)
+                .with_context(|| format!("--device-id {raw:?} is not a valid device id"))?,
+        );
     }
-    let device = config.default_device.clone();
-    let token = config.token.clone();
-
     let shutdown = CancellationToken::new();
-    let relay = Relay::start(config, shutdown.clone()).await?;
-    let addr = relay.local_addr();
-    let mut advertiser = if args.no_mdns {
-        None
-    } else {
-        match crate::discovery::Advertiser::start(&device, addr.port()) {
-            Ok(a) => Some(a),
-            Err(e) => {
-                tracing::warn!("{e}; phones can still pair with the link from `saytype pair`");
-                None
-            }
-        }
-    };
-    let info = crate::pairing::RelayInfo {
-        port: addr.port(),
-        pid: std::process::id(),
-    };
-    if let Err(e) = crate::pairing::write_relay_info(&data_dir, &info) {
-        tracing::warn!("cannot record the relay's port for `saytype pair`: {e:#}");
-    }
-    let agent = if args.no_agent {
-        None
-    } else {
-        let mut opts = AgentOptions::new(format!("ws://{}/ws", loopback_of(addr)), token, device);
-        // Follow the relay's token, so that a rotation does not lock it out.
-        opts.token_updates = Some(relay.state().token_watch());
-        Some(Agent::start(
-            opts,
-            args.inject,
-            args.newline.into(),
-            Some(&data_dir),
-            shutdown.clone(),
-        )?)
-    };
+    let daemon = Daemon::start(opts, shutdown.clone()).await?;
     {
         let mut stdout = std::io::stdout().lock();
-        writeln!(stdout, "listening on http://{addr}")?;
+        writeln!(stdout, "listening on http://{}", daemon.local_addr())?;
         stdout.flush()?;
     }
-    tokio::spawn(cancel_on_signal(shutdown.clone()));
-    shutdown.cancelled().await;
-    // Withdraw the advertisement first: no one should find a relay that is leaving.
-    if let Some(a) = advertiser.as_mut() {
-        tokio::task::block_in_place(|| a.stop());
-    }
-    relay.wait().await?;
-    crate::pairing::remove_relay_info(&data_dir);
-    if let Some(agent) = agent {
-        if let Err(e) = agent.wait().await {
-            tracing::warn!("local agent: {e:#}");
-        }
-    }
+    tokio::spawn(cancel_on_signal(shutdown));
+    daemon.run().await?;
     tracing::info!("relay stopped");
     Ok(ExitCode::SUCCESS)
-}
-
-/// Where the local agent reaches its own relay: loopback when the relay listens on
-/// every interface.
-fn loopback_of(addr: SocketAddr) -> SocketAddr {
-    match addr.ip() {
-        IpAddr::V4(ip) if ip.is_unspecified() => {
-            SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), addr.port())
-        }
-        IpAddr::V6(ip) if ip.is_unspecified() => {
-            SocketAddr::new(IpAddr::V6(std::net::Ipv6Addr::LOCALHOST), addr.port())
-        }
-        _ => addr,
-    }
 }
 
 async fn agent(args: AgentArgs) -> anyhow::Result<ExitCode> {
@@ -332,10 +286,13 @@ async fn agent(args: AgentArgs) -> anyhow::Result<ExitCode> {
     };
     config::ensure_data_dir(&data_dir)?;
     let shutdown = CancellationToken::new();
+    let inject = InjectSettings {
+        mode: args.inject,
+        newline: args.newline.into(),
+    };
     let agent = Agent::start(
         AgentOptions::new(relay, token, device_id),
-        args.inject,
-        args.newline.into(),
+        std::sync::Arc::new(std::sync::Mutex::new(inject)),
         Some(&data_dir),
         shutdown.clone(),
     )?;

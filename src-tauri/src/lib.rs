@@ -22,6 +22,9 @@
 //! - [`discovery`]: mDNS advertising (the relay) and browsing (`discover`, agents).
 //! - [`pairing`]: the pairing link (token in the URL fragment) and its QR codes.
 //! - [`client`]: a minimal HTTP client for `saytype send`, benchmarks and tests.
+//! - [`daemon`]: one process's SayType, as `saytype serve` and the tray app run it:
+//!   relay + local agent + mDNS, and the desktop controls the window uses.
+//! - [`settings`]: the user's persisted settings (injection mode, port, autostart).
 //! - [`cli`]: the command line of PROTOCOL.md §6.
 //! - `app` (feature `gui`): the Tauri tray app, a thin shell over the core.
 
@@ -29,10 +32,12 @@ pub mod agent;
 pub mod cli;
 pub mod client;
 pub mod config;
+pub mod daemon;
 pub mod discovery;
 pub mod pairing;
 pub mod protocol;
 pub mod relay;
+pub mod settings;
 
 #[cfg(feature = "gui")]
 pub mod app;

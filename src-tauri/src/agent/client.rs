@@ -52,6 +52,8 @@ pub enum AgentStatus {
     Connected {
         queued: usize,
     },
+    /// Paused by the user: not connected, so messages wait at the relay.
+    Paused,
     /// Lost the connection; retrying after `retry_in`.
     Disconnected {
         reason: String,
@@ -78,6 +80,7 @@ pub enum AgentError {
 enum SessionEnd {
     Retry(String),
     Fatal(AgentError),
+    Paused,
     Shutdown,
 }
 
@@ -88,17 +91,34 @@ pub async fn run(
     seen: Arc<Mutex<SeenIds>>,
     mut outcomes: mpsc::UnboundedReceiver<Outcome>,
     status: watch::Sender<AgentStatus>,
+    mut paused: watch::Receiver<bool>,
     shutdown: CancellationToken,
 ) -> Result<(), AgentError> {
     let mut backoff = Backoff::new(opts.backoff_base, opts.backoff_cap);
     loop {
+        if *paused.borrow_and_update() {
+            status.send_replace(AgentStatus::Paused);
+            tokio::select! {
+                _ = paused.wait_for(|p| !p) => {}
+                _ = shutdown.cancelled() => {
+                    status.send_replace(AgentStatus::Stopped { reason: "shut down".into() });
+                    return Ok(());
+                }
+            }
+        }
         status.send_replace(AgentStatus::Connecting);
         let token = current_token(&opts);
         let end = tokio::select! {
             end = session(&opts, &token, &injector, &seen, &mut outcomes, &status, &mut backoff, &shutdown) => end,
+            _ = paused.wait_for(|p| *p) => SessionEnd::Paused,
             _ = shutdown.cancelled() => SessionEnd::Shutdown,
         };
         let reason = match end {
+            SessionEnd::Paused => {
+                tracing::info!("typing paused: messages wait at the relay");
+                backoff.reset();
+                continue;
+            }
             SessionEnd::Shutdown => {
                 status.send_replace(AgentStatus::Stopped {
                     reason: "shut down".into(),

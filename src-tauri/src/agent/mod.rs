@@ -20,27 +20,59 @@ use tokio_util::sync::CancellationToken;
 
 pub use client::{AgentError, AgentOptions, AgentStatus};
 use dedupe::SeenIds;
-use inject::{DesktopInjector, InjectMode, Injector, InjectorThread, NewlineKey};
+use inject::{DesktopInjector, Injector, InjectorThread, SharedInjectSettings};
 
 /// A running agent.
 pub struct Agent {
     pub status: watch::Receiver<AgentStatus>,
-    injector_state: Arc<InjectorThread>,
+    control: AgentControl,
     task: JoinHandle<Result<(), AgentError>>,
+}
+
+/// A cheap handle to steer a running agent and read its state.
+#[derive(Clone)]
+pub struct AgentControl {
+    status: watch::Receiver<AgentStatus>,
+    injector: Arc<InjectorThread>,
+    paused: Arc<watch::Sender<bool>>,
+}
+
+impl AgentControl {
+    /// Pause typing: the agent leaves the relay, so new messages wait there, safely
+    /// queued, until resumed.
+    pub fn set_paused(&self, paused: bool) {
+        self.paused.send_replace(paused);
+    }
+
+    pub fn is_paused(&self) -> bool {
+        *self.paused.borrow()
+    }
+
+    pub fn status(&self) -> AgentStatus {
+        self.status.borrow().clone()
+    }
+
+    pub fn status_watch(&self) -> watch::Receiver<AgentStatus> {
+        self.status.clone()
+    }
+
+    /// What the injector does here, or why it cannot.
+    pub fn injector_state(&self) -> String {
+        self.injector.state()
+    }
 }
 
 impl Agent {
     /// Start an agent that injects with the desktop injector.
     pub fn start(
         opts: AgentOptions,
-        mode: InjectMode,
-        newline: NewlineKey,
+        settings: SharedInjectSettings,
         data_dir: Option<&Path>,
         shutdown: CancellationToken,
     ) -> anyhow::Result<Agent> {
         Agent::start_with(
             opts,
-            move || Box::new(DesktopInjector::new(mode, newline)),
+            move || Box::new(DesktopInjector::new(settings)),
             data_dir,
             shutdown,
         )
@@ -77,24 +109,30 @@ impl Agent {
             outcome_tx,
         )?);
         let (status_tx, status) = watch::channel(AgentStatus::Connecting);
+        let (paused, paused_rx) = watch::channel(false);
         let task = tokio::spawn(client::run(
             opts,
             injector.clone(),
             seen,
             outcome_rx,
             status_tx,
+            paused_rx,
             shutdown,
         ));
+        let control = AgentControl {
+            status: status.clone(),
+            injector,
+            paused: Arc::new(paused),
+        };
         Ok(Agent {
             status,
-            injector_state: injector,
+            control,
             task,
         })
     }
 
-    /// What the injector does here, or why it cannot.
-    pub fn injector_state(&self) -> String {
-        self.injector_state.state()
+    pub fn control(&self) -> AgentControl {
+        self.control.clone()
     }
 
     /// Wait for the agent to stop (shutdown, or a refusal it cannot recover from).

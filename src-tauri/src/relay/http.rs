@@ -31,6 +31,7 @@ pub fn router(state: RelayState) -> Router {
         .route("/devices", get(devices))
         .route("/token/rotate", post(rotate_token))
         .route("/ws", get(super::ws::upgrade))
+        .merge(super::ui::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
@@ -47,7 +48,8 @@ pub(super) async fn serve(
     let listener = listener.tap_io(|tcp| {
         let _ = tcp.set_nodelay(true);
     });
-    axum::serve(listener, router(state))
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
         .await
 }
@@ -74,7 +76,7 @@ impl ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, code, message)
     }
 
-    fn internal(context: &str, err: impl std::fmt::Display) -> ApiError {
+    pub(super) fn internal(context: &str, err: impl std::fmt::Display) -> ApiError {
         tracing::error!("{context}: {err}");
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -136,7 +138,7 @@ async fn method_not_allowed() -> ApiError {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Accepted {
+pub(super) struct Accepted {
     id: MessageId,
     status: Status,
     device_id: DeviceId,
@@ -192,6 +194,7 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<axum::body::Bytes,
 async fn post_transcription(
     State(state): State<RelayState>,
     _auth: Authorized,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -204,6 +207,26 @@ async fn post_transcription(
     }
     let bytes = read_body(&headers, body).await?;
     let req = TranscriptionRequest::parse(&bytes).map_err(ApiError::bad_request)?;
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok());
+    super::ui::note_sender(&state, peer.ip(), user_agent);
+    let device = req
+        .device_id
+        .unwrap_or_else(|| state.config().default_device.clone());
+    let accepted = accept(&state, req.text, device, req.id, req.timestamp).await?;
+    Ok(accepted.into_response())
+}
+
+/// Accept a message for `device`: store it, send it if the device is online, wait
+/// for the ACK (up to the ACK timeout), and say what became of it.
+pub(super) async fn accept(
+    state: &RelayState,
+    text: String,
+    device: DeviceId,
+    id: Option<MessageId>,
+    timestamp: Option<i64>,
+) -> Result<Accepted, ApiError> {
     // Checked once the body is in: a request that straddles the start of a shutdown
     // is refused whole rather than half accepted.
     if state.is_shutting_down() {
@@ -213,10 +236,6 @@ async fn post_transcription(
             "the relay is shutting down; try again in a moment",
         ));
     }
-    let device = req
-        .device_id
-        .unwrap_or_else(|| state.config().default_device.clone());
-
     let reserved = {
         let mut registry = state.registry();
         if !registry.is_routable(&device) {
@@ -230,9 +249,9 @@ async fn post_transcription(
     };
     if let Err(QueueFull) = reserved {
         // A retry of a message that is already stored is still answered.
-        if let Some(id) = &req.id {
+        if let Some(id) = &id {
             if let Ok(Some(existing)) = state.store().get(id.as_str()).await {
-                return same_message_or_conflict(existing, &req.text, &device);
+                return same_message_or_conflict(existing, &text, &device);
             }
         }
         return Err(ApiError::new(
@@ -245,16 +264,16 @@ async fn post_transcription(
         ));
     }
 
-    let id = req.id.unwrap_or_else(MessageId::generate);
+    let id = id.unwrap_or_else(MessageId::generate);
     let now = now_ms();
-    let timestamp = req.timestamp.unwrap_or(now);
-    let queued = QueuedMessage::new(id.clone(), &req.text, timestamp);
+    let timestamp = timestamp.unwrap_or(now);
+    let queued = QueuedMessage::new(id.clone(), &text, timestamp);
     let inserted = state
         .store()
         .insert(NewMessage {
             id: id.clone(),
             device_id: device.clone(),
-            text: req.text.clone(),
+            text: text.clone(),
             timestamp,
             created_at: now,
         })
@@ -268,11 +287,12 @@ async fn post_transcription(
     };
     if let InsertOutcome::Existing(existing) = outcome {
         state.registry().release(&device);
-        return same_message_or_conflict(existing, &req.text, &device);
+        return same_message_or_conflict(existing, &text, &device);
     }
 
     let waiter = state.registry().enqueue(&device, queued);
     tracing::debug!(%id, %device, sent = waiter.is_some(), "message accepted");
+    state.emit(super::ui::UiEvent::Message { id: id.to_string() });
     let status = match waiter {
         Some(ack) => match tokio::time::timeout(state.config().ack_timeout, ack).await {
             Ok(Ok(true)) => Status::Delivered,
@@ -284,8 +304,7 @@ async fn post_transcription(
         id,
         status,
         device_id: device,
-    }
-    .into_response())
+    })
 }
 
 /// Same id again: the same message gets its current status, another one a conflict.
@@ -293,7 +312,7 @@ fn same_message_or_conflict(
     existing: super::store::MessageRecord,
     text: &str,
     device: &DeviceId,
-) -> Result<Response, ApiError> {
+) -> Result<Accepted, ApiError> {
     if existing.text != text || existing.device_id != device.as_str() {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -306,8 +325,7 @@ fn same_message_or_conflict(
         id,
         status: existing.status,
         device_id: device.clone(),
-    }
-    .into_response())
+    })
 }
 
 async fn get_transcription(

@@ -12,13 +12,14 @@ pub mod heartbeat;
 pub mod http;
 pub mod registry;
 pub mod store;
+pub mod ui;
 pub mod ws;
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use anyhow::Context;
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -42,6 +43,12 @@ struct Inner {
     store: Store,
     shutdown: CancellationToken,
     connections: TaskTracker,
+    local_addr: SocketAddr,
+    /// Changes the desktop window follows live.
+    events: broadcast::Sender<ui::UiEvent>,
+    phones: Mutex<ui::Phones>,
+    /// The process's desktop parts (local agent, settings), when there are any.
+    desktop: OnceLock<Arc<dyn ui::Desktop>>,
     /// Held for the relay's life: one relay per data directory.
     _dir_lock: std::fs::File,
 }
@@ -99,6 +106,35 @@ impl RelayState {
     pub(crate) fn connections(&self) -> &TaskTracker {
         &self.inner.connections
     }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.inner.local_addr
+    }
+
+    /// Tell the desktop window that something changed (nobody listening is fine).
+    pub fn emit(&self, event: ui::UiEvent) {
+        let _ = self.inner.events.send(event);
+    }
+
+    pub fn subscribe_events(&self) -> broadcast::Receiver<ui::UiEvent> {
+        self.inner.events.subscribe()
+    }
+
+    pub(crate) fn phones(&self) -> MutexGuard<'_, ui::Phones> {
+        self.inner
+            .phones
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Register the process's desktop parts (once).
+    pub fn set_desktop(&self, desktop: Arc<dyn ui::Desktop>) {
+        let _ = self.inner.desktop.set(desktop);
+    }
+
+    pub fn desktop(&self) -> Option<Arc<dyn ui::Desktop>> {
+        self.inner.desktop.get().cloned()
+    }
 }
 
 /// A relay that is accepting connections.
@@ -140,6 +176,10 @@ impl Relay {
                 store,
                 shutdown: shutdown.clone(),
                 connections: TaskTracker::new(),
+                local_addr: addr,
+                events: broadcast::channel(256).0,
+                phones: Mutex::new(ui::Phones::new()),
+                desktop: OnceLock::new(),
                 _dir_lock: dir_lock,
             }),
         };

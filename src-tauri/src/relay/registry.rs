@@ -284,6 +284,21 @@ impl Registry {
         true
     }
 
+    /// Take a message out of the queue without delivering it (deleted by the user).
+    pub fn remove(&mut self, device: &DeviceId, id: &str) -> bool {
+        let Some(d) = self.devices.get_mut(device) else {
+            return false;
+        };
+        let before = d.queue.len();
+        d.queue.retain(|m| m.id.as_str() != id);
+        if let Some(senders) = d.waiters.remove(id) {
+            for s in senders {
+                let _ = s.send(false);
+            }
+        }
+        d.queue.len() != before
+    }
+
     /// Heartbeat interval elapsed for this connection.
     pub fn heartbeat_tick(&mut self, device: &DeviceId, conn: ConnId) -> Beat {
         match self.conn_mut(device, conn) {

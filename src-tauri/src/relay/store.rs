@@ -72,6 +72,36 @@ pub struct MessageRecord {
     pub text: String,
 }
 
+/// One row of the history, text included (for the desktop window only).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryItem {
+    pub seq: i64,
+    pub id: String,
+    pub device_id: String,
+    pub status: Status,
+    pub text: String,
+    pub created_at: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivered_at: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub injected_at: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failed_at: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Which history rows to list, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct HistoryQuery {
+    pub status: Option<Status>,
+    pub id: Option<String>,
+    /// Only rows older than this `seq` (paging).
+    pub before: Option<i64>,
+    pub limit: u32,
+}
+
 #[derive(Debug, PartialEq, Eq)]
 pub enum InsertOutcome {
     Inserted,
@@ -104,6 +134,11 @@ enum Op {
         at: i64,
     },
     Get(String, Reply<Option<MessageRecord>>),
+    List(HistoryQuery, Reply<Vec<HistoryItem>>),
+    /// Remove one message; answers its device and status if it existed.
+    Delete(String, Reply<Option<(String, Status)>>),
+    /// Remove every message that is no longer queued; answers how many.
+    ClearFinished(Reply<usize>),
     TouchDevice {
         device_id: DeviceId,
         at: i64,
@@ -257,6 +292,19 @@ impl Store {
         self.ask(|reply| Op::Get(id, reply)).await
     }
 
+    pub async fn history(&self, query: HistoryQuery) -> Result<Vec<HistoryItem>, StoreError> {
+        self.ask(|reply| Op::List(query, reply)).await
+    }
+
+    pub async fn delete(&self, id: &str) -> Result<Option<(String, Status)>, StoreError> {
+        let id = id.to_owned();
+        self.ask(|reply| Op::Delete(id, reply)).await
+    }
+
+    pub async fn clear_finished(&self) -> Result<usize, StoreError> {
+        self.ask(Op::ClearFinished).await
+    }
+
     /// Record an ACK from a device's agent for one of that device's messages. Fire
     /// and forget: operations apply in order, so any later read sees it.
     pub fn mark_delivered(&self, id: String, device_id: DeviceId, at: i64) {
@@ -365,6 +413,15 @@ enum Answer {
         Reply<Option<MessageRecord>>,
         Result<Option<MessageRecord>, StoreError>,
     ),
+    List(
+        Reply<Vec<HistoryItem>>,
+        Result<Vec<HistoryItem>, StoreError>,
+    ),
+    Delete(
+        Reply<Option<(String, Status)>>,
+        Result<Option<(String, Status)>, StoreError>,
+    ),
+    Count(Reply<usize>, Result<usize, StoreError>),
     Flush(oneshot::Sender<()>),
 }
 
@@ -375,6 +432,15 @@ fn answer(answers: Vec<Answer>) {
                 let _ = reply.send(result);
             }
             Answer::Get(reply, result) => {
+                let _ = reply.send(result);
+            }
+            Answer::List(reply, result) => {
+                let _ = reply.send(result);
+            }
+            Answer::Delete(reply, result) => {
+                let _ = reply.send(result);
+            }
+            Answer::Count(reply, result) => {
                 let _ = reply.send(result);
             }
             Answer::Flush(reply) => {
@@ -397,6 +463,13 @@ fn apply_batch(conn: &mut Connection, ops: impl Iterator<Item = Op>) -> Vec<Answ
         match op {
             Op::Insert(msg, reply) => answers.push(Answer::Insert(reply, insert(&tx, &msg))),
             Op::Get(id, reply) => answers.push(Answer::Get(reply, get(&tx, &id))),
+            Op::List(query, reply) => answers.push(Answer::List(reply, list(&tx, &query))),
+            Op::Delete(id, reply) => answers.push(Answer::Delete(reply, delete(&tx, &id))),
+            Op::ClearFinished(reply) => answers.push(Answer::Count(
+                reply,
+                tx.execute("DELETE FROM messages WHERE status != 'queued'", [])
+                    .map_err(StoreError::from),
+            )),
             Op::MarkDelivered { id, device_id, at } => log_failure(
                 tx.prepare_cached(
                     "UPDATE messages SET status = 'delivered', delivered_at = ?3 \
@@ -462,6 +535,9 @@ fn fail(op: Op, e: &rusqlite::Error) -> Option<Answer> {
     match op {
         Op::Insert(_, reply) => Some(Answer::Insert(reply, Err(copy_err(e)))),
         Op::Get(_, reply) => Some(Answer::Get(reply, Err(copy_err(e)))),
+        Op::List(_, reply) => Some(Answer::List(reply, Err(copy_err(e)))),
+        Op::Delete(_, reply) => Some(Answer::Delete(reply, Err(copy_err(e)))),
+        Op::ClearFinished(reply) => Some(Answer::Count(reply, Err(copy_err(e)))),
         Op::Flush(reply) => Some(Answer::Flush(reply)),
         _ => None,
     }
@@ -500,6 +576,49 @@ fn insert(conn: &Connection, msg: &NewMessage) -> Result<InsertOutcome, StoreErr
         Some(existing) => Ok(InsertOutcome::Existing(existing)),
         None => Err(StoreError::Closed),
     }
+}
+
+fn list(conn: &Connection, q: &HistoryQuery) -> Result<Vec<HistoryItem>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, id, device_id, status, text, created_at, delivered_at, injected_at, \
+         failed_at, error FROM messages \
+         WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR id = ?2) AND (?3 IS NULL OR seq < ?3) \
+         ORDER BY seq DESC LIMIT ?4",
+    )?;
+    let rows = stmt.query_map(
+        params![
+            q.status.map(Status::as_str),
+            q.id,
+            q.before,
+            q.limit.clamp(1, 1_000)
+        ],
+        |r| {
+            let status: String = r.get(3)?;
+            Ok(HistoryItem {
+                seq: r.get(0)?,
+                id: r.get(1)?,
+                device_id: r.get(2)?,
+                status: Status::parse(&status).unwrap_or(Status::Failed),
+                text: r.get(4)?,
+                created_at: r.get(5)?,
+                delivered_at: r.get(6)?,
+                injected_at: r.get(7)?,
+                failed_at: r.get(8)?,
+                error: r.get(9)?,
+            })
+        },
+    )?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+fn delete(conn: &Connection, id: &str) -> Result<Option<(String, Status)>, StoreError> {
+    let found = conn
+        .prepare_cached("DELETE FROM messages WHERE id = ?1 RETURNING device_id, status")?
+        .query_row([id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })
+        .optional()?;
+    Ok(found.map(|(d, s)| (d, Status::parse(&s).unwrap_or(Status::Failed))))
 }
 
 fn get(conn: &Connection, id: &str) -> Result<Option<MessageRecord>, StoreError> {
@@ -595,6 +714,73 @@ mod tests {
         assert_eq!(queued, ["m2"]);
         assert_eq!(snap.devices.len(), 1);
         assert_eq!(snap.devices[0].1, Some(13));
+    }
+
+    #[tokio::test]
+    async fn history_lists_filters_deletes_and_clears() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (store, _) = Store::open(&dir.path().join("t.db")).expect("open");
+        for i in 0..5 {
+            store
+                .insert(new_msg(&format!("h{i}"), "desk", &format!("text {i}")))
+                .await
+                .expect("insert");
+        }
+        let desk = DeviceId::parse("desk").expect("device");
+        store.mark_result("h1".into(), desk, Status::Failed, Some("boom".into()), 9);
+        let all = store
+            .history(HistoryQuery {
+                limit: 10,
+                ..HistoryQuery::default()
+            })
+            .await
+            .expect("list");
+        let ids: Vec<&str> = all.iter().map(|h| h.id.as_str()).collect();
+        assert_eq!(ids, ["h4", "h3", "h2", "h1", "h0"], "newest first");
+        assert_eq!(all[3].text, "text 1");
+        let failed = store
+            .history(HistoryQuery {
+                status: Some(Status::Failed),
+                limit: 10,
+                ..HistoryQuery::default()
+            })
+            .await
+            .expect("list");
+        assert_eq!(failed.len(), 1);
+        assert_eq!(failed[0].error.as_deref(), Some("boom"));
+        let page = store
+            .history(HistoryQuery {
+                before: Some(all[1].seq),
+                limit: 2,
+                ..HistoryQuery::default()
+            })
+            .await
+            .expect("list");
+        assert_eq!(
+            page.iter().map(|h| h.id.as_str()).collect::<Vec<_>>(),
+            ["h2", "h1"]
+        );
+        assert_eq!(
+            store.delete("h0").await.expect("delete"),
+            Some(("desk".into(), Status::Queued))
+        );
+        assert_eq!(store.delete("h0").await.expect("delete"), None);
+        assert_eq!(
+            store.clear_finished().await.expect("clear"),
+            1,
+            "only the failed one"
+        );
+        assert_eq!(
+            store
+                .history(HistoryQuery {
+                    limit: 10,
+                    ..HistoryQuery::default()
+                })
+                .await
+                .expect("list")
+                .len(),
+            3
+        );
     }
 
     #[tokio::test]

@@ -20,6 +20,7 @@ use tokio::time::{interval_at, sleep, timeout, Instant, MissedTickBehavior};
 use super::heartbeat::Beat;
 use super::http::ApiError;
 use super::registry::{ConnId, Outbound, RegisterError};
+use super::ui::UiEvent;
 use super::RelayState;
 use crate::protocol::{close, now_ms, AgentFrame, DeviceId, ErrorCode, RelayFrame, MAX_BODY_BYTES};
 
@@ -86,12 +87,14 @@ async fn serve_agent(state: RelayState, mut socket: WebSocket, token: Arc<str>) 
     };
     tracing::info!(%device, "agent registered");
     state.store().touch_device(device.clone(), now_ms());
+    state.emit(UiEvent::Devices);
 
     let end = run_registered(&state, &mut socket, &mut rx, &device, conn, &mut tokens).await;
 
     let now = now_ms();
     state.registry().unregister(&device, conn, now);
     state.store().touch_device(device.clone(), now);
+    state.emit(UiEvent::Devices);
     match end {
         End::Close(code, reason) => {
             tracing::info!(%device, code, reason, "agent connection closed");
@@ -237,7 +240,9 @@ async fn handle_frame(state: &RelayState, socket: &mut WebSocket, device: &Devic
             state
                 .store()
                 .mark_delivered(id.clone(), device.clone(), now_ms());
-            state.registry().ack(device, &id);
+            if state.registry().ack(device, &id) {
+                state.emit(UiEvent::Message { id });
+            }
         }
         Ok(AgentFrame::Result { id, status, error }) => {
             let error = error.map(|e| e.chars().take(MAX_RESULT_ERROR_CHARS).collect());
@@ -249,6 +254,7 @@ async fn handle_frame(state: &RelayState, socket: &mut WebSocket, device: &Devic
                 .mark_result(id.clone(), device.clone(), status, error, now_ms());
             // A result implies the message arrived, even if its ACK was lost.
             state.registry().ack(device, &id);
+            state.emit(UiEvent::Message { id });
         }
         Ok(AgentFrame::Register { .. }) => {
             send_error(

@@ -11,9 +11,10 @@
 //!
 //! - a character the keyboard has is typed with its own keycode, with Shift for
 //!   level 1: no binding at all (all of ASCII on a US layout);
-//! - any other character gets a spare keycode of its own, bound before the chunk of
+//! - any other character gets a spare slot of its own, bound before the chunk of
 //!   text that uses it and left bound afterwards (so the next message needs no
-//!   binding for it);
+//!   binding for it). A slot is one level of a spare keycode: plain, or with Shift,
+//!   so every spare keycode carries two characters;
 //! - a keycode is bound to another character only once the target window has
 //!   processed every event that used it: the planner marks such a chunk
 //!   ([`Chunk::rebind_after`]) and the executor waits for a barrier first (a
@@ -72,10 +73,13 @@ impl CoreKeymap {
             .collect()
     }
 
-    /// Whether a keycode currently carries `keysym` at level 0.
-    pub fn binds(&self, keycode: u8, keysym: u32) -> bool {
-        self.keycodes()
-            .any(|(kc, syms)| kc == keycode && syms.first() == Some(&keysym))
+    /// Whether a keycode carries exactly these keysyms, plain and shifted.
+    pub fn carries(&self, keycode: u8, pair: [u32; 2]) -> bool {
+        self.keycodes().any(|(kc, syms)| {
+            kc == keycode
+                && syms.first() == Some(&pair[0])
+                && syms.get(1).is_none_or(|s| *s == pair[1])
+        })
     }
 
     /// The same map with these keycodes emptied. The typist's own view: a spare
@@ -94,7 +98,8 @@ impl CoreKeymap {
 }
 
 /// How a newline in the text is typed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum NewlineKey {
     /// Shift+Return: a line break everywhere, including chat boxes where a plain
     /// Return would send the message.
@@ -114,8 +119,8 @@ pub struct Stroke {
 /// A run of strokes, with the bindings to make (and when) before it.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Chunk {
-    /// Bind these keycodes to these keysyms first.
-    pub bindings: Vec<(u8, u32)>,
+    /// Bind these keycodes to these keysyms (plain, shifted) first.
+    pub bindings: Vec<(u8, [u32; 2])>,
     /// Some binding replaces one that was last used at this instant: the target must
     /// have processed the events sent until then before the binding is made.
     pub rebind_after: Option<Instant>,
@@ -145,11 +150,22 @@ impl std::fmt::Display for PlanError {
     }
 }
 
+/// One level (0 plain, 1 with Shift) of a spare keycode.
 #[derive(Debug, Clone)]
 struct Slot {
     keycode: u8,
+    level: u8,
     bound: Option<u32>,
     last_used: Option<Instant>,
+}
+
+fn slots_of(keycode: u8) -> [Slot; 2] {
+    [0, 1].map(|level| Slot {
+        keycode,
+        level,
+        bound: None,
+        last_used: None,
+    })
 }
 
 /// The planner: the keymap plus what we have bound on spare keycodes.
@@ -165,19 +181,16 @@ pub struct Typist {
 
 impl Typist {
     pub fn new(keymap: CoreKeymap) -> Result<Typist, PlanError> {
+        let slots = keymap
+            .spare_keycodes()
+            .into_iter()
+            .flat_map(slots_of)
+            .collect();
         let mut typist = Typist {
             shift: 0,
             ret: 0,
             tab: None,
-            slots: keymap
-                .spare_keycodes()
-                .into_iter()
-                .map(|keycode| Slot {
-                    keycode,
-                    bound: None,
-                    last_used: None,
-                })
-                .collect(),
+            slots,
             keymap,
             newline: NewlineKey::default(),
         };
@@ -201,24 +214,35 @@ impl Typist {
     }
 
     /// The user changed layout (or another program bound keys): take the new map.
-    /// Our slots stay ours only where the map still shows our binding or nothing.
+    /// A slot stays ours where the map still shows our binding; a free slot stays
+    /// ours where its keycode is still empty or still carries our other level.
     pub fn refresh(&mut self, keymap: CoreKeymap) -> Result<(), PlanError> {
         let spare = keymap.spare_keycodes();
-        self.slots.retain_mut(|slot| match slot.bound {
-            Some(sym) if keymap.binds(slot.keycode, sym) => true,
-            _ if spare.contains(&slot.keycode) => {
+        let level_sym = |kc: u8, level: u8| {
+            keymap
+                .keycodes()
+                .find(|(k, _)| *k == kc)
+                .and_then(|(_, syms)| syms.get(usize::from(level)).copied())
+        };
+        for slot in &mut self.slots {
+            if spare.contains(&slot.keycode) {
                 slot.bound = None;
-                true
+            } else if slot.bound.is_some() && level_sym(slot.keycode, slot.level) != slot.bound {
+                // Someone else took this keycode.
+                slot.keycode = 0;
             }
-            _ => false,
-        });
+        }
+        let owned: Vec<u8> = self
+            .slots
+            .iter()
+            .filter(|s| s.keycode != 0 && (s.bound.is_some() || spare.contains(&s.keycode)))
+            .map(|s| s.keycode)
+            .collect();
+        self.slots
+            .retain(|s| s.keycode != 0 && owned.contains(&s.keycode));
         for kc in spare {
             if !self.slots.iter().any(|s| s.keycode == kc) {
-                self.slots.push(Slot {
-                    keycode: kc,
-                    bound: None,
-                    last_used: None,
-                });
+                self.slots.extend(slots_of(kc));
             }
         }
         let ours: Vec<u8> = self.slots.iter().map(|s| s.keycode).collect();
@@ -232,11 +256,14 @@ impl Typist {
 
     /// Keycodes we have bound, to unbind when the injector goes away.
     pub fn bound_keycodes(&self) -> Vec<u8> {
-        self.slots
+        let mut list: Vec<u8> = self
+            .slots
             .iter()
             .filter(|s| s.bound.is_some())
             .map(|s| s.keycode)
-            .collect()
+            .collect();
+        list.dedup();
+        list
     }
 
     /// Whether every character of `text` can be typed at all.
@@ -245,8 +272,8 @@ impl Typist {
             .all(|c| self.keymap_stroke(c).is_some() || !self.slots.is_empty())
     }
 
-    /// Whether typing `text` would bind more characters than there are spare
-    /// keycodes (then some keycode must be rebound mid-text, which costs barriers).
+    /// Whether typing `text` would need more slots than there are (then some slot
+    /// must be rebound mid-text, which costs barriers).
     pub fn needs_rebinding(&self, text: &str) -> bool {
         let mut rare: Vec<u32> = text
             .chars()
@@ -275,11 +302,28 @@ impl Typist {
         }
     }
 
+    /// What a keycode must carry, plain and shifted. An unbound level repeats the
+    /// other one: a lone keysym would let the server "complete" it (a capital letter
+    /// gets its small letter as the plain level).
+    fn pair(&self, keycode: u8) -> [u32; 2] {
+        let level = |l: u8| {
+            self.slots
+                .iter()
+                .find(|s| s.keycode == keycode && s.level == l)
+                .and_then(|s| s.bound)
+        };
+        let (plain, shifted) = (level(0), level(1));
+        [
+            plain.or(shifted).unwrap_or(NO_SYMBOL),
+            shifted.or(plain).unwrap_or(NO_SYMBOL),
+        ]
+    }
+
     /// Plan the next chunk of `text`: as many characters as can be typed without
-    /// binding a keycode that this chunk itself uses.
+    /// rebinding a slot that this chunk itself uses.
     pub fn next_chunk(&mut self, text: &str) -> Result<Chunk, PlanError> {
         let mut chunk = Chunk::default();
-        let mut in_chunk: HashMap<u32, u8> = HashMap::new();
+        let mut in_chunk: HashMap<u32, (u8, u8)> = HashMap::new();
         for (at, c) in text.char_indices() {
             if let Some(stroke) = self.keymap_stroke(c) {
                 chunk.strokes.push(stroke);
@@ -290,18 +334,18 @@ impl Typist {
             if sym == NO_SYMBOL {
                 return Err(PlanError::Untypeable(c));
             }
-            let keycode = if let Some(&kc) = in_chunk.get(&sym) {
-                kc
+            let (keycode, level) = if let Some(&slot) = in_chunk.get(&sym) {
+                slot
             } else if let Some(slot) = self.slots.iter().find(|s| s.bound == Some(sym)) {
-                slot.keycode
+                (slot.keycode, slot.level)
             } else {
                 // Bind a slot: a free one, else the least recently used one that
                 // this chunk does not use.
-                let used: Vec<u8> = in_chunk.values().copied().collect();
+                let used: Vec<(u8, u8)> = in_chunk.values().copied().collect();
                 let candidate = self
                     .slots
                     .iter_mut()
-                    .filter(|s| !used.contains(&s.keycode))
+                    .filter(|s| !used.contains(&(s.keycode, s.level)))
                     .min_by_key(|s| (s.bound.is_some(), s.last_used));
                 let Some(slot) = candidate else {
                     if chunk.strokes.is_empty() {
@@ -314,13 +358,18 @@ impl Typist {
                     chunk.rebind_after = chunk.rebind_after.max(slot.last_used);
                 }
                 slot.bound = Some(sym);
-                chunk.bindings.push((slot.keycode, sym));
-                slot.keycode
+                let (keycode, level) = (slot.keycode, slot.level);
+                let pair = self.pair(keycode);
+                match chunk.bindings.iter_mut().find(|(kc, _)| *kc == keycode) {
+                    Some(binding) => binding.1 = pair,
+                    None => chunk.bindings.push((keycode, pair)),
+                }
+                (keycode, level)
             };
-            in_chunk.insert(sym, keycode);
+            in_chunk.insert(sym, (keycode, level));
             chunk.strokes.push(Stroke {
                 keycode,
-                shift: false,
+                shift: level == 1,
             });
             chunk.consumed = at + c.len_utf8();
         }
@@ -330,7 +379,11 @@ impl Typist {
     /// The chunk's strokes were sent at `at`.
     pub fn mark_used(&mut self, chunk: &Chunk, at: Instant) {
         for slot in &mut self.slots {
-            if chunk.strokes.iter().any(|s| s.keycode == slot.keycode) {
+            let stroke = Stroke {
+                keycode: slot.keycode,
+                shift: slot.level == 1,
+            };
+            if chunk.strokes.contains(&stroke) {
                 slot.last_used = Some(at);
             }
         }
@@ -414,53 +467,56 @@ mod tests {
     }
 
     #[test]
-    fn other_characters_get_spare_keycodes_that_stay_bound() {
+    fn other_characters_get_spare_slots_two_per_keycode_that_stay_bound() {
         let mut t = Typist::new(keymap(3)).expect("typist");
         let now = Instant::now();
         let chunk = t.next_chunk("é€é😀").expect("plan");
+        let emoji = 0x0100_0000 | 0x1f600;
         assert_eq!(
             chunk.bindings,
             [
-                (FIRST_SPARE, 0xe9),
-                (FIRST_SPARE + 1, 0x20ac),
-                (FIRST_SPARE + 2, 0x0100_0000 | 0x1f600)
-            ]
+                (FIRST_SPARE, [0xe9, 0x20ac]),
+                (FIRST_SPARE + 1, [emoji, emoji])
+            ],
+            "é plain and € shifted share a keycode; a lone keysym fills both levels"
         );
         assert_eq!(
             chunk.strokes,
             [
                 plain(FIRST_SPARE),
-                plain(FIRST_SPARE + 1),
+                shifted(FIRST_SPARE),
                 plain(FIRST_SPARE),
-                plain(FIRST_SPARE + 2)
+                plain(FIRST_SPARE + 1)
             ]
         );
-        assert_eq!(chunk.rebind_after, None, "fresh keycodes need no barrier");
+        assert_eq!(chunk.rebind_after, None, "fresh slots need no barrier");
         t.mark_used(&chunk, now);
         // The next message reuses the bindings: nothing to bind.
         let again = t.next_chunk("€é").expect("plan");
         assert!(again.bindings.is_empty());
-        assert_eq!(t.bound_keycodes().len(), 3);
+        assert_eq!(t.bound_keycodes(), [FIRST_SPARE, FIRST_SPARE + 1]);
     }
 
     #[test]
     fn too_many_distinct_characters_split_into_chunks_with_a_barrier() {
-        let mut t = Typist::new(keymap(2)).expect("typist");
+        // One spare keycode: two slots.
+        let mut t = Typist::new(keymap(1)).expect("typist");
         let text = "αβγa";
         assert!(t.needs_rebinding(text));
         assert!(!t.needs_rebinding("αβa"));
         let now = Instant::now();
         let first = t.next_chunk(text).expect("plan");
-        assert_eq!(first.strokes.len(), 2, "two slots: α and β");
         assert_eq!(first.consumed, "αβ".len());
+        assert_eq!(first.strokes, [plain(FIRST_SPARE), shifted(FIRST_SPARE)]);
         assert_eq!(first.rebind_after, None);
         t.mark_used(&first, now);
         let second = t.next_chunk(&text[first.consumed..]).expect("plan");
         // γ rebinds the least recently used slot: only after a barrier.
-        assert_eq!(second.bindings.len(), 1);
+        let (alpha, beta, gamma) = (keysym_of('α'), keysym_of('β'), keysym_of('γ'));
+        assert_ne!(alpha, beta);
+        assert_eq!(second.bindings, [(FIRST_SPARE, [gamma, beta])]);
         assert_eq!(second.rebind_after, Some(now));
-        assert_eq!(second.strokes.len(), 2);
-        assert_eq!(second.strokes[1], plain(A));
+        assert_eq!(second.strokes, [plain(FIRST_SPARE), plain(A)]);
     }
 
     #[test]
@@ -471,57 +527,52 @@ mod tests {
         assert_eq!(t.next_chunk("é"), Err(PlanError::Untypeable('é')));
     }
 
+    /// The server's map as it looks after we bound `pairs` (others stay empty).
+    fn server_map(spares: usize, pairs: &[(u8, [u32; 2])]) -> CoreKeymap {
+        let mut map = keymap(spares);
+        for (kc, pair) in pairs {
+            let idx = (usize::from(*kc) - 10) * 2;
+            map.keysyms[idx] = pair[0];
+            map.keysyms[idx + 1] = pair[1];
+        }
+        map
+    }
+
     #[test]
     fn refresh_keeps_our_bindings_and_drops_taken_slots() {
         let mut t = Typist::new(keymap(2)).expect("typist");
         let chunk = t.next_chunk("é").expect("plan");
-        assert_eq!(chunk.bindings, [(FIRST_SPARE, 0xe9)]);
-        // The server now shows our binding on the first spare, and someone else
-        // bound the second one.
-        let mut map = keymap(2);
-        let per = 2;
-        let idx = |kc: u8| (usize::from(kc) - 10) * per;
-        map.keysyms[idx(FIRST_SPARE)] = 0xe9;
-        map.keysyms[idx(FIRST_SPARE + 1)] = 0x41;
-        t.refresh(map).expect("refresh");
+        assert_eq!(chunk.bindings, [(FIRST_SPARE, [0xe9, 0xe9])]);
+        // The server shows our binding, and someone else bound the second keycode.
+        t.refresh(server_map(
+            2,
+            &[(FIRST_SPARE, [0xe9, 0xe9]), (FIRST_SPARE + 1, [0x41, 0x41])],
+        ))
+        .expect("refresh");
         assert_eq!(t.bound_keycodes(), [FIRST_SPARE]);
         let again = t.next_chunk("é").expect("plan");
         assert!(again.bindings.is_empty());
-        // No second slot any more: a new character must wait for the first.
-        let other = t.next_chunk("éü").expect("plan");
-        assert_eq!(other.consumed, "é".len());
+        // Only our keycode's free level is left: ü fits, ö must wait for a rebind.
+        let other = t.next_chunk("éüö").expect("plan");
+        assert_eq!(other.consumed, "éü".len());
+        assert_eq!(other.bindings, [(FIRST_SPARE, [0xe9, 0xfc])]);
     }
 
     #[test]
     fn our_own_bindings_seen_in_a_refreshed_map_are_never_used_stale() {
-        // One spare keycode. Bind é, then refresh from a server map that shows it.
+        // One spare keycode. Bind é and ü, then refresh from a map that shows them.
         let mut t = Typist::new(keymap(1)).expect("typist");
-        let first = t.next_chunk("é").expect("plan");
+        let first = t.next_chunk("éü").expect("plan");
         t.mark_used(&first, Instant::now());
-        let mut map = keymap(1);
-        let idx = (usize::from(FIRST_SPARE) - 10) * 2;
-        map.keysyms[idx] = 0xe9;
-        map.keysyms[idx + 1] = 0xe9;
-        t.refresh(map).expect("refresh");
-        // "éüé": the slot must go é → ü → é, each change in its own chunk; the
-        // second é must not be typed on the keycode that now carries ü.
-        let text = "éüé";
-        let a = t.next_chunk(text).expect("plan");
-        assert_eq!((a.consumed, a.bindings.len()), ("é".len(), 0));
-        t.mark_used(&a, Instant::now());
-        let b = t.next_chunk(&text[a.consumed..]).expect("plan");
-        assert_eq!(
-            b.consumed,
-            "ü".len(),
-            "é cannot share the chunk that rebinds its keycode"
-        );
-        assert_eq!(b.bindings, [(FIRST_SPARE, 0xfc)]);
-        t.mark_used(&b, Instant::now());
-        let c = t
-            .next_chunk(&text[a.consumed + b.consumed..])
-            .expect("plan");
-        assert_eq!(c.bindings, [(FIRST_SPARE, 0xe9)]);
-        assert!(c.rebind_after.is_some());
+        t.refresh(server_map(1, &[(FIRST_SPARE, [0xe9, 0xfc])]))
+            .expect("refresh");
+        // "ö é": ö takes é's level; é then needs ü's level. Each é must be typed on
+        // the binding made for it in this chunk, never on the refreshed map's stale
+        // idea that é sits on the plain level.
+        let chunk = t.next_chunk("öé").expect("plan");
+        assert_eq!(chunk.bindings, [(FIRST_SPARE, [0xf6, 0xe9])]);
+        assert_eq!(chunk.strokes, [plain(FIRST_SPARE), shifted(FIRST_SPARE)]);
+        assert!(chunk.rebind_after.is_some());
     }
 
     #[test]

@@ -19,7 +19,18 @@ use crate::protocol::MessageId;
 pub use keymap::NewlineKey;
 
 /// How the agent puts text into the focused window.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[derive(
+    clap::ValueEnum,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum InjectMode {
     /// Keyboard events.
     Type,
@@ -124,29 +135,42 @@ pub trait Injector {
     fn describe(&mut self) -> String;
 }
 
+/// Injection settings that may change while the agent runs (from the tray or the
+/// window); the injection thread reads them for every message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InjectSettings {
+    pub mode: InjectMode,
+    pub newline: NewlineKey,
+}
+
+pub type SharedInjectSettings = Arc<Mutex<InjectSettings>>;
+
 /// The desktop injector: X11 through enigo and arboard, connected lazily (and again
 /// after a failure, so an agent started before the display comes up recovers).
 pub struct DesktopInjector {
-    mode: InjectMode,
-    newline: NewlineKey,
+    settings: SharedInjectSettings,
     x11: Option<x11::X11Injector>,
 }
 
 impl DesktopInjector {
-    pub fn new(mode: InjectMode, newline: NewlineKey) -> DesktopInjector {
+    pub fn new(settings: SharedInjectSettings) -> DesktopInjector {
         DesktopInjector {
-            mode,
-            newline,
+            settings,
             x11: None,
+        }
+    }
+
+    fn current(&self) -> InjectSettings {
+        match self.settings.lock() {
+            Ok(s) => *s,
+            Err(poisoned) => *poisoned.into_inner(),
         }
     }
 
     fn x11(&mut self) -> Result<&mut x11::X11Injector, InjectError> {
         if self.x11.is_none() {
             check_session()?;
-            let mut injector = x11::X11Injector::connect()?;
-            injector.set_newline(self.newline);
-            self.x11 = Some(injector);
+            self.x11 = Some(x11::X11Injector::connect()?);
         }
         self.x11
             .as_mut()
@@ -156,11 +180,12 @@ impl DesktopInjector {
 
 impl Injector for DesktopInjector {
     fn inject(&mut self, text: &str) -> Result<Method, InjectError> {
-        let mode = self.mode;
+        let InjectSettings { mode, newline } = self.current();
         if mode == InjectMode::None {
             return Ok(Method::Recorded);
         }
         let x11 = self.x11()?;
+        x11.set_newline(newline);
         let terminal = x11.focused_class().is_some_and(|c| is_terminal(&c));
         let method = match mode {
             InjectMode::Type => Method::Typed,
@@ -183,11 +208,12 @@ impl Injector for DesktopInjector {
     }
 
     fn describe(&mut self) -> String {
-        if self.mode == InjectMode::None {
-            return "not typing (--inject none)".into();
+        let mode = self.current().mode;
+        if mode == InjectMode::None {
+            return "recording only (injection mode: none)".into();
         }
         match self.x11() {
-            Ok(_) => format!("{:?} into the focused X11 window", self.mode).to_lowercase(),
+            Ok(_) => "ready to type into the focused X11 window".into(),
             Err(e) => e.to_string(),
         }
     }

@@ -162,8 +162,11 @@ impl X11Injector {
             self.barrier(last_use);
         }
         let per = self.keysyms_per_keycode()?;
-        for &(keycode, keysym) in &chunk.bindings {
-            let syms = vec![keysym; usize::from(per)];
+        for &(keycode, pair) in &chunk.bindings {
+            // Group 1 and group 2 alike (plain, shifted); the rest empty.
+            let syms: Vec<u32> = (0..usize::from(per))
+                .map(|i| if i < 4 { pair[i % 2] } else { 0 })
+                .collect();
             self.conn
                 .change_keyboard_mapping(1, keycode, per, &syms)
                 .map_err(x11_error)?;
@@ -172,10 +175,11 @@ impl X11Injector {
         // enigo's events arrive; it also shows whether the server kept them as
         // asked (XKB may reinterpret a core binding).
         let keymap = read_keymap(&self.conn)?;
-        for &(keycode, keysym) in &chunk.bindings {
-            if !keymap.binds(keycode, keysym) {
+        for &(keycode, pair) in &chunk.bindings {
+            if !keymap.carries(keycode, pair) {
                 return Err(InjectError::Failed(format!(
-                    "the X server did not keep the binding of keycode {keycode} to keysym {keysym:#x}"
+                    "the X server did not keep the binding of keycode {keycode} to keysyms {:#x}/{:#x}",
+                    pair[0], pair[1]
                 )));
             }
         }

@@ -1,0 +1,861 @@
+//! Desktop agent benchmark: the real `saytype serve --inject type|paste` (relay +
+//! local agent + enigo/arboard injector) types and pastes into real X windows under
+//! Xvfb — an xterm running `cat` into a file and a GTK 3 text view mirrored to a
+//! file — and reports speed and exactness (every received text is compared with the
+//! sent one, character by character).
+//!
+//! Run: `cargo bench -p saytype --no-default-features --bench inject`
+//! One scenario: `... --bench inject -- type|type-ascii|paste` (`type-ascii`: the
+//! same text without its non-ASCII characters, for comparison)
+//! Needs Xvfb, xterm, xdotool and python3 with GTK 3 (python3-gi, gir1.2-gtk-3.0).
+//! The number of runs can be scaled down for a smoke run with
+//! `SAYTYPE_BENCH_SCALE=0.1`.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use saytype::client::HttpClient;
+use serde_json::{json, Value};
+
+const BIN: &str = env!("CARGO_BIN_EXE_saytype");
+const TOKEN: &str = "bench-token-0123456789abcdef";
+/// Give up on a window that has not changed for this long (it has everything it
+/// will ever get).
+const SETTLED: Duration = Duration::from_secs(3);
+/// Give up on a run after this long in any case.
+const GIVE_UP: Duration = Duration::from_secs(120);
+
+fn scale(n: usize) -> usize {
+    let factor: f64 = std::env::var("SAYTYPE_BENCH_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1.0);
+    ((n as f64 * factor).round() as usize).max(1)
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+// ---------------------------------------------------------------------------------
+// The X display and the windows (adapted from tests/common/desktop.rs).
+
+/// Xvfb on a free display (`-displayfd`).
+struct XDisplay {
+    child: Child,
+    name: String,
+}
+
+impl XDisplay {
+    fn start() -> XDisplay {
+        let mut child = Command::new("Xvfb")
+            .args([
+                "-displayfd",
+                "1",
+                "-screen",
+                "0",
+                "1280x800x24",
+                "-nolisten",
+                "tcp",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb (scripts/setup.sh test installs it)");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("Xvfb display number");
+        XDisplay {
+            child,
+            name: format!(":{}", line.trim()),
+        }
+    }
+
+    fn command(&self, program: &str) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.env("DISPLAY", &self.name)
+            .env("LC_ALL", "C.UTF-8")
+            .env("NO_AT_BRIDGE", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        cmd
+    }
+
+    /// Find a window by name or class and give it the keyboard focus.
+    fn focus(&self, how: &str, what: &str) {
+        let out = self
+            .command("xdotool")
+            .args(["search", "--sync", "--onlyvisible", how, what])
+            .stdout(Stdio::piped())
+            .output()
+            .expect("xdotool search");
+        let window = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .next()
+            .expect("the window appeared")
+            .to_owned();
+        let status = self
+            .command("xdotool")
+            .args(["windowfocus", "--sync", &window])
+            .status()
+            .expect("xdotool windowfocus");
+        assert!(status.success());
+    }
+}
+
+impl Drop for XDisplay {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// xterm running `cat`; with `true`, Ctrl+V pastes the clipboard.
+    Xterm(bool),
+    Gtk,
+}
+
+impl Kind {
+    fn label(self) -> &'static str {
+        match self {
+            Kind::Xterm(_) => "xterm",
+            Kind::Gtk => "gtk",
+        }
+    }
+}
+
+/// A focused window that writes everything it receives to a file. Every target gets
+/// its own directory and a unique class / title, so a window of an earlier run can
+/// never be the one found and focused.
+struct Target {
+    child: Child,
+    out: PathBuf,
+}
+
+impl Target {
+    fn open(display: &XDisplay, dir: &Path, kind: Kind, serial: usize) -> Target {
+        std::fs::create_dir_all(dir).expect("target dir");
+        match kind {
+            Kind::Xterm(paste_keys) => Target::xterm(display, dir, paste_keys, serial),
+            Kind::Gtk => Target::gtk(display, dir, serial),
+        }
+    }
+
+    /// An xterm running `cat` (no echo, no line buffering) into a file.
+    fn xterm(display: &XDisplay, dir: &Path, paste_keys: bool, serial: usize) -> Target {
+        let out = dir.join("xterm.out");
+        std::fs::write(&out, "").expect("out file");
+        let class = format!("SayTypeBenchXterm{serial}");
+        let script = format!("stty -echo -icanon; exec cat > '{}'", out.display());
+        let mut cmd = display.command("xterm");
+        cmd.args(["-u8", "-geometry", "120x40", "-class", &class]);
+        if paste_keys {
+            cmd.args([
+                "-xrm",
+                &format!(
+                    "{class}*VT100.translations: #override \\n\
+                     Ctrl Shift <Key>V: insert-selection(CLIPBOARD) \\n\
+                     Ctrl <Key>v: insert-selection(CLIPBOARD)"
+                ),
+            ]);
+        }
+        let child = cmd
+            .args(["-e", "sh", "-c", &script])
+            .spawn()
+            .expect("xterm");
+        display.focus("--class", &class);
+        // Let the shell reach `cat` before anything is typed.
+        std::thread::sleep(Duration::from_millis(300));
+        Target { child, out }
+    }
+
+    /// A GTK 3 window with one text view, mirrored to a file on every change.
+    fn gtk(display: &XDisplay, dir: &Path, serial: usize) -> Target {
+        let out = dir.join("gtk.out");
+        std::fs::write(&out, "").expect("out file");
+        let script = dir.join("gtk_field.py");
+        std::fs::write(&script, GTK_FIELD).expect("script");
+        let title = format!("saytype-bench-gtk-{serial}");
+        let child = display
+            .command("/usr/bin/python3")
+            .arg(&script)
+            .arg(&out)
+            .arg(&title)
+            .spawn()
+            .expect("python3 with GTK (python3-gi, gir1.2-gtk-3.0)");
+        display.focus("--name", &format!("^{title}$"));
+        std::thread::sleep(Duration::from_millis(300));
+        Target { child, out }
+    }
+
+    fn text(&self) -> String {
+        std::fs::read_to_string(&self.out).unwrap_or_default()
+    }
+
+    /// Poll the window's file (every millisecond) until it holds exactly `expected`,
+    /// or until it has not changed for [`SETTLED`]. Times are measured from
+    /// `started`.
+    fn watch(&self, expected: &str, started: Instant) -> Arrival {
+        let mut last = String::new();
+        let mut last_change = started.elapsed();
+        loop {
+            let got = self.text();
+            let now = started.elapsed();
+            if got == expected {
+                return Arrival {
+                    exact_after: Some(now),
+                    last_change: now,
+                    got,
+                };
+            }
+            if got != last {
+                last = got;
+                last_change = now;
+            } else if now - last_change > SETTLED || now > GIVE_UP {
+                return Arrival {
+                    exact_after: None,
+                    last_change,
+                    got: last,
+                };
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+}
+
+impl Drop for Target {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// What a window received and when.
+struct Arrival {
+    /// When the window first held exactly the sent text.
+    exact_after: Option<Duration>,
+    /// When the window's content last changed.
+    last_change: Duration,
+    got: String,
+}
+
+const GTK_FIELD: &str = r#"
+import os, sys
+import gi
+gi.require_version("Gtk", "3.0")
+from gi.repository import Gtk
+
+out = sys.argv[1]
+win = Gtk.Window(title=sys.argv[2])
+win.set_default_size(700, 500)
+view = Gtk.TextView()
+buf = view.get_buffer()
+
+def changed(b):
+    start, end = b.get_bounds()
+    tmp = out + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(b.get_text(start, end, True))
+    os.replace(tmp, out)
+
+buf.connect("changed", changed)
+win.add(view)
+win.connect("destroy", Gtk.main_quit)
+win.show_all()
+view.grab_focus()
+Gtk.main()
+"#;
+
+/// A deterministic mixed text of `n` characters (ASCII words and punctuation,
+/// accents, CJK, emoji, tabs and newlines), as in the desktop tests, starting at
+/// piece `offset` so that runs differ.
+fn mixed_text(n: usize, offset: usize) -> String {
+    const PIECES: &[&str] = &[
+        "The",
+        "quick",
+        "brown",
+        "fox",
+        "jumps",
+        "over",
+        "the",
+        "lazy",
+        "dog",
+        "HELLO",
+        "World!",
+        "(42)",
+        "a+b=c",
+        "x_y",
+        "\"quoted\"",
+        "it's",
+        "~`#$%^&*",
+        "[a]{b}|c",
+        "<p>",
+        "100%",
+        "q?",
+        "k:v;",
+        "Grüße",
+        "Köln",
+        "ça",
+        "naïve",
+        "Ñandú",
+        "œuvre",
+        "€5",
+        "漢字",
+        "かな",
+        "한국어",
+        "Ελληνικά",
+        "Русский",
+        "😀",
+        "👍🏽",
+        "🎉",
+        "→",
+        "±",
+    ];
+    let mut out = String::new();
+    let mut count = 0usize;
+    let mut i = offset;
+    while count < n {
+        let piece = PIECES[(i * 7 + i / 3) % PIECES.len()];
+        out.push_str(piece);
+        out.push(match i % 11 {
+            5 => '\t',
+            10 => '\n',
+            _ => ' ',
+        });
+        count += piece.chars().count() + 1;
+        i += 1;
+    }
+    out.chars().take(n).collect()
+}
+
+// ---------------------------------------------------------------------------------
+// The real binary.
+
+/// `saytype serve --inject MODE` with its local agent on `display`.
+struct Served {
+    child: Child,
+    url: String,
+    stderr: PathBuf,
+}
+
+impl Served {
+    fn spawn(display: &XDisplay, dir: &Path, inject: &str) -> Served {
+        let stderr = dir.join("serve.stderr");
+        let mut child = Command::new(BIN)
+            .args([
+                "serve",
+                "--port",
+                "0",
+                "--bind",
+                "127.0.0.1",
+                "--no-mdns",
+                "--device-id",
+                "desk",
+                "--inject",
+                inject,
+            ])
+            .arg("--data-dir")
+            .arg(dir.join("data"))
+            .env("SAYTYPE_TOKEN", TOKEN)
+            .env("DISPLAY", &display.name)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&stderr).expect("stderr file"))
+            .spawn()
+            .expect("start saytype serve");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("read the listening line");
+        let addr = line
+            .trim()
+            .strip_prefix("listening on http://")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+        Served {
+            url: format!("http://{addr}"),
+            child,
+            stderr,
+        }
+    }
+
+    fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Xvfb, then `saytype serve` with its agent online.
+struct Desk {
+    served: Served,
+    display: XDisplay,
+    dir: tempfile::TempDir,
+    serial: usize,
+}
+
+impl Desk {
+    async fn start(inject: &str) -> Desk {
+        let display = XDisplay::start();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let served = Served::spawn(&display, dir.path(), inject);
+        let desk = Desk {
+            served,
+            display,
+            dir,
+            serial: 0,
+        };
+        desk.wait_online().await;
+        desk
+    }
+
+    async fn wait_online(&self) {
+        let mut c = HttpClient::connect(&self.served.url)
+            .await
+            .expect("connect");
+        for _ in 0..500 {
+            let list = c
+                .get("/devices", Some(TOKEN))
+                .await
+                .expect("get")
+                .json()
+                .expect("json");
+            let online = list.as_array().is_some_and(|a| {
+                a.iter()
+                    .any(|d| d["deviceId"] == "desk" && d["online"] == true)
+            });
+            if online {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!(
+            "the local agent never came online:\n{}",
+            self.served.stderr()
+        );
+    }
+
+    /// A fresh, focused, empty window.
+    fn target(&mut self, kind: Kind) -> Target {
+        self.serial += 1;
+        let dir = self.dir.path().join(format!("target-{}", self.serial));
+        Target::open(&self.display, &dir, kind, self.serial)
+    }
+
+    /// POST a transcription; the answer must be "delivered" (the agent ACKed).
+    async fn post(&self, client: &mut HttpClient, text: &str, id: &str) {
+        let r = client
+            .post_json(
+                "/transcription",
+                Some(TOKEN),
+                &json!({"text": text, "id": id}),
+            )
+            .await
+            .expect("post");
+        let v = r.json().expect("json");
+        assert_eq!(v["status"], "delivered", "POST answered {v}");
+    }
+
+    /// Wait for the message's final status; `injectedAt` (ms since the epoch).
+    async fn injected_at(&self, client: &mut HttpClient, id: &str) -> Option<i64> {
+        let deadline = Instant::now() + GIVE_UP;
+        loop {
+            let s: Value = client
+                .get(&format!("/transcription/{id}"), Some(TOKEN))
+                .await
+                .expect("get")
+                .json()
+                .expect("json");
+            match s["status"].as_str() {
+                Some("injected") => return s["injectedAt"].as_i64(),
+                Some("failed") => {
+                    eprintln!("  message {id} failed: {s}");
+                    return None;
+                }
+                _ if Instant::now() > deadline => {
+                    eprintln!("  message {id} never reached a final status: {s}");
+                    return None;
+                }
+                _ => tokio::time::sleep(Duration::from_millis(5)).await,
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Exactness.
+
+#[derive(Default, Clone, Copy)]
+struct Errors {
+    /// Sent characters missing from the window.
+    lost: usize,
+    /// Sent characters that arrived as another character.
+    changed: usize,
+    /// Characters the window got that were not sent.
+    extra: usize,
+}
+
+impl Errors {
+    fn add(&mut self, o: Errors) {
+        self.lost += o.lost;
+        self.changed += o.changed;
+        self.extra += o.extra;
+    }
+}
+
+/// One place where the received text differs: character offset in the sent text,
+/// what was sent there, what arrived instead.
+struct Hunk {
+    at: usize,
+    sent: String,
+    got: String,
+}
+
+/// A minimal character-level edit script from `sent` to `got` (Levenshtein, with the
+/// common prefix and suffix trimmed first), as counts and hunks.
+fn compare(sent: &str, got: &str) -> (Errors, Vec<Hunk>) {
+    let a: Vec<char> = sent.chars().collect();
+    let b: Vec<char> = got.chars().collect();
+    let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let suffix = a[prefix..]
+        .iter()
+        .rev()
+        .zip(b[prefix..].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    let (a_mid, b_mid) = (&a[prefix..a.len() - suffix], &b[prefix..b.len() - suffix]);
+    if a_mid.is_empty() && b_mid.is_empty() {
+        return (Errors::default(), Vec::new());
+    }
+    let (n, m) = (a_mid.len(), b_mid.len());
+    if (n + 1) * (m + 1) > 40_000_000 {
+        // Too large to align: report it as one hunk.
+        let errors = Errors {
+            lost: n.saturating_sub(m),
+            changed: n.min(m),
+            extra: m.saturating_sub(n),
+        };
+        let hunk = Hunk {
+            at: prefix,
+            sent: a_mid.iter().collect(),
+            got: b_mid.iter().collect(),
+        };
+        return (errors, vec![hunk]);
+    }
+    // dist[i][j]: edits from a_mid[..i] to b_mid[..j].
+    let w = m + 1;
+    let mut dist = vec![0u32; (n + 1) * w];
+    for (j, d) in dist.iter_mut().enumerate().take(w) {
+        *d = j as u32;
+    }
+    for i in 1..=n {
+        dist[i * w] = i as u32;
+        for j in 1..=m {
+            let sub = dist[(i - 1) * w + j - 1] + u32::from(a_mid[i - 1] != b_mid[j - 1]);
+            let del = dist[(i - 1) * w + j] + 1;
+            let ins = dist[i * w + j - 1] + 1;
+            dist[i * w + j] = sub.min(del).min(ins);
+        }
+    }
+    // Walk back, collecting differing stretches.
+    let mut errors = Errors::default();
+    let mut hunks: Vec<Hunk> = Vec::new();
+    let mut open: Option<(usize, Vec<char>, Vec<char>)> = None;
+    let (mut i, mut j) = (n, m);
+    let close = |open: &mut Option<(usize, Vec<char>, Vec<char>)>, hunks: &mut Vec<Hunk>| {
+        if let Some((at, mut s, mut g)) = open.take() {
+            s.reverse();
+            g.reverse();
+            hunks.push(Hunk {
+                at: prefix + at,
+                sent: s.into_iter().collect(),
+                got: g.into_iter().collect(),
+            });
+        }
+    };
+    while i > 0 || j > 0 {
+        let here = dist[i * w + j];
+        if i > 0 && j > 0 && a_mid[i - 1] == b_mid[j - 1] && here == dist[(i - 1) * w + j - 1] {
+            close(&mut open, &mut hunks);
+            i -= 1;
+            j -= 1;
+            continue;
+        }
+        let entry = open.get_or_insert_with(|| (i, Vec::new(), Vec::new()));
+        if i > 0 && j > 0 && here == dist[(i - 1) * w + j - 1] + 1 {
+            errors.changed += 1;
+            entry.1.push(a_mid[i - 1]);
+            entry.2.push(b_mid[j - 1]);
+            i -= 1;
+            j -= 1;
+        } else if i > 0 && here == dist[(i - 1) * w + j] + 1 {
+            errors.lost += 1;
+            entry.1.push(a_mid[i - 1]);
+            i -= 1;
+        } else {
+            errors.extra += 1;
+            entry.2.push(b_mid[j - 1]);
+            j -= 1;
+        }
+        entry.0 = i;
+    }
+    close(&mut open, &mut hunks);
+    hunks.reverse();
+    (errors, hunks)
+}
+
+/// Print the differences of an inexact run, with a little context.
+fn show_differences(label: &str, run: usize, sent: &str, got: &str, hunks: &[Hunk]) {
+    let chars: Vec<char> = sent.chars().collect();
+    println!(
+        "    {label} run {run}: NOT EXACT ({} characters sent, {} received), {} difference(s):",
+        chars.len(),
+        got.chars().count(),
+        hunks.len()
+    );
+    for h in hunks.iter().take(20) {
+        let from = h.at.saturating_sub(12);
+        let before: String = chars[from..h.at].iter().collect();
+        let after: String = chars
+            .iter()
+            .skip(h.at + h.sent.chars().count())
+            .take(12)
+            .collect();
+        let codes = |s: &str| {
+            s.chars()
+                .map(|c| format!("U+{:04X}", u32::from(c)))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        println!(
+            "      at char {}: sent {:?} [{}] received {:?} [{}]  (context: {:?} _ {:?})",
+            h.at,
+            h.sent,
+            codes(&h.sent),
+            h.got,
+            codes(&h.got),
+            before,
+            after
+        );
+    }
+    if hunks.len() > 20 {
+        println!("      ... and {} more", hunks.len() - 20);
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Figures.
+
+fn ms(d: Duration) -> String {
+    format!("{:.0} ms", d.as_secs_f64() * 1e3)
+}
+
+fn median<T: Copy + PartialOrd>(v: &[T]) -> T {
+    let mut s = v.to_vec();
+    s.sort_by(|a, b| a.partial_cmp(b).expect("comparable"));
+    s[s.len() / 2]
+}
+
+fn min_max<T: Copy + PartialOrd>(v: &[T]) -> (T, T) {
+    let mut s = v.to_vec();
+    s.sort_by(|a, b| a.partial_cmp(b).expect("comparable"));
+    (s[0], s[s.len() - 1])
+}
+
+// ---------------------------------------------------------------------------------
+// Scenarios.
+
+/// The mixed text of the desktop tests without its non-ASCII characters: every
+/// character is on the keyboard, so typing never rebinds a keycode.
+fn ascii_text(n: usize, offset: usize) -> String {
+    mixed_text(4 * n, offset)
+        .chars()
+        .filter(char::is_ascii)
+        .take(n)
+        .collect()
+}
+
+/// `--inject type`: `runs` texts of 1,000 characters, each into a fresh window.
+async fn typing(name: &str, what: &str, make_text: fn(usize, usize) -> String) {
+    let (chars, runs) = (1_000usize, scale(10));
+    let mut desk = Desk::start("type").await;
+    let mut client = HttpClient::connect(&desk.served.url)
+        .await
+        .expect("connect");
+    println!(
+        "{name}: {runs} runs of {chars} {what} characters per target, --inject type, fresh window per run"
+    );
+    for kind in [Kind::Xterm(false), Kind::Gtk] {
+        let label = kind.label();
+        let mut speeds = Vec::new();
+        let mut windows = Vec::new();
+        let mut agent_done = Vec::new();
+        let mut total = Errors::default();
+        let mut exact_runs = 0;
+        let mut reports = Vec::new();
+        for run in 0..runs {
+            let text = make_text(chars, run * 13);
+            let target = desk.target(kind);
+            let id = format!("{name}-{label}-{run}");
+            let posted_ms = now_ms();
+            let started = Instant::now();
+            desk.post(&mut client, &text, &id).await;
+            let arrival = target.watch(&text, started);
+            let injected = desk.injected_at(&mut client, &id).await;
+            if let Some(at) = injected {
+                agent_done.push(at - posted_ms);
+            }
+            let (errors, hunks) = compare(&text, &arrival.got);
+            total.add(errors);
+            match arrival.exact_after {
+                Some(t) => {
+                    exact_runs += 1;
+                    windows.push(t);
+                    speeds.push(chars as f64 / t.as_secs_f64());
+                }
+                None => reports.push((run, text.clone(), arrival.got.clone(), hunks)),
+            }
+            drop(target);
+        }
+        if speeds.is_empty() {
+            println!("  {label:<6} no run arrived exactly");
+        } else {
+            let (lo, hi) = min_max(&speeds);
+            let (wlo, whi) = min_max(&windows);
+            println!(
+                "  {label:<6} {:.0} chars/s median (min {lo:.0}, max {hi:.0}): POST -> window has all {} (min {}, max {})",
+                median(&speeds),
+                ms(median(&windows)),
+                ms(wlo),
+                ms(whi)
+            );
+            let each: Vec<String> = speeds.iter().map(|s| format!("{s:.0}")).collect();
+            println!("         runs, chars/s: {}", each.join(" "));
+        }
+        if !agent_done.is_empty() {
+            let (lo, hi) = min_max(&agent_done);
+            println!(
+                "         POST -> injectedAt (agent sent the last key): median {} ms (min {lo}, max {hi})",
+                median(&agent_done)
+            );
+        }
+        println!(
+            "         exactness: {exact_runs}/{runs} runs exact; over {} characters: lost {}, changed {}, extra {}",
+            chars * runs,
+            total.lost,
+            total.changed,
+            total.extra
+        );
+        for (run, sent, got, hunks) in &reports {
+            show_differences(label, *run, sent, got, hunks);
+        }
+    }
+}
+
+/// `--inject paste`: 10,000 mixed characters, `runs` times, each into a fresh window.
+async fn pasting() {
+    let (chars, runs) = (10_000usize, scale(5));
+    let mut desk = Desk::start("paste").await;
+    let mut client = HttpClient::connect(&desk.served.url)
+        .await
+        .expect("connect");
+    println!(
+        "paste: {runs} runs of {chars} mixed characters per target, --inject paste, fresh window per run"
+    );
+    for kind in [Kind::Gtk, Kind::Xterm(true)] {
+        let label = kind.label();
+        let mut to_injected = Vec::new();
+        let mut to_window = Vec::new();
+        let mut total = Errors::default();
+        let mut exact_runs = 0;
+        let mut reports = Vec::new();
+        for run in 0..runs {
+            let text = mixed_text(chars, run * 13);
+            let target = desk.target(kind);
+            let id = format!("paste-{label}-{run}");
+            let posted_ms = now_ms();
+            let started = Instant::now();
+            desk.post(&mut client, &text, &id).await;
+            let arrival = target.watch(&text, started);
+            if let Some(at) = desk.injected_at(&mut client, &id).await {
+                to_injected.push(at - posted_ms);
+            }
+            let (errors, hunks) = compare(&text, &arrival.got);
+            total.add(errors);
+            match arrival.exact_after {
+                Some(t) => {
+                    exact_runs += 1;
+                    to_window.push(t);
+                }
+                None => {
+                    to_window.push(arrival.last_change);
+                    reports.push((run, text.clone(), arrival.got.clone(), hunks));
+                }
+            }
+            drop(target);
+        }
+        if !to_injected.is_empty() {
+            let (lo, hi) = min_max(&to_injected);
+            let each: Vec<String> = to_injected.iter().map(|t| t.to_string()).collect();
+            println!(
+                "  {label:<6} POST -> injectedAt (incl. the 200 ms clipboard hold): median {} ms (min {lo}, max {hi}; runs {})",
+                median(&to_injected),
+                each.join(" ")
+            );
+        }
+        let (lo, hi) = min_max(&to_window);
+        println!(
+            "         POST -> window has all: median {} (min {}, max {})",
+            ms(median(&to_window)),
+            ms(lo),
+            ms(hi)
+        );
+        println!(
+            "         exactness: {exact_runs}/{runs} runs exact; over {} characters: lost {}, changed {}, extra {}",
+            chars * runs,
+            total.lost,
+            total.changed,
+            total.extra
+        );
+        for (run, sent, got, hunks) in &reports {
+            show_differences(label, *run, sent, got, hunks);
+        }
+    }
+}
+
+fn main() {
+    let wanted: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let run = |name: &str| wanted.is_empty() || wanted.iter().any(|w| w == name);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    println!(
+        "saytype desktop agent benchmark ({} cores, Xvfb)",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    if run("type") {
+        rt.block_on(typing("type", "mixed", mixed_text));
+    }
+    if run("type-ascii") {
+        rt.block_on(typing("type-ascii", "ASCII-only", ascii_text));
+    }
+    if run("paste") {
+        rt.block_on(pasting());
+    }
+}

@@ -1,0 +1,293 @@
+//! One process's SayType: the relay, the local agent and the mDNS advertisement,
+//! started together and stopped in order. `saytype serve` runs it headless; the
+//! tray app runs the same thing under its window. It also implements the window's
+//! [`Desktop`] controls (pause, settings, agent and mDNS state).
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio_util::sync::CancellationToken;
+
+use crate::agent::inject::{InjectSettings, SharedInjectSettings};
+use crate::agent::{Agent, AgentControl, AgentOptions, AgentStatus};
+use crate::config::RelayConfig;
+use crate::discovery::Advertiser;
+use crate::protocol::DeviceId;
+use crate::relay::ui::{Desktop, LocalAgent, MdnsState, UiEvent};
+use crate::relay::{Relay, RelayState};
+use crate::settings::Settings;
+
+#[derive(Debug, Clone)]
+pub struct DaemonOptions {
+    pub data_dir: PathBuf,
+    pub bind: IpAddr,
+    pub port: u16,
+    pub mdns: bool,
+    pub agent: bool,
+    pub inject: InjectSettings,
+    pub heartbeat: Duration,
+    pub ack_timeout: Duration,
+    pub device_id: Option<DeviceId>,
+    pub queue_cap: usize,
+}
+
+impl DaemonOptions {
+    /// Defaults from the stored settings, for the data directory.
+    pub fn from_settings(data_dir: PathBuf, settings: &Settings) -> DaemonOptions {
+        DaemonOptions {
+            data_dir,
+            bind: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            port: settings.port,
+            mdns: true,
+            agent: true,
+            inject: InjectSettings {
+                mode: settings.inject_mode,
+                newline: settings.newline,
+            },
+            heartbeat: crate::config::DEFAULT_HEARTBEAT,
+            ack_timeout: crate::config::DEFAULT_ACK_TIMEOUT,
+            device_id: None,
+            queue_cap: crate::config::DEFAULT_QUEUE_CAP,
+        }
+    }
+}
+
+pub struct Daemon {
+    relay: Relay,
+    agent: Option<Agent>,
+    parts: Arc<Parts>,
+    shutdown: CancellationToken,
+}
+
+/// What the window's controls reach.
+struct Parts {
+    data_dir: PathBuf,
+    device: DeviceId,
+    inject: SharedInjectSettings,
+    agent: Option<AgentControl>,
+    advertiser: Mutex<Option<Advertiser>>,
+    mdns: Mutex<MdnsState>,
+    settings: Mutex<Settings>,
+}
+
+impl Daemon {
+    /// Start everything; returns once the relay is listening.
+    pub async fn start(opts: DaemonOptions, shutdown: CancellationToken) -> anyhow::Result<Daemon> {
+        let mut config = RelayConfig::new(opts.data_dir.clone())?;
+        config.bind = SocketAddr::new(opts.bind, opts.port);
+        config.heartbeat = opts.heartbeat;
+        config.ack_timeout = opts.ack_timeout;
+        config.queue_cap = opts.queue_cap;
+        if let Some(device) = &opts.device_id {
+            config.default_device = device.clone();
+        }
+        let device = config.default_device.clone();
+        let token = config.token.clone();
+        let relay = Relay::start(config, shutdown.clone()).await?;
+        let addr = relay.local_addr();
+
+        let (advertiser, mdns) = if opts.mdns {
+            match Advertiser::start(&device, addr.port()) {
+                Ok(a) => (
+                    Some(a),
+                    MdnsState {
+                        enabled: true,
+                        advertising: true,
+                        detail: None,
+                    },
+                ),
+                Err(e) => {
+                    tracing::warn!("{e}; phones can still pair with the link from `saytype pair`");
+                    (
+                        None,
+                        MdnsState {
+                            enabled: true,
+                            advertising: false,
+                            detail: Some(e.to_string()),
+                        },
+                    )
+                }
+            }
+        } else {
+            (
+                None,
+                MdnsState {
+                    enabled: false,
+                    advertising: false,
+                    detail: None,
+                },
+            )
+        };
+        let info = crate::pairing::RelayInfo {
+            port: addr.port(),
+            pid: std::process::id(),
+        };
+        if let Err(e) = crate::pairing::write_relay_info(&opts.data_dir, &info) {
+            tracing::warn!("cannot record the relay's port for `saytype pair`: {e:#}");
+        }
+
+        let inject: SharedInjectSettings = Arc::new(Mutex::new(opts.inject));
+        let agent = if opts.agent {
+            let mut agent_opts = AgentOptions::new(
+                format!("ws://{}/ws", loopback_of(addr)),
+                token,
+                device.clone(),
+            );
+            // Follow the relay's token, so that a rotation does not lock it out.
+            agent_opts.token_updates = Some(relay.state().token_watch());
+            Some(
+                Agent::start(
+                    agent_opts,
+                    inject.clone(),
+                    Some(&opts.data_dir),
+                    shutdown.clone(),
+                )
+                .context("cannot start the local agent")?,
+            )
+        } else {
+            None
+        };
+        let mut settings = Settings::load(&opts.data_dir);
+        settings.inject_mode = opts.inject.mode;
+        settings.newline = opts.inject.newline;
+        let parts = Arc::new(Parts {
+            data_dir: opts.data_dir.clone(),
+            device,
+            inject,
+            agent: agent.as_ref().map(Agent::control),
+            advertiser: Mutex::new(advertiser),
+            mdns: Mutex::new(mdns),
+            settings: Mutex::new(settings),
+        });
+        relay.state().set_desktop(parts.clone());
+        if let Some(control) = &parts.agent {
+            tokio::spawn(forward_agent_changes(
+                control.status_watch(),
+                relay.state().clone(),
+            ));
+        }
+        Ok(Daemon {
+            relay,
+            agent,
+            parts,
+            shutdown,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.relay.local_addr()
+    }
+
+    pub fn state(&self) -> &RelayState {
+        self.relay.state()
+    }
+
+    pub fn agent(&self) -> Option<AgentControl> {
+        self.parts.agent.clone()
+    }
+
+    /// Run until the shutdown token fires, then stop in order: withdraw the mDNS
+    /// record (no one should find a relay that is leaving), close the relay (agents
+    /// told, everything accepted on disk), stop the local agent.
+    pub async fn run(self) -> anyhow::Result<()> {
+        self.shutdown.cancelled().await;
+        let parts = self.parts.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            if let Some(mut a) = lock(&parts.advertiser).take() {
+                a.stop();
+            }
+        })
+        .await;
+        self.relay.wait().await?;
+        crate::pairing::remove_relay_info(&self.parts.data_dir);
+        if let Some(agent) = self.agent {
+            if let Err(e) = agent.wait().await {
+                tracing::warn!("local agent: {e:#}");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The window shows the agent's state live.
+async fn forward_agent_changes(
+    mut status: tokio::sync::watch::Receiver<AgentStatus>,
+    relay: RelayState,
+) {
+    while status.changed().await.is_ok() {
+        relay.emit(UiEvent::Agent);
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Desktop for Parts {
+    fn local_agent(&self) -> Option<LocalAgent> {
+        let control = self.agent.as_ref()?;
+        let (state, detail) = match control.status() {
+            AgentStatus::Connecting => ("connecting", None),
+            AgentStatus::Connected { .. } => ("connected", None),
+            AgentStatus::Paused => ("paused", None),
+            AgentStatus::Disconnected { reason, .. } => ("disconnected", Some(reason)),
+            AgentStatus::Stopped { reason } => ("stopped", Some(reason)),
+        };
+        Some(LocalAgent {
+            device_id: self.device.to_string(),
+            state: state.into(),
+            detail,
+            injector: control.injector_state(),
+            paused: control.is_paused(),
+        })
+    }
+
+    fn set_paused(&self, paused: bool) {
+        if let Some(control) = &self.agent {
+            control.set_paused(paused);
+        }
+    }
+
+    fn settings(&self) -> Settings {
+        lock(&self.settings).clone()
+    }
+
+    fn update_settings(&self, new: Settings) -> Result<Settings, String> {
+        new.validate()?;
+        let old = self.settings();
+        if new.start_at_login != old.start_at_login {
+            crate::settings::set_start_at_login(new.start_at_login)
+                .map_err(|e| format!("cannot change start at login: {e}"))?;
+        }
+        new.save(&self.data_dir)
+            .map_err(|e| format!("cannot save the settings: {e}"))?;
+        // Injection settings apply to the next message; the port at the next start.
+        *lock(&self.inject) = InjectSettings {
+            mode: new.inject_mode,
+            newline: new.newline,
+        };
+        *lock(&self.settings) = new.clone();
+        Ok(new)
+    }
+
+    fn mdns(&self) -> MdnsState {
+        lock(&self.mdns).clone()
+    }
+}
+
+/// Where the local agent reaches its own relay: loopback when the relay listens on
+/// every interface.
+fn loopback_of(addr: SocketAddr) -> SocketAddr {
+    match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => {
+            SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), addr.port())
+        }
+        IpAddr::V6(ip) if ip.is_unspecified() => {
+            SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), addr.port())
+        }
+        _ => addr,
+    }
+}

@@ -1,0 +1,126 @@
+//! The user's settings (injection mode, newline key, port, start at login),
+//! persisted as JSON in the data directory. Command-line flags win over them;
+//! built-in defaults fill the rest.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::agent::inject::{InjectMode, NewlineKey};
+
+const FILE: &str = "settings.json";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Settings {
+    pub inject_mode: InjectMode,
+    pub newline: NewlineKey,
+    /// The relay's port, used at the next start.
+    pub port: u16,
+    pub start_at_login: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            inject_mode: InjectMode::Auto,
+            newline: NewlineKey::ShiftReturn,
+            port: crate::config::DEFAULT_PORT,
+            start_at_login: false,
+        }
+    }
+}
+
+impl Settings {
+    /// The stored settings; defaults where the file is missing or unreadable.
+    pub fn load(data_dir: &Path) -> Settings {
+        let path = data_dir.join(FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => serde_json::from_str(&text).unwrap_or_else(|e| {
+                tracing::warn!("ignoring {}: {e}", path.display());
+                Settings::default()
+            }),
+            Err(_) => Settings::default(),
+        }
+    }
+
+    pub fn validate(&self) -> Result<(), String> {
+        if self.port < 1024 {
+            return Err("the port must be between 1024 and 65535".into());
+        }
+        Ok(())
+    }
+
+    pub fn save(&self, data_dir: &Path) -> anyhow::Result<()> {
+        crate::config::ensure_data_dir(data_dir)?;
+        crate::config::write_private(&data_dir.join(FILE), &serde_json::to_string_pretty(self)?)
+    }
+}
+
+/// Start SayType at login, the freedesktop way: an autostart entry in
+/// `$XDG_CONFIG_HOME/autostart` (works on GNOME, KDE, Xfce, ... without a plugin).
+pub fn set_start_at_login(enabled: bool) -> anyhow::Result<()> {
+    let Some(path) = autostart_entry() else {
+        anyhow::bail!("no configuration directory to put the autostart entry in");
+    };
+    if !enabled {
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+            _ => return Ok(()),
+        }
+    }
+    let exe = std::env::current_exe()?;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let entry = format!(
+        "[Desktop Entry]\nType=Application\nName=SayType\n\
+         Comment=Say it on your phone, it is typed on your desktop\n\
+         Exec=\"{}\"\nIcon=saytype\nTerminal=false\nX-GNOME-Autostart-enabled=true\n",
+        exe.display()
+    );
+    std::fs::write(&path, entry)?;
+    Ok(())
+}
+
+fn autostart_entry() -> Option<PathBuf> {
+    let config = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| directories::BaseDirs::new().map(|b| b.config_dir().to_path_buf()))?;
+    Some(config.join("autostart").join("saytype.desktop"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_defaults_and_validation() {
+        let dir = tempfile::tempdir().expect("dir");
+        assert_eq!(Settings::load(dir.path()), Settings::default());
+        let s = Settings {
+            inject_mode: InjectMode::Paste,
+            newline: NewlineKey::Return,
+            port: 8080,
+            start_at_login: true,
+        };
+        s.save(dir.path()).expect("save");
+        assert_eq!(Settings::load(dir.path()), s);
+        let json = std::fs::read_to_string(dir.path().join(FILE)).expect("file");
+        assert!(json.contains("\"injectMode\": \"paste\""), "{json}");
+        assert!(json.contains("\"newline\": \"return\""), "{json}");
+        // Partial files fill in defaults; broken ones fall back.
+        std::fs::write(dir.path().join(FILE), r#"{"port": 9000}"#).expect("write");
+        assert_eq!(Settings::load(dir.path()).port, 9000);
+        assert_eq!(Settings::load(dir.path()).inject_mode, InjectMode::Auto);
+        std::fs::write(dir.path().join(FILE), "{oops").expect("write");
+        assert_eq!(Settings::load(dir.path()), Settings::default());
+        assert!(Settings {
+            port: 80,
+            ..Settings::default()
+        }
+        .validate()
+        .is_err());
+    }
+}
