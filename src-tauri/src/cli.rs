@@ -25,6 +25,9 @@ use crate::protocol::DeviceId;
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// Tray app: start in the tray without opening the window (as at login).
+    #[arg(long)]
+    hidden: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -39,6 +42,9 @@ enum Command {
     Discover(DiscoverArgs),
     /// Print the pairing link and a QR code.
     Pair(PairArgs),
+    /// The tray app's window (started by the tray app itself).
+    #[command(hide = true)]
+    Window,
 }
 
 #[derive(Args, Debug)]
@@ -169,7 +175,8 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging();
     let result = match cli.command {
-        None => run_app(),
+        None => run_app(cli.hidden),
+        Some(Command::Window) => run_window(),
         Some(command) => match runtime() {
             Ok(rt) => rt.block_on(run_command(command)),
             Err(e) => Err(e),
@@ -209,13 +216,24 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 #[cfg(feature = "gui")]
-fn run_app() -> anyhow::Result<ExitCode> {
-    crate::app::run()?;
+fn run_app(hidden: bool) -> anyhow::Result<ExitCode> {
+    crate::app::run(hidden)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(feature = "gui")]
+fn run_window() -> anyhow::Result<ExitCode> {
+    crate::app::run_window()?;
     Ok(ExitCode::SUCCESS)
 }
 
 #[cfg(not(feature = "gui"))]
-fn run_app() -> anyhow::Result<ExitCode> {
+fn run_window() -> anyhow::Result<ExitCode> {
+    bail!("this build has no GUI (built without the `gui` feature)")
+}
+
+#[cfg(not(feature = "gui"))]
+fn run_app(_hidden: bool) -> anyhow::Result<ExitCode> {
     bail!("this build has no GUI (built without the `gui` feature); run `saytype serve`")
 }
 
@@ -226,6 +244,7 @@ async fn run_command(command: Command) -> anyhow::Result<ExitCode> {
         Command::Agent(args) => agent(args).await,
         Command::Discover(args) => discover(args).await,
         Command::Pair(args) => pair(args).await,
+        Command::Window => run_window(),
     }
 }
 

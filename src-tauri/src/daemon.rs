@@ -241,6 +241,7 @@ impl Desktop for Parts {
             state: state.into(),
             detail,
             injector: control.injector_state(),
+            injector_ok: control.injector_ok(),
             paused: control.is_paused(),
         })
     }

@@ -76,7 +76,7 @@ pub fn set_start_at_login(enabled: bool) -> anyhow::Result<()> {
     let entry = format!(
         "[Desktop Entry]\nType=Application\nName=SayType\n\
          Comment=Say it on your phone, it is typed on your desktop\n\
-         Exec=\"{}\"\nIcon=saytype\nTerminal=false\nX-GNOME-Autostart-enabled=true\n",
+         Exec=\"{}\" --hidden\nIcon=saytype\nTerminal=false\nX-GNOME-Autostart-enabled=true\n",
         exe.display()
     );
     std::fs::write(&path, entry)?;

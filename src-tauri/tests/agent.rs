@@ -33,8 +33,8 @@ impl Injector for Recorder {
             }
         }
     }
-    fn describe(&mut self) -> String {
-        "recorder".into()
+    fn describe(&mut self) -> Result<String, String> {
+        Ok("recorder".into())
     }
 }
 

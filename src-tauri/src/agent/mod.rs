@@ -58,7 +58,17 @@ impl AgentControl {
 
     /// What the injector does here, or why it cannot.
     pub fn injector_state(&self) -> String {
-        self.injector.state()
+        self.injector.state().1
+    }
+
+    /// Whether injection works here (a display, permission, ...).
+    pub fn injector_ok(&self) -> bool {
+        self.injector.state().0
+    }
+
+    /// Re-check the injector (after a change of settings).
+    pub fn refresh_injector(&self) {
+        self.injector.refresh();
     }
 }
 

@@ -1,58 +1,148 @@
-//! The desktop shell: a Tauri window over the core (feature `gui`).
+//! The tray app (feature `gui`): the same daemon as `saytype serve` (relay, local
+//! agent, mDNS), with a tray icon and a window on top. A thin shell: everything the
+//! window shows comes from the relay's `/ui` page and API, so the window is the very
+//! page an ordinary browser gets at `http://127.0.0.1:PORT/ui`.
 //!
-//! This module is deliberately thin. Everything SayType actually does — the
-//! relay, delivery, injection — lives in the core modules, which build and are
-//! tested without GTK/WebKit (`--no-default-features`). The shell only owns
-//! what needs a display: the event loop and the window, and later the tray
-//! and the commands that forward to the core. Keeping logic out of here keeps
-//! it testable headless and keeps the GUI replaceable.
-//!
-//! The configuration is the top-level `tauri.conf.json` (see `build.rs`). It
-//! declares no windows: the window is created in code, so that later it can be
-//! created on demand from the tray and destroyed on close, leaving the app
-//! without WebKit processes most of the time.
+//! The webview exists only while the window is open ([`window`]): WebKit's
+//! processes cost a few hundred MB, and a tray app spends most of its life closed.
+
+mod tray;
+mod window;
+
+pub use window::run_window;
 
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::Mutex;
+use std::time::Duration;
 
 use anyhow::Context as _;
-use tauri::{Manager, Runtime, WebviewUrl, WebviewWindow, WebviewWindowBuilder};
+use tauri::{Manager, RunEvent};
+use tokio_util::sync::CancellationToken;
 
-/// Label of the one desktop window.
-pub const MAIN_WINDOW: &str = "main";
+use crate::agent::AgentControl;
+use crate::daemon::{Daemon, DaemonOptions};
+use crate::relay::RelayState;
 
-/// Builds the Tauri app, opens the main window and runs the event loop until
-/// the app exits.
-///
-/// For now closing the window quits the app; the tray (a later issue) will
-/// keep it alive by calling `prevent_exit()` on `RunEvent::ExitRequested`.
-///
-/// # Errors
-///
-/// Fails if the app or its window cannot be created (for example with no
-/// display), or if the app exits with a non-zero code.
-pub fn run() -> anyhow::Result<()> {
+/// What the tray and the window need, kept in Tauri's state.
+pub(crate) struct Core {
+    relay: RelayState,
+    agent: Option<AgentControl>,
+    shutdown: CancellationToken,
+    /// Held for the app's life: on X11 the clipboard's content lives in its owner.
+    clipboard: Mutex<Option<arboard::Clipboard>>,
+    /// False when no tray could be made: the window is then the only way in, so
+    /// closing it quits.
+    tray: Mutex<bool>,
+    /// The window's process, while it is open.
+    window: window::WindowProcess,
+}
+
+impl Core {
+    /// The window's address, with the current token in the fragment.
+    fn window_url(&self) -> String {
+        let addr = self.relay.local_addr();
+        format!(
+            "http://127.0.0.1:{}/ui#token={}",
+            addr.port(),
+            self.relay.current_token()
+        )
+    }
+}
+
+/// Run the tray app until the user quits (or SIGINT/SIGTERM). Unless `hidden` (a
+/// start at login), the window opens at once.
+pub fn run(hidden: bool) -> anyhow::Result<()> {
+    ensure_display()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    tauri::async_runtime::set(runtime.handle().clone());
+
+    // The app first: its single-instance check hands a second start over to the
+    // running one before this one touches the data directory.
     let app = build_app()?;
+    let handle = app.handle().clone();
 
-    // Created here rather than in a `setup` hook: Tauri panics when a setup
-    // hook fails, whereas this error is returned to the caller.
-    show_main_window(&app)?;
+    let data_dir = crate::config::default_data_dir();
+    let settings = crate::settings::Settings::load(&data_dir);
+    let opts = DaemonOptions::from_settings(data_dir, &settings);
+    let shutdown = CancellationToken::new();
+    let daemon = runtime.block_on(Daemon::start(opts, shutdown.clone()))?;
+    println!("listening on http://{}", daemon.local_addr());
+    app.manage(Core {
+        relay: daemon.state().clone(),
+        agent: daemon.agent(),
+        shutdown: shutdown.clone(),
+        clipboard: Mutex::new(None),
+        tray: Mutex::new(false),
+        window: Default::default(),
+    });
+    let daemon_task = runtime.spawn(daemon.run());
+    runtime.spawn(quit_on_signal(handle.clone(), shutdown.clone()));
 
-    let code = app.run_return(|_handle, _event| {});
+    let tray_ok = tray::install(&handle);
+    *lock(&handle.state::<Core>().tray) = tray_ok;
+    if tray_ok {
+        runtime.spawn(tray::follow_state(handle.clone()));
+    } else {
+        tracing::warn!(
+            "no system tray available here: the window stays open, and closing it quits SayType"
+        );
+    }
+    if !hidden || !tray_ok {
+        window::open(&handle)?;
+    }
+
+    let code = app.run_return(move |handle, event| {
+        if let RunEvent::Exit = event {
+            handle.state::<Core>().shutdown.cancel();
+        }
+    });
+    shutdown.cancel();
+    window::close(&handle.state::<Core>().window);
+    // Let the daemon close connections and flush before the process ends.
+    let stopped = runtime
+        .block_on(async { tokio::time::timeout(Duration::from_secs(10), daemon_task).await });
+    match stopped {
+        Ok(Ok(Ok(()))) => {}
+        Ok(Ok(Err(e))) => tracing::warn!("stopping: {e:#}"),
+        _ => tracing::warn!("the relay did not stop in time"),
+    }
     anyhow::ensure!(code == 0, "the desktop app exited with code {code}");
     Ok(())
 }
 
-/// Builds the Tauri app from the top-level `tauri.conf.json`.
+/// The tray process's app: no webview ever (see [`window`]).
 fn build_app() -> anyhow::Result<tauri::App> {
-    ensure_display()?;
+    let mut builder = tauri::Builder::default();
+    // A second start just brings the first one's window forward. The check runs
+    // over the D-Bus session bus; without one, two instances would fight over the
+    // data directory's lock and the second fails cleanly anyway.
+    if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some() {
+        builder = builder.plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            if app.try_state::<Core>().is_none() {
+                return; // still starting
+            }
+            if let Err(e) = window::open(app) {
+                tracing::warn!("cannot open the window: {e:#}");
+            }
+        }));
+    }
+    build(builder)
+}
+
+/// An app with nothing but the configuration (the window process's).
+fn build_bare_app() -> anyhow::Result<tauri::App> {
+    build(tauri::Builder::default())
+}
+
+fn build(builder: tauri::Builder<tauri::Wry>) -> anyhow::Result<tauri::App> {
     let context = tauri::generate_context!("../tauri.conf.json");
-    // tao panics instead of returning an error when GTK cannot initialise
-    // (e.g. DISPLAY names no reachable X server). For us that is an error to
-    // report, not a bug: contain it. Nothing built is used after a panic, so
-    // asserting unwind safety is sound. (The panic hook still prints it.)
-    let built = panic::catch_unwind(AssertUnwindSafe(|| {
-        tauri::Builder::default().build(context)
-    }));
+    // tao panics instead of returning an error when GTK cannot initialise (e.g. a
+    // DISPLAY that names no reachable server): report that as an error. Nothing
+    // built is used after a panic, so asserting unwind safety is sound.
+    let built = panic::catch_unwind(AssertUnwindSafe(|| builder.build(context)));
     match built {
         Ok(result) => result.context("could not start the desktop app"),
         Err(_) => anyhow::bail!(
@@ -63,46 +153,33 @@ fn build_app() -> anyhow::Result<tauri::App> {
 
 /// Fails early, without tao's panic, when there is plainly no display.
 fn ensure_display() -> anyhow::Result<()> {
-    // Only GTK platforms need a display server named in the environment.
-    let gtk = cfg!(all(
-        unix,
-        not(any(
-            target_os = "macos",
-            target_os = "ios",
-            target_os = "android"
-        ))
-    ));
-    if gtk {
-        let set = |name: &str| std::env::var_os(name).is_some_and(|value| !value.is_empty());
-        anyhow::ensure!(
-            set("DISPLAY") || set("WAYLAND_DISPLAY") || set("GDK_BACKEND"),
-            "no graphical display (neither DISPLAY nor WAYLAND_DISPLAY is set)"
-        );
-    }
+    let set = |name: &str| std::env::var_os(name).is_some_and(|value| !value.is_empty());
+    anyhow::ensure!(
+        set("DISPLAY") || set("WAYLAND_DISPLAY"),
+        "no graphical display (neither DISPLAY nor WAYLAND_DISPLAY is set); run `saytype serve` for the headless relay"
+    );
     Ok(())
 }
 
-/// Shows and focuses the main window, creating it if it does not exist.
-///
-/// # Errors
-///
-/// Fails if the window cannot be created or shown.
-pub fn show_main_window<R: Runtime, M: Manager<R>>(
-    manager: &M,
-) -> anyhow::Result<WebviewWindow<R>> {
-    if let Some(window) = manager.get_webview_window(MAIN_WINDOW) {
-        window
-            .unminimize()
-            .context("could not restore the window")?;
-        window.show().context("could not show the window")?;
-        window.set_focus().context("could not focus the window")?;
-        return Ok(window);
+/// SIGINT/SIGTERM: quit like the menu's Quit does.
+async fn quit_on_signal(handle: tauri::AppHandle, shutdown: CancellationToken) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+        _ = shutdown.cancelled() => return,
     }
-    WebviewWindowBuilder::new(manager, MAIN_WINDOW, WebviewUrl::App("index.html".into()))
-        .title("SayType")
-        .inner_size(900.0, 640.0)
-        .min_inner_size(480.0, 360.0)
-        .center()
-        .build()
-        .context("could not create the SayType window")
+    tracing::info!("shutting down");
+    shutdown.cancel();
+    handle.exit(0);
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }

@@ -49,6 +49,8 @@ pub struct LocalAgent {
     pub detail: Option<String>,
     /// What the injector does here, or why it cannot ("no display", ...).
     pub injector: String,
+    /// Whether injection works here.
+    pub injector_ok: bool,
     pub paused: bool,
 }
 

@@ -87,6 +87,59 @@ impl XDisplay {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// Visible windows whose name matches `pattern` (a regular expression).
+    pub fn windows_named(&self, pattern: &str) -> Vec<u32> {
+        let out = self
+            .command("xdotool")
+            .args(["search", "--onlyvisible", "--name", pattern])
+            .stdout(Stdio::piped())
+            .output()
+            .expect("xdotool search");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| l.trim().parse().ok())
+            .collect()
+    }
+
+    /// Ask a window to close, as a window manager's close button does
+    /// (`WM_DELETE_WINDOW`).
+    pub fn close_window(&self, window: u32) {
+        use x11rb::connection::Connection;
+        use x11rb::protocol::xproto::{ClientMessageEvent, ConnectionExt, EventMask};
+        let (conn, _) = x11rb::connect(Some(&self.name)).expect("x connection");
+        let atom = |name: &[u8]| {
+            conn.intern_atom(false, name)
+                .expect("intern")
+                .reply()
+                .expect("atom")
+                .atom
+        };
+        let (protocols, delete) = (atom(b"WM_PROTOCOLS"), atom(b"WM_DELETE_WINDOW"));
+        let event = ClientMessageEvent::new(32, window, protocols, [delete, 0, 0, 0, 0]);
+        conn.send_event(false, window, EventMask::NO_EVENT, event)
+            .expect("send");
+        conn.flush().expect("flush");
+    }
+
+    /// Save a screenshot of the whole screen as PNG; returns how many distinct
+    /// colours a sample of its pixels has (1 or 2 for a blank screen).
+    pub fn screenshot(&self, path: &Path) -> usize {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).expect("artifact dir");
+        }
+        let out = self
+            .command("/usr/bin/python3")
+            .args(["-c", SCREENSHOT])
+            .arg(path)
+            .stdout(Stdio::piped())
+            .output()
+            .expect("python3 with GDK (python3-gi)");
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse()
+            .unwrap_or(0)
+    }
+
     /// Find a window by name or class and give it the keyboard focus.
     fn focus(&self, how: &str, what: &str) {
         let out = self
@@ -190,6 +243,65 @@ impl Drop for Target {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+const SCREENSHOT: &str = r#"
+import sys, gi
+gi.require_version("Gdk", "3.0")
+from gi.repository import Gdk
+root = Gdk.get_default_root_window()
+pb = Gdk.pixbuf_get_from_window(root, 0, 0, root.get_width(), root.get_height())
+pb.savev(sys.argv[1], "png", [], [])
+px = pb.get_pixels()
+step = pb.get_n_channels()
+print(len({bytes(px[i:i + 3]) for i in range(0, len(px), step * 97)}))
+"#;
+
+/// Resident memory (KiB) of a process and all its descendants, with each one's
+/// name, from `/proc`.
+pub fn tree_rss(root: u32) -> (u64, Vec<(u32, String, u64)>) {
+    let mut parent_of = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // The fields after the name, which is in parentheses and may hold spaces.
+        let Some(rest) = stat.rsplit_once(") ").map(|(_, r)| r) else {
+            continue;
+        };
+        if let Some(ppid) = rest
+            .split_whitespace()
+            .nth(1)
+            .and_then(|p| p.parse::<u32>().ok())
+        {
+            parent_of.push((pid, ppid));
+        }
+    }
+    let mut tree = vec![root];
+    let mut i = 0;
+    while i < tree.len() {
+        let p = tree[i];
+        tree.extend(parent_of.iter().filter(|(_, pp)| *pp == p).map(|(c, _)| *c));
+        i += 1;
+    }
+    let mut rows = Vec::new();
+    for pid in tree {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .map(|v| v.trim().to_owned())
+        };
+        let rss = field("VmRSS:")
+            .and_then(|v| v.trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0);
+        rows.push((pid, field("Name:").unwrap_or_default(), rss));
+    }
+    (rows.iter().map(|r| r.2).sum(), rows)
 }
 
 const GTK_FIELD: &str = r#"

@@ -131,8 +131,9 @@ pub fn is_terminal(wm_class: &str) -> bool {
 /// Something that can put text into the focused window.
 pub trait Injector {
     fn inject(&mut self, text: &str) -> Result<Method, InjectError>;
-    /// One line for the status display: what this injector does, or why it cannot.
-    fn describe(&mut self) -> String;
+    /// One line for the status display: what this injector does (`Ok`), or why it
+    /// cannot work here (`Err`).
+    fn describe(&mut self) -> Result<String, String>;
 }
 
 /// Injection settings that may change while the agent runs (from the tray or the
@@ -207,14 +208,14 @@ impl Injector for DesktopInjector {
         result.map(|()| method)
     }
 
-    fn describe(&mut self) -> String {
+    fn describe(&mut self) -> Result<String, String> {
         let mode = self.current().mode;
         if mode == InjectMode::None {
-            return "recording only (injection mode: none)".into();
+            return Ok("recording only (injection mode: none)".into());
         }
         match self.x11() {
-            Ok(_) => "ready to type into the focused X11 window".into(),
-            Err(e) => e.to_string(),
+            Ok(_) => Ok("ready to type into the focused X11 window".into()),
+            Err(e) => Err(e.to_string()),
         }
     }
 }
@@ -253,9 +254,17 @@ pub struct Outcome {
 /// The injection thread: takes jobs in order, records each id durably *before*
 /// injecting (so a message is injected at most once, even across a crash), then
 /// injects and reports.
+/// What the injection thread is asked to do.
+enum Work {
+    Inject(Job),
+    /// Check again whether injection works here (the settings changed).
+    Refresh,
+}
+
 pub struct InjectorThread {
-    jobs: mpsc::Sender<Job>,
-    state: Arc<Mutex<String>>,
+    jobs: mpsc::Sender<Work>,
+    /// Whether injection works here, and the line that says what it does or why not.
+    state: Arc<Mutex<(bool, String)>>,
 }
 
 impl InjectorThread {
@@ -269,12 +278,16 @@ impl InjectorThread {
     where
         F: FnOnce() -> Box<dyn Injector> + Send + 'static,
     {
-        let (jobs, rx) = mpsc::channel::<Job>();
-        let state = Arc::new(Mutex::new(String::from("starting")));
+        let (jobs, rx) = mpsc::channel::<Work>();
+        let state = Arc::new(Mutex::new((true, String::from("starting"))));
         let shared_state = state.clone();
-        let set_state = move |text: String| {
+        let set_state = move |described: Result<String, String>| {
+            let (ok, text) = match described {
+                Ok(t) => (true, t),
+                Err(t) => (false, t),
+            };
             if let Ok(mut s) = shared_state.lock() {
-                *s = text;
+                *s = (ok, text);
             }
         };
         thread::Builder::new()
@@ -282,9 +295,19 @@ impl InjectorThread {
             .spawn(move || {
                 let mut injector = make();
                 let description = injector.describe();
-                tracing::info!("injector: {description}");
+                match &description {
+                    Ok(d) => tracing::info!("injector: {d}"),
+                    Err(e) => tracing::warn!("injector: {e}"),
+                }
                 set_state(description);
-                for job in rx {
+                for work in rx {
+                    let job = match work {
+                        Work::Inject(job) => job,
+                        Work::Refresh => {
+                            set_state(injector.describe());
+                            continue;
+                        }
+                    };
                     let first_time = match seen.lock() {
                         Ok(mut s) => s.insert(job.id.as_str()),
                         Err(poisoned) => poisoned.into_inner().insert(job.id.as_str()),
@@ -296,8 +319,10 @@ impl InjectorThread {
                             "cannot record the message id, not typing it: {e}"
                         ))),
                     };
-                    if let Err(InjectError::Unavailable(why)) = &result {
-                        set_state(why.clone());
+                    match &result {
+                        Err(InjectError::Unavailable(why)) => set_state(Err(why.clone())),
+                        Ok(Some(_)) => set_state(injector.describe()),
+                        _ => {}
                     }
                     if outcomes.send(Outcome { id: job.id, result }).is_err() {
                         break;
@@ -307,13 +332,19 @@ impl InjectorThread {
         Ok(InjectorThread { jobs, state })
     }
 
-    /// What the injector does here, or why it cannot ("no display", ...).
-    pub fn state(&self) -> String {
+    /// Whether injection works here, and what it does or why it cannot ("no
+    /// display", ...).
+    pub fn state(&self) -> (bool, String) {
         self.state.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
     pub fn submit(&self, job: Job) -> bool {
-        self.jobs.send(job).is_ok()
+        self.jobs.send(Work::Inject(job)).is_ok()
+    }
+
+    /// Check again, in turn with the messages, whether injection works here.
+    pub fn refresh(&self) {
+        let _ = self.jobs.send(Work::Refresh);
     }
 }
 
@@ -363,8 +394,8 @@ mod tests {
             self.0.lock().expect("lock").push(text.to_owned());
             Ok(Method::Typed)
         }
-        fn describe(&mut self) -> String {
-            "recorder".into()
+        fn describe(&mut self) -> Result<String, String> {
+            Ok("recorder".into())
         }
     }
 

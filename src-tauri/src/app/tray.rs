@@ -1,0 +1,290 @@
+//! The tray icon and its menu. The icon's look tells the state (running, paused,
+//! error); the menu opens the window, shows a status line, pauses typing, switches
+//! the injection mode, copies the pairing link and quits.
+
+use std::panic::{self, AssertUnwindSafe};
+use std::time::Duration;
+
+use tauri::image::Image;
+use tauri::menu::{CheckMenuItem, Menu, MenuEvent, MenuItem, PredefinedMenuItem, Submenu};
+use tauri::tray::TrayIconBuilder;
+use tauri::{AppHandle, Manager, Wry};
+
+use super::{lock, window, Core};
+use crate::agent::inject::InjectMode;
+use crate::agent::AgentStatus;
+
+const TRAY: &str = "saytype";
+
+/// Every menu entry, in one place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Item {
+    Open,
+    Status,
+    Pause,
+    Mode(InjectMode),
+    CopyLink,
+    Quit,
+}
+
+const MODES: [(InjectMode, &str); 4] = [
+    (InjectMode::Auto, "Automatic"),
+    (InjectMode::Type, "Type"),
+    (InjectMode::Paste, "Paste"),
+    (InjectMode::None, "Record only"),
+];
+
+impl Item {
+    fn id(self) -> &'static str {
+        match self {
+            Item::Open => "open",
+            Item::Status => "status",
+            Item::Pause => "pause",
+            Item::Mode(InjectMode::Auto) => "mode-auto",
+            Item::Mode(InjectMode::Type) => "mode-type",
+            Item::Mode(InjectMode::Paste) => "mode-paste",
+            Item::Mode(InjectMode::None) => "mode-none",
+            Item::CopyLink => "copy-link",
+            Item::Quit => "quit",
+        }
+    }
+
+    fn from_id(id: &str) -> Option<Item> {
+        let all = [
+            Item::Open,
+            Item::Status,
+            Item::Pause,
+            Item::CopyLink,
+            Item::Quit,
+        ]
+        .into_iter()
+        .chain(MODES.iter().map(|(m, _)| Item::Mode(*m)));
+        all.into_iter().find(|item| item.id() == id)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Look {
+    Running,
+    Paused,
+    Error,
+}
+
+fn icon(look: Look) -> Option<Image<'static>> {
+    let bytes: &'static [u8] = match look {
+        Look::Running => include_bytes!("../../../icons/tray-running.png"),
+        Look::Paused => include_bytes!("../../../icons/tray-paused.png"),
+        Look::Error => include_bytes!("../../../icons/tray-error.png"),
+    };
+    Image::from_bytes(bytes).ok()
+}
+
+/// Build the tray. `false` when this desktop cannot show one (no appindicator
+/// library: its loader panics, which is contained here).
+pub(super) fn install(app: &AppHandle) -> bool {
+    let built = panic::catch_unwind(AssertUnwindSafe(|| build(app)));
+    match built {
+        Ok(Ok(())) => true,
+        Ok(Err(e)) => {
+            tracing::warn!("cannot create the tray icon: {e}");
+            false
+        }
+        Err(_) => {
+            tracing::warn!("cannot create the tray icon: the appindicator library is missing");
+            false
+        }
+    }
+}
+
+fn build(app: &AppHandle) -> tauri::Result<()> {
+    let core = app.state::<Core>();
+    let mode = core
+        .relay
+        .desktop()
+        .map(|d| d.settings().inject_mode)
+        .unwrap_or_default();
+    let open = MenuItem::with_id(app, Item::Open.id(), "Open SayType", true, None::<&str>)?;
+    let status = MenuItem::with_id(app, Item::Status.id(), "Starting…", false, None::<&str>)?;
+    let pause = CheckMenuItem::with_id(
+        app,
+        Item::Pause.id(),
+        "Pause typing",
+        true,
+        false,
+        None::<&str>,
+    )?;
+    let mut mode_items = Vec::new();
+    for (m, label) in MODES {
+        mode_items.push(CheckMenuItem::with_id(
+            app,
+            Item::Mode(m).id(),
+            label,
+            true,
+            m == mode,
+            None::<&str>,
+        )?);
+    }
+    let mode_refs: Vec<&dyn tauri::menu::IsMenuItem<Wry>> = mode_items
+        .iter()
+        .map(|i| i as &dyn tauri::menu::IsMenuItem<Wry>)
+        .collect();
+    let modes = Submenu::with_items(app, "Injection mode", true, &mode_refs)?;
+    let copy = MenuItem::with_id(
+        app,
+        Item::CopyLink.id(),
+        "Copy pairing link",
+        true,
+        None::<&str>,
+    )?;
+    let quit = MenuItem::with_id(app, Item::Quit.id(), "Quit SayType", true, None::<&str>)?;
+    let separator = || PredefinedMenuItem::separator(app);
+    let menu = Menu::with_items(
+        app,
+        &[
+            &open,
+            &status,
+            &separator()?,
+            &pause,
+            &modes,
+            &copy,
+            &separator()?,
+            &quit,
+        ],
+    )?;
+    let mut builder = TrayIconBuilder::with_id(TRAY)
+        .tooltip("SayType")
+        .menu(&menu)
+        .show_menu_on_left_click(true)
+        .on_menu_event(on_menu);
+    if let Some(image) = icon(Look::Running) {
+        builder = builder.icon(image);
+    }
+    builder.build(app)?;
+    app.manage(MenuHandles {
+        status,
+        pause,
+        modes: mode_items,
+    });
+    Ok(())
+}
+
+/// The entries whose text or check mark follows the state.
+struct MenuHandles {
+    status: MenuItem<Wry>,
+    pause: CheckMenuItem<Wry>,
+    modes: Vec<CheckMenuItem<Wry>>,
+}
+
+fn on_menu(app: &AppHandle, event: MenuEvent) {
+    let Some(item) = Item::from_id(event.id().as_ref()) else {
+        return;
+    };
+    let core = app.state::<Core>();
+    match item {
+        Item::Open => {
+            if let Err(e) = window::open(app) {
+                tracing::warn!("cannot open the window: {e:#}");
+            }
+        }
+        Item::Status => {}
+        Item::Pause => {
+            if let Some(agent) = &core.agent {
+                agent.set_paused(!agent.is_paused());
+            }
+        }
+        Item::Mode(mode) => {
+            if let Some(desktop) = core.relay.desktop() {
+                let mut settings = desktop.settings();
+                settings.inject_mode = mode;
+                if let Err(e) = desktop.update_settings(settings) {
+                    tracing::warn!("cannot change the injection mode: {e}");
+                }
+                core.relay.emit(crate::relay::ui::UiEvent::Settings);
+            }
+        }
+        Item::CopyLink => copy_pairing_link(&core),
+        Item::Quit => {
+            core.shutdown.cancel();
+            app.exit(0);
+        }
+    }
+    refresh(app);
+}
+
+fn copy_pairing_link(core: &Core) {
+    let lan = crate::discovery::lan_addresses();
+    let host = lan
+        .first()
+        .copied()
+        .unwrap_or(std::net::IpAddr::from([127, 0, 0, 1]));
+    let link = crate::pairing::link(
+        host,
+        core.relay.local_addr().port(),
+        &core.relay.current_token(),
+    );
+    let mut clipboard = lock(&core.clipboard);
+    if clipboard.is_none() {
+        *clipboard = arboard::Clipboard::new().ok();
+    }
+    match clipboard.as_mut().map(|c| c.set_text(link)) {
+        Some(Ok(())) => {}
+        _ => tracing::warn!("cannot copy the pairing link: no clipboard"),
+    }
+}
+
+/// Bring the icon, status line and check marks up to date.
+fn refresh(app: &AppHandle) {
+    let core = app.state::<Core>();
+    let devices = core.relay.registry().devices();
+    let online = devices.iter().filter(|d| d.online).count();
+    let (look, detail) = match &core.agent {
+        None => (Look::Running, "relay only".to_owned()),
+        Some(agent) => match agent.status() {
+            AgentStatus::Paused => (Look::Paused, "typing paused".to_owned()),
+            AgentStatus::Connected { .. } if agent.injector_ok() => {
+                (Look::Running, "ready to type".to_owned())
+            }
+            AgentStatus::Connected { .. } => (Look::Error, agent.injector_state()),
+            AgentStatus::Connecting => (Look::Running, "connecting…".to_owned()),
+            AgentStatus::Disconnected { reason, .. } | AgentStatus::Stopped { reason } => {
+                (Look::Error, reason)
+            }
+        },
+    };
+    let port = core.relay.local_addr().port();
+    let line = format!("Port {port} · {online} agent(s) online · {detail}");
+    if let Some(tray) = app.tray_by_id(TRAY) {
+        let _ = tray.set_icon(icon(look));
+        let _ = tray.set_tooltip(Some(format!("SayType: {detail}")));
+    }
+    if let Some(handles) = app.try_state::<MenuHandles>() {
+        let _ = handles.status.set_text(line);
+        let paused = core.agent.as_ref().is_some_and(|a| a.is_paused());
+        let _ = handles.pause.set_checked(paused);
+        let mode = core
+            .relay
+            .desktop()
+            .map(|d| d.settings().inject_mode)
+            .unwrap_or_default();
+        for (item, (m, _)) in handles.modes.iter().zip(MODES) {
+            let _ = item.set_checked(m == mode);
+        }
+    }
+}
+
+/// Keep the tray current: on every relay event (devices, agent, settings) and, for
+/// what has no event (injector state), every few seconds.
+pub(super) async fn follow_state(app: AppHandle) {
+    let core = app.state::<Core>();
+    let mut events = core.relay.subscribe_events();
+    let shutdown = core.shutdown.clone();
+    refresh(&app);
+    loop {
+        tokio::select! {
+            _ = events.recv() => {}
+            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+            _ = shutdown.cancelled() => return,
+        }
+        refresh(&app);
+    }
+}

@@ -1,0 +1,296 @@
+//! The real tray app (the `gui` build) under Xvfb with a D-Bus session: it starts,
+//! its window renders (a screenshot that is not blank), `/health` answers, closing
+//! the window leaves it running in the tray with the WebKit processes gone, a second
+//! start opens the first one's window, SIGTERM ends it cleanly, and a machine
+//! without the appindicator library gets the window instead of a crash.
+#![cfg(feature = "gui")]
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::desktop::{tree_rss, XDisplay};
+use common::served::BIN;
+use common::TOKEN;
+
+struct App {
+    child: Child,
+    port: u16,
+    data: PathBuf,
+    started: Instant,
+}
+
+fn artifacts() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../artifacts/tray")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+impl App {
+    /// `saytype [args]` in its own D-Bus session, on a fresh data directory whose
+    /// settings pick a free port. `wrap` prefixes the command (e.g. `unshare`).
+    fn start(display: &XDisplay, dir: &Path, args: &[&str], wrap: &[&str]) -> App {
+        let data = dir.join("data");
+        let port = free_port();
+        std::fs::create_dir_all(&data).expect("data dir");
+        std::fs::write(
+            data.join("settings.json"),
+            format!(r#"{{"port": {port}, "injectMode": "none"}}"#),
+        )
+        .expect("settings");
+        let mut cmd = display.command("dbus-run-session");
+        cmd.arg("--").args(wrap).arg(BIN).args(args);
+        cmd.env("SAYTYPE_DATA_DIR", &data)
+            .env("SAYTYPE_TOKEN", TOKEN)
+            .env("XDG_CONFIG_HOME", dir.join("config"))
+            .env_remove("RUST_LOG")
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(dir.join("app.log")).expect("log"));
+        let started = Instant::now();
+        let mut child = cmd.spawn().expect("dbus-run-session saytype");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("listening line");
+        assert!(
+            line.contains(&format!(":{port}")),
+            "listening on the settings' port: {line:?}"
+        );
+        App {
+            child,
+            port,
+            data,
+            started,
+        }
+    }
+
+    /// The app process itself (the child of dbus-run-session, through any wrapper).
+    fn pid(&self) -> u32 {
+        let (_, rows) = tree_rss(self.child.id());
+        rows.iter()
+            .find(|(_, name, _)| name == "saytype")
+            .map(|(pid, _, _)| *pid)
+            .expect("the app process")
+    }
+
+    fn health(&self) -> bool {
+        let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", self.port)) else {
+            return false;
+        };
+        use std::io::{Read, Write};
+        let _ = s.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        out.contains("\"status\":\"ok\"")
+    }
+
+    fn wait_health(&self) -> Duration {
+        for _ in 0..400 {
+            if self.health() {
+                return self.started.elapsed();
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        panic!("/health never answered");
+    }
+
+    fn terminate(&mut self) -> std::process::ExitStatus {
+        let app = self.pid();
+        let _ = Command::new("kill")
+            .args(["-TERM", &app.to_string()])
+            .status();
+        for _ in 0..200 {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        panic!("the app did not stop within 10 s of SIGTERM");
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn wait_for<T>(what: &str, within: Duration, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn mib(kib: u64) -> String {
+    format!("{:.0} MB", kib as f64 / 1024.0)
+}
+
+#[test]
+fn the_app_renders_closes_to_the_tray_and_stops_cleanly() {
+    let Some(display) = XDisplay::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut app = App::start(&display, dir.path(), &[], &[]);
+    let to_health = app.wait_health();
+    let window = wait_for("the window", Duration::from_secs(30), || {
+        display.windows_named("^SayType$").first().copied()
+    });
+    // Let the page load and render.
+    std::thread::sleep(Duration::from_secs(3));
+    let colours = display.screenshot(&artifacts().join("window.png"));
+    assert!(colours > 20, "the window is not blank ({colours} colours)");
+    let (open_kib, open_rows) = tree_rss(app.pid());
+    assert!(
+        open_rows.iter().any(|r| r.1.starts_with("WebKit")),
+        "{open_rows:?}"
+    );
+
+    let mut asked = Instant::now() - Duration::from_secs(10);
+    wait_for("the window to close", Duration::from_secs(20), || {
+        if asked.elapsed() > Duration::from_secs(3) {
+            display.close_window(window);
+            asked = Instant::now();
+        }
+        display.windows_named("^SayType$").is_empty().then_some(())
+    });
+    let (closed_kib, closed_rows) = wait_for(
+        "the WebKit processes to end",
+        Duration::from_secs(10),
+        || {
+            let (kib, rows) = tree_rss(app.pid());
+            (!rows.iter().any(|r| r.1.starts_with("WebKit"))).then_some((kib, rows))
+        },
+    );
+    assert!(app.health(), "still running in the tray");
+    eprintln!(
+        "figures: /health after {} ms; window open {} ({:?}); window closed {} ({:?})",
+        to_health.as_millis(),
+        mib(open_kib),
+        open_rows
+            .iter()
+            .map(|r| (r.1.clone(), mib(r.2)))
+            .collect::<Vec<_>>(),
+        mib(closed_kib),
+        closed_rows
+            .iter()
+            .map(|r| (r.1.clone(), mib(r.2)))
+            .collect::<Vec<_>>(),
+    );
+
+    let status = app.terminate();
+    assert!(status.success(), "clean exit on SIGTERM: {status:?}");
+    assert!(
+        !app.data.join("relay.json").exists(),
+        "the relay cleaned up after itself"
+    );
+}
+
+#[test]
+fn a_second_start_opens_the_first_ones_window() {
+    let Some(display) = XDisplay::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut app = App::start(&display, dir.path(), &["--hidden"], &[]);
+    app.wait_health();
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(
+        display.windows_named("^SayType$").is_empty(),
+        "--hidden opens no window"
+    );
+    // The second start joins the first one's D-Bus session, like a desktop login.
+    let bus = std::fs::read(format!("/proc/{}/environ", app.pid()))
+        .ok()
+        .and_then(|env| {
+            env.split(|b| *b == 0).find_map(|v| {
+                v.strip_prefix(b"DBUS_SESSION_BUS_ADDRESS=")
+                    .map(|a| String::from_utf8_lossy(a).into_owned())
+            })
+        })
+        .expect("the app's session bus");
+    let second = display
+        .command(BIN)
+        .env("DBUS_SESSION_BUS_ADDRESS", bus)
+        .env("SAYTYPE_DATA_DIR", &app.data)
+        .env("SAYTYPE_TOKEN", TOKEN)
+        .status()
+        .expect("second start");
+    assert!(
+        second.success(),
+        "the second start hands over and exits: {second:?}"
+    );
+    wait_for("the first app's window", Duration::from_secs(30), || {
+        display.windows_named("^SayType$").first().copied()
+    });
+    assert!(app.terminate().success());
+}
+
+#[test]
+fn without_the_appindicator_library_the_window_stands_in_for_the_tray() {
+    let Some(display) = XDisplay::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Hide the library in a private mount namespace (root only).
+    let libs: Vec<String> = ["libayatana-appindicator3.so.1", "libappindicator3.so.1"]
+        .iter()
+        .map(|l| format!("/usr/lib/x86_64-linux-gnu/{l}"))
+        .filter(|p| Path::new(p).exists())
+        .collect();
+    let probe = Command::new("unshare").args(["--mount", "true"]).status();
+    if !probe.is_ok_and(|s| s.success()) || libs.is_empty() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "unshare --mount is needed under CI"
+        );
+        eprintln!("SKIPPED: cannot hide the appindicator library here (needs root and unshare)");
+        return;
+    }
+    let hide = libs
+        .iter()
+        .map(|l| format!("mount --bind /dev/null {l}"))
+        .collect::<Vec<_>>()
+        .join(" && ");
+    let script = format!("{hide} && exec \"$0\" \"$@\"");
+    let mut app = App::start(
+        &display,
+        dir.path(),
+        &["--hidden"],
+        &["unshare", "--mount", "sh", "-c", &script],
+    );
+    app.wait_health();
+    // No tray: the window opens even with --hidden, and says why.
+    let window = wait_for("the fallback window", Duration::from_secs(30), || {
+        display.windows_named("no system tray").first().copied()
+    });
+    let log = std::fs::read_to_string(dir.path().join("app.log")).unwrap_or_default();
+    assert!(log.contains("no system tray available"), "{log}");
+    // Closing the only way in quits the app, cleanly. (Asked again every few
+    // seconds, as a user would click again, in case the first request reached a
+    // window still starting up.)
+    let mut asked = Instant::now() - Duration::from_secs(10);
+    let status = wait_for("the app to quit", Duration::from_secs(30), || {
+        if asked.elapsed() > Duration::from_secs(3) {
+            display.close_window(window);
+            asked = Instant::now();
+        }
+        app.child.try_wait().ok().flatten()
+    });
+    assert!(status.success(), "{status:?}");
+}
