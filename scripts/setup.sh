@@ -12,8 +12,14 @@ packages=(build-essential pkg-config curl ca-certificates
 if [ "$purpose" = test ]; then
   # A real X server, windows to type into, clipboard and window tools, a browser for
   # the UI tests, D-Bus for the tray app, network namespaces for discovery tests.
-  packages+=(xvfb xterm xdotool xclip x11-utils dbus-x11 iproute2 procps
+  packages+=(xvfb xterm xdotool xclip x11-utils dbus dbus-x11 iproute2 procps
              python3-gi gir1.2-gtk-3.0 nftables)
+  # The phone page's browser tests (src-tauri/tests/browser): Debian's Chromium, and
+  # Node + npm, Debian's unless a node is already on PATH (NodeSource, nvm, ...).
+  packages+=(chromium)
+  if ! command -v node >/dev/null 2>&1; then
+    packages+=(nodejs npm)
+  fi
 fi
 
 as_root() {

@@ -162,7 +162,7 @@ fn the_app_renders_closes_to_the_tray_and_stops_cleanly() {
     );
 
     let mut asked = Instant::now() - Duration::from_secs(10);
-    wait_for("the window to close", Duration::from_secs(20), || {
+    wait_for("the window to close", Duration::from_secs(40), || {
         if asked.elapsed() > Duration::from_secs(3) {
             display.close_window(window);
             asked = Instant::now();

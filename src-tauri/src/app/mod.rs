@@ -53,6 +53,14 @@ impl Core {
 /// start at login), the window opens at once.
 pub fn run(hidden: bool) -> anyhow::Result<()> {
     ensure_display()?;
+    // The tray process never draws with OpenGL (no webview; the menu is plain GTK),
+    // but the first GTK program of a session probes it, which maps Mesa's driver and
+    // libLLVM: ~50 MB for nothing. Set before any thread exists; the window process
+    // does not inherit it (see `window`).
+    if std::env::var_os("GDK_GL").is_none() {
+        std::env::set_var("GDK_GL", "disable");
+        std::env::set_var(window::OWN_GDK_GL_VAR, "1");
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -17,6 +17,8 @@ use super::{lock, Core};
 /// token): an argument would be readable by every local user in `/proc`.
 pub(crate) const URL_VAR: &str = "SAYTYPE_WINDOW_URL";
 pub(crate) const TITLE_VAR: &str = "SAYTYPE_WINDOW_TITLE";
+/// Set when the tray process disabled GDK's OpenGL itself (rather than the user).
+pub(crate) const OWN_GDK_GL_VAR: &str = "SAYTYPE_TRAY_GDK_GL";
 
 pub(crate) type WindowProcess = Arc<std::sync::Mutex<Option<Child>>>;
 
@@ -39,14 +41,19 @@ pub(crate) fn open(app: &AppHandle) -> anyhow::Result<()> {
         "SayType (no system tray: closing this window quits)"
     };
     let exe = std::env::current_exe().context("cannot find the saytype program")?;
-    let child = Command::new(exe)
+    let mut command = Command::new(exe);
+    command
         .arg("window")
         .env(URL_VAR, core.window_url())
         .env(TITLE_VAR, title)
+        .env_remove(OWN_GDK_GL_VAR)
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .spawn()
-        .context("cannot start the window process")?;
+        .stdout(Stdio::null());
+    // WebKit may want OpenGL: give the window back the user's own setting.
+    if std::env::var_os(OWN_GDK_GL_VAR).is_some() {
+        command.env_remove("GDK_GL");
+    }
+    let child = command.spawn().context("cannot start the window process")?;
     *slot = Some(child);
     watch(app.clone(), core.window.clone(), !*lock(&core.tray));
     Ok(())

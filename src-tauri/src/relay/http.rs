@@ -242,7 +242,7 @@ pub(super) async fn accept(
             return Err(ApiError::new(
                 StatusCode::NOT_FOUND,
                 ErrorCode::UnknownDevice,
-                format!("no agent has ever registered as {device:?}"),
+                format!("no agent has ever registered as \"{device}\""),
             ));
         }
         registry.reserve(&device)

@@ -1,0 +1,395 @@
+// The desktop window (ui/index.html, app.js, app.css at /ui) in a real Chromium,
+// against the real relay binary started without a display: the status, the live
+// history (typed, failed with "no display", retried), delete, filter, pause, clear,
+// settings, token rotation, and screenshots at a phone-sized and a desktop-sized
+// viewport in light and dark (artifacts/browser/desktop-window-*.png).
+
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { access, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { ARTIFACTS, DESKTOP, PHONE, launch, openPage } from './lib/browser.js';
+import { DesktopRelay } from './lib/desktop-relay.js';
+
+const TOKEN = randomBytes(24).toString('base64url');
+const WAIT = { timeout: 15000 };
+/** The Tauri window's size. */
+const WINDOW = { viewport: { width: 900, height: 640 } };
+
+let relay;
+let browser;
+
+before(async () => {
+  relay = await DesktopRelay.create(TOKEN);
+  [browser] = await Promise.all([launch(), relay.start()]);
+});
+
+after(async () => {
+  await browser?.close();
+  await relay?.dispose();
+});
+
+/** Open the window the way the tray app does: /ui#token=…, clipboard allowed. */
+async function openWindow(options = WINDOW, token = relay.token) {
+  const opened = await openPage(browser, options);
+  await opened.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: relay.url });
+  await opened.page.goto(`${relay.url}/ui#token=${token}`);
+  return opened;
+}
+
+const row = (page, id) => page.locator(`li.msg[data-id="${id}"]`);
+const rowWithStatus = (page, id, status) => page.locator(`li.msg[data-id="${id}"][data-status="${status}"]`);
+
+/** A message as a phone sends it (through the API, not the page). */
+async function send(text) {
+  const { status, data } = await relay.api('POST', '/transcription', { text });
+  assert.equal(status, 200, JSON.stringify(data));
+  return data.id;
+}
+
+async function record(id) {
+  const { data } = await relay.api('GET', `/ui/api/history?id=${encodeURIComponent(id)}`);
+  return data[0];
+}
+
+async function saveSettings(page, change) {
+  await change();
+  await page.locator('#s-save').click();
+  await page.locator('#s-feedback[data-kind="ok"]').waitFor(WAIT);
+}
+
+function noProblems(problems) {
+  assert.deepEqual(problems, [], 'no script errors or CSP violations');
+}
+
+describe('desktop window', () => {
+  // One window kept open across the tests, like the real one.
+  let win;
+
+  test('shows the status: the local agent online, its injector, the relay, the token', async () => {
+    win = await openWindow();
+    const { page } = win;
+
+    // The token left the address bar at once and is kept for reloads of this tab.
+    assert.equal(page.url(), `${relay.url}/ui`);
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('saytype.token')), TOKEN);
+
+    await page.locator('#live[data-state="live"]').waitFor(WAIT);
+    await page.locator('#agent', { hasText: 'Online' }).waitFor(WAIT);
+    assert.match(await page.locator('#agent').innerText(), /desk\s+Online/);
+    assert.match(await page.locator('#injector').innerText(), /recording only/);
+    assert.match(await page.locator('#relay').innerText(), new RegExp(`127\\.0\\.0\\.1:${relay.port}`));
+    assert.match(await page.locator('#mdns').innerText(), /Off/);
+    assert.match(await page.locator('#token-state').innerText(), /Set/);
+    const desk = page.locator('#devices li[data-device="desk"]');
+    assert.equal(await desk.getAttribute('data-online'), 'true');
+    assert.match(await desk.innerText(), /desk\s+online · this desktop · default/);
+    assert.match(await page.locator('#version').innerText(), /^v\d+\.\d+/);
+    assert.equal(await page.locator('#pause').getAttribute('aria-pressed'), 'false');
+    assert.match(await page.locator('#history-empty').innerText(), /Nothing yet/);
+
+    // A reload keeps working from sessionStorage, without the token in the URL.
+    await page.reload();
+    await page.locator('#agent', { hasText: 'Online' }).waitFor(WAIT);
+    assert.equal(await page.locator('#banner').isHidden(), true);
+
+    // Settings and pairing are loaded; the QR code is an image (data: URL), not markup.
+    await page.locator('#settings[data-loaded]').waitFor({ state: 'attached', ...WAIT });
+    await page.locator('#pairing-card[data-loaded]').waitFor(WAIT);
+    assert.equal(await page.locator('#s-inject').inputValue(), 'none');
+    assert.match(await page.locator('#pair-link').inputValue(), new RegExp(`:${relay.port}/#token=${TOKEN}$`));
+    assert.match(await page.locator('#qr').getAttribute('src'), /^data:image\/svg\+xml/);
+    assert.equal(await page.locator('#pairing-card svg').count(), 0);
+    noProblems(win.problems);
+  });
+
+  test('a message sent by a phone appears live and becomes typed; its text can be copied', async () => {
+    const { page } = win;
+    let navigations = 0;
+    page.on('framenavigated', () => {
+      navigations += 1;
+    });
+    // Markup in a message stays text.
+    const text = 'Hello from the phone <b>not bold</b> & "quoted"\nsecond line';
+    const id = await send(text);
+    await rowWithStatus(page, id, 'injected').waitFor(WAIT);
+    assert.equal(navigations, 0, 'no reload');
+
+    const li = row(page, id);
+    assert.equal(await li.locator('.msg-text').innerText(), text);
+    assert.equal(await li.locator('b').count(), 0);
+    assert.equal(await li.locator('.badge').innerText(), 'Typed');
+    assert.equal(await li.locator('.msg-device').innerText(), 'desk');
+    assert.match(await li.locator('.msg-times').innerText(), /delivered in \d+ ms · typed in \d+ ms/);
+    assert.equal(await page.locator('#history-empty').isHidden(), true);
+
+    await li.locator('[data-action="copy"]').click();
+    await page.locator('#toast', { hasText: 'Text copied.' }).waitFor(WAIT);
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), text);
+
+    // Newest first.
+    const second = await send('The second message.');
+    await rowWithStatus(page, second, 'injected').waitFor(WAIT);
+    assert.deepEqual(await page.locator('li.msg').evaluateAll((lis) => lis.map((l) => l.dataset.id)), [second, id]);
+    noProblems(win.problems);
+  });
+
+  test('mode "type" without a display: failed with the reason; back to "none", Retry types it', async () => {
+    const { page } = win;
+    await saveSettings(page, () => page.locator('#s-inject').selectOption('type'));
+    assert.match(await page.locator('#s-feedback').innerText(), /Saved\. Applies from the next message\./);
+    assert.equal((await relay.api('GET', '/ui/api/settings')).data.injectMode, 'type');
+    // The agent checks its injector again with the next message; until then the status
+    // says so rather than showing the old mode's line.
+    await page.locator('#injector', { hasText: 'injection mode: type; checked when the next message arrives' }).waitFor(WAIT);
+
+    const text = 'This one cannot be typed without a display.';
+    const failed = await send(text);
+    await rowWithStatus(page, failed, 'failed').waitFor(WAIT);
+    const li = row(page, failed);
+    assert.equal(await li.locator('.badge').innerText(), 'Failed');
+    assert.match(await li.locator('.msg-error').innerText(), /Not typed: no display: DISPLAY is not set/);
+    // The status says why typing cannot work here.
+    await page.locator('#injector .injector-bad', { hasText: 'no display' }).waitFor(WAIT);
+
+    await saveSettings(page, () => page.locator('#s-inject').selectOption('none'));
+    await page.locator('#injector', { hasText: 'recording only' }).waitFor(WAIT);
+
+    await li.locator('[data-action="retry"]').click();
+    const again = page.locator('li.msg[data-status="injected"]', { has: page.locator('.msg-text', { hasText: text }) });
+    await again.waitFor(WAIT);
+    const newId = await again.getAttribute('data-id');
+    assert.notEqual(newId, failed, 'sent again as a new message');
+    assert.equal(await li.getAttribute('data-status'), 'failed', 'the failed attempt stays');
+    assert.equal((await record(newId)).status, 'injected');
+    assert.equal(await page.locator('li.msg').first().getAttribute('data-id'), newId);
+    // Retrying something that did not fail is refused by the relay: no button for it.
+    assert.equal(await row(page, newId).locator('[data-action="retry"]').count(), 0);
+    noProblems(win.problems);
+  });
+
+  test('settings: start at login, port validation, changes made elsewhere', async () => {
+    const { page } = win;
+    const entry = path.join(relay.configHome, 'autostart', 'saytype.desktop');
+    await saveSettings(page, () => page.locator('#s-login').check());
+    assert.match(await readFile(entry, 'utf8'), /Name=SayType/);
+    await saveSettings(page, () => page.locator('#s-login').uncheck());
+    await assert.rejects(access(entry));
+
+    await page.locator('#s-port').fill('80');
+    assert.match(await page.locator('#s-feedback').innerText(), /Unsaved changes/);
+    await page.locator('#s-save').click();
+    assert.match(await page.locator('#s-feedback').innerText(), /from 1024 to 65535/);
+    await saveSettings(page, () => page.locator('#s-port').fill('8123'));
+    assert.match(await page.locator('#s-feedback').innerText(), /Port 8123 is used from the next start/);
+    assert.equal((await relay.api('GET', '/ui/api/settings')).data.port, 8123);
+
+    // Changed elsewhere (the tray menu): the form follows.
+    const now = (await relay.api('GET', '/ui/api/settings')).data;
+    const put = await fetch(`${relay.url}/ui/api/settings`, {
+      method: 'PUT',
+      headers: { Authorization: `Bearer ${relay.token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ ...now, newline: 'return' }),
+    });
+    assert.equal(put.status, 200);
+    await page.waitForFunction(() => document.getElementById('s-newline').value === 'return', null, WAIT);
+    await saveSettings(page, () => page.locator('#s-newline').selectOption('shift-return'));
+    noProblems(win.problems);
+  });
+
+  test('delete, filter, pause, clear', async () => {
+    const { page } = win;
+    // Delete: gone from the list and from the relay.
+    const doomed = await send('Delete me.');
+    await rowWithStatus(page, doomed, 'injected').waitFor(WAIT);
+    await row(page, doomed).locator('[data-action="delete"]').click();
+    await row(page, doomed).waitFor({ state: 'detached', ...WAIT });
+    assert.deepEqual((await relay.api('GET', `/ui/api/history?id=${doomed}`)).data, []);
+
+    // Filter.
+    await page.locator('#filter [data-filter="failed"]').click();
+    await page.locator('#filter [data-filter="failed"][aria-pressed="true"]').waitFor(WAIT);
+    await page.waitForFunction(() => {
+      const lis = [...document.querySelectorAll('li.msg')];
+      return lis.length === 1 && lis[0].dataset.status === 'failed';
+    }, null, WAIT);
+    // A new message that is not failed does not appear under "Failed"…
+    const hidden = await send('Not a failure.');
+    await page.waitForFunction(async (id) => {
+      const res = await fetch(`/ui/api/history?id=${id}`, {
+        headers: { Authorization: `Bearer ${sessionStorage.getItem('saytype.token')}` },
+      });
+      return (await res.json())[0]?.status === 'injected';
+    }, hidden, WAIT);
+    await page.waitForTimeout(200);
+    assert.equal(await row(page, hidden).count(), 0);
+    await page.locator('#filter [data-filter="injected"]').click();
+    await row(page, hidden).waitFor(WAIT);
+    assert.deepEqual([...new Set(await page.locator('li.msg').evaluateAll((lis) => lis.map((l) => l.dataset.status)))], ['injected']);
+    await page.locator('#filter [data-filter="queued"]').click();
+    await page.locator('#history-empty', { hasText: 'No queued messages.' }).waitFor(WAIT);
+    await page.locator('#filter [data-filter="all"]').click();
+    await row(page, hidden).waitFor(WAIT);
+
+    // Pause: the status says so, messages wait queued, resuming types them.
+    await page.locator('#pause').click();
+    await page.locator('#pause[aria-pressed="true"]').waitFor(WAIT);
+    assert.equal(await page.locator('#pause').innerText(), 'Resume typing');
+    await page.locator('#agent', { hasText: 'Paused' }).waitFor(WAIT);
+    assert.equal((await relay.api('GET', '/ui/api/status')).data.localAgent.paused, true);
+    const waiting = await send('Dictated while typing was paused.');
+    await rowWithStatus(page, waiting, 'queued').waitFor(WAIT);
+    assert.equal(await row(page, waiting).locator('.badge').innerText(), 'Queued');
+    await page.locator('#devices li[data-device="desk"]', { hasText: '1 queued' }).waitFor(WAIT);
+    await page.locator('#pause').click();
+    await page.locator('#pause[aria-pressed="false"]').waitFor(WAIT);
+    await rowWithStatus(page, waiting, 'injected').waitFor(WAIT);
+    await page.locator('#agent', { hasText: 'Online' }).waitFor(WAIT);
+
+    // Clear: asks first; Cancel keeps everything.
+    const before = await page.locator('li.msg').count();
+    assert.ok(before >= 4);
+    await page.locator('#clear').click();
+    await page.locator('#confirm[open]').waitFor(WAIT);
+    assert.match(await page.locator('#confirm').innerText(), /Queued messages stay/);
+    await page.locator('#confirm-cancel').click();
+    await page.locator('#confirm').waitFor({ state: 'hidden', ...WAIT });
+    assert.equal(await page.locator('li.msg').count(), before);
+    await page.locator('#clear').click();
+    await page.locator('#confirm-ok').click();
+    await page.locator('#history-empty', { hasText: 'Nothing yet' }).waitFor(WAIT);
+    assert.equal(await page.locator('li.msg').count(), 0);
+    assert.deepEqual((await relay.api('GET', '/ui/api/history')).data, []);
+    noProblems(win.problems);
+  });
+
+  test('load more: pages through a long history', async () => {
+    const { page } = win;
+    const ids = [];
+    for (let i = 1; i <= 55; i += 1) ids.push(await send(`Message number ${i}`));
+    await rowWithStatus(page, ids[54], 'injected').waitFor(WAIT);
+    // Everything is typed before reloading, so the first page is exactly 50 rows.
+    await page.waitForFunction(async () => {
+      const res = await fetch('/ui/api/history?status=injected&limit=1000', {
+        headers: { Authorization: `Bearer ${sessionStorage.getItem('saytype.token')}` },
+      });
+      return (await res.json()).length === 55;
+    }, null, WAIT);
+    await page.reload();
+    await page.locator('li.msg').nth(49).waitFor(WAIT);
+    assert.equal(await page.locator('li.msg').count(), 50);
+    await page.locator('#more').click();
+    await row(page, ids[0]).waitFor(WAIT);
+    assert.equal(await page.locator('li.msg').count(), 55);
+    assert.equal(await page.locator('#more').isHidden(), true);
+    await page.locator('#clear').click();
+    await page.locator('#confirm-ok').click();
+    await page.locator('#history-empty').waitFor(WAIT);
+    noProblems(win.problems);
+  });
+
+  test('the relay restarts: "Reconnecting…", then live again and caught up', async () => {
+    const { page } = win;
+    await relay.stop();
+    await page.locator('#live[data-state="offline"]').waitFor(WAIT);
+    await relay.start(); // same port, same data
+    // Possibly sent before the window is back: it catches up when it reconnects.
+    const id = await send('Sent right after the restart.');
+    await rowWithStatus(page, id, 'injected').waitFor(WAIT);
+    await page.locator('#live[data-state="live"]').waitFor(WAIT);
+    await page.locator('#agent', { hasText: 'Online' }).waitFor(WAIT);
+    noProblems(win.problems);
+  });
+
+  test('rotating the token: asks first, shows the new QR code, keeps working; the old token is refused', async () => {
+    const { page } = win;
+    const oldLink = await page.locator('#pair-link').inputValue();
+    await page.locator('#rotate').click();
+    await page.locator('#confirm[open]').waitFor(WAIT);
+    assert.match(await page.locator('#confirm').innerText(), /every paired phone must scan the new QR code/);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'desktop-window-light-confirm.png') });
+    await page.locator('#confirm-ok').click();
+    await page.waitForFunction((old) => document.getElementById('pair-link').value !== old, oldLink, WAIT);
+
+    const newToken = await page.evaluate(() => sessionStorage.getItem('saytype.token'));
+    assert.notEqual(newToken, TOKEN);
+    assert.match(await page.locator('#pair-link').inputValue(), new RegExp(`#token=${newToken}$`));
+    assert.equal((await relay.apiWith(TOKEN, 'GET', '/ui/api/status')).status, 401);
+    assert.equal((await relay.apiWith(newToken, 'GET', '/ui/api/status')).status, 200);
+    relay.token = newToken;
+
+    // The window still works: live history, pause, and no "token changed" banner.
+    const id = await send('After the new token.');
+    await rowWithStatus(page, id, 'injected').waitFor(WAIT);
+    await page.locator('#pause').click();
+    await page.locator('#agent', { hasText: 'Paused' }).waitFor(WAIT);
+    await page.locator('#pause').click();
+    await page.locator('#agent', { hasText: 'Online' }).waitFor(WAIT);
+    assert.equal(await page.locator('#banner').isHidden(), true);
+    await page.locator('#live[data-state="live"]').waitFor(WAIT);
+    noProblems(win.problems);
+
+    // A window still holding the old token says what to do.
+    const stale = await openWindow(WINDOW, TOKEN);
+    await stale.page.locator('#banner').waitFor({ state: 'visible', ...WAIT });
+    assert.match(await stale.page.locator('#banner').innerText(), /Reopen the window from the tray menu/);
+    assert.equal(await stale.page.locator('#live').getAttribute('data-state'), 'expired');
+    await stale.page.screenshot({ path: path.join(ARTIFACTS, 'desktop-window-light-expired.png') });
+    // The tray opens the same window again with the current token (a fragment-only
+    // navigation, no page load by itself): it starts afresh.
+    await stale.page.evaluate((t) => {
+      location.hash = `token=${t}`;
+    }, newToken);
+    await stale.page.locator('#live[data-state="live"]').waitFor(WAIT);
+    await stale.page.locator('#agent', { hasText: 'Online' }).waitFor(WAIT);
+    assert.equal(await stale.page.locator('#banner').isHidden(), true);
+    assert.equal(stale.page.url(), `${relay.url}/ui`);
+    noProblems(stale.problems);
+    await stale.context.close();
+
+    // Opened without any token (typed into a browser): says where to open it from.
+    const bare = await openPage(browser, WINDOW);
+    await bare.page.goto(`${relay.url}/ui`);
+    await bare.page.locator('#banner').waitFor({ state: 'visible', ...WAIT });
+    assert.match(await bare.page.locator('#banner').innerText(), /Open this window from the tray menu/);
+    noProblems(bare.problems);
+    await bare.context.close();
+    await win.context.close();
+  });
+
+  test('screenshots: phone-sized and desktop-sized, light and dark', async () => {
+    // A history with every state: typed, failed (mode "type", no display), queued (paused).
+    await send('Meeting notes: the launch moves to Thursday.\nAsk Sam about the slides.');
+    await send('Buy oat milk, coffee beans and a birthday card for Ana.');
+    await send(`${'A long dictation that goes on and on, as dictations sometimes do. '.repeat(12)}The end.`);
+    await relay.api('PUT', '/ui/api/settings', { injectMode: 'type', newline: 'shift-return', port: 8123, startAtLogin: false });
+    await send('Reply to Jordan: sounds good, see you at ten.');
+    await relay.api('PUT', '/ui/api/settings', { injectMode: 'none', newline: 'shift-return', port: 8123, startAtLogin: false });
+    await relay.api('POST', '/ui/api/pause', { paused: true });
+    await send('Dictated while typing is paused: it waits at the relay.');
+
+    const shots = [
+      ['phone', PHONE],
+      ['window', WINDOW],
+      ['wide', DESKTOP],
+    ];
+    for (const colorScheme of ['light', 'dark']) {
+      for (const [size, options] of shots) {
+        if (size === 'window' && colorScheme === 'dark') continue;
+        const { page, context, problems } = await openWindow({ ...options, colorScheme });
+        await page.locator('li.msg[data-status="queued"]').first().waitFor(WAIT);
+        await page.locator('li.msg[data-status="failed"]').first().waitFor(WAIT);
+        await page.locator('#agent', { hasText: 'Paused' }).waitFor(WAIT);
+        await page.locator('#qr').waitFor(WAIT);
+        const width = options.viewport.width;
+        const scroll = await page.evaluate(() => document.documentElement.scrollWidth);
+        assert.ok(scroll <= width, `no sideways scrolling at ${width} px (${scroll} px)`);
+        await page.screenshot({ path: path.join(ARTIFACTS, `desktop-window-${colorScheme}-${size}.png`), fullPage: size !== 'window' });
+        noProblems(problems);
+        await context.close();
+      }
+    }
+    await relay.api('POST', '/ui/api/pause', { paused: false });
+  });
+});
