@@ -42,79 +42,13 @@ fn now_ms() -> i64 {
 }
 
 // ---------------------------------------------------------------------------------
-// The X display and the windows (adapted from tests/common/desktop.rs).
+// The X display and the windows: the desktop tests' own helpers.
 
-/// Xvfb on a free display (`-displayfd`).
-struct XDisplay {
-    child: Child,
-    name: String,
-}
+#[path = "../tests/common/desktop.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod desktop;
 
-impl XDisplay {
-    fn start() -> XDisplay {
-        let mut child = Command::new("Xvfb")
-            .args([
-                "-displayfd",
-                "1",
-                "-screen",
-                "0",
-                "1280x800x24",
-                "-nolisten",
-                "tcp",
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("Xvfb (scripts/setup.sh test installs it)");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("Xvfb display number");
-        XDisplay {
-            child,
-            name: format!(":{}", line.trim()),
-        }
-    }
-
-    fn command(&self, program: &str) -> Command {
-        let mut cmd = Command::new(program);
-        cmd.env("DISPLAY", &self.name)
-            .env("LC_ALL", "C.UTF-8")
-            .env("NO_AT_BRIDGE", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        cmd
-    }
-
-    /// Find a window by name or class and give it the keyboard focus.
-    fn focus(&self, how: &str, what: &str) {
-        let out = self
-            .command("xdotool")
-            .args(["search", "--sync", "--onlyvisible", how, what])
-            .stdout(Stdio::piped())
-            .output()
-            .expect("xdotool search");
-        let window = String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .next()
-            .expect("the window appeared")
-            .to_owned();
-        let status = self
-            .command("xdotool")
-            .args(["windowfocus", "--sync", &window])
-            .status()
-            .expect("xdotool windowfocus");
-        assert!(status.success());
-    }
-}
-
-impl Drop for XDisplay {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use desktop::{mixed_text_from as mixed_text, Target, XDisplay};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -132,109 +66,47 @@ impl Kind {
     }
 }
 
-/// A focused window that writes everything it receives to a file. Every target gets
-/// its own directory and a unique class / title, so a window of an earlier run can
-/// never be the one found and focused.
-struct Target {
-    child: Child,
-    out: PathBuf,
-}
-
-impl Target {
-    fn open(display: &XDisplay, dir: &Path, kind: Kind, serial: usize) -> Target {
-        std::fs::create_dir_all(dir).expect("target dir");
-        match kind {
-            Kind::Xterm(paste_keys) => Target::xterm(display, dir, paste_keys, serial),
-            Kind::Gtk => Target::gtk(display, dir, serial),
-        }
-    }
-
-    /// An xterm running `cat` (no echo, no line buffering) into a file.
-    fn xterm(display: &XDisplay, dir: &Path, paste_keys: bool, serial: usize) -> Target {
-        let out = dir.join("xterm.out");
-        std::fs::write(&out, "").expect("out file");
-        let class = format!("SayTypeBenchXterm{serial}");
-        let script = format!("stty -echo -icanon; exec cat > '{}'", out.display());
-        let mut cmd = display.command("xterm");
-        cmd.args(["-u8", "-geometry", "120x40", "-class", &class]);
-        if paste_keys {
-            cmd.args([
-                "-xrm",
-                &format!(
-                    "{class}*VT100.translations: #override \\n\
-                     Ctrl Shift <Key>V: insert-selection(CLIPBOARD) \\n\
-                     Ctrl <Key>v: insert-selection(CLIPBOARD)"
-                ),
-            ]);
-        }
-        let child = cmd
-            .args(["-e", "sh", "-c", &script])
-            .spawn()
-            .expect("xterm");
-        display.focus("--class", &class);
-        // Let the shell reach `cat` before anything is typed.
-        std::thread::sleep(Duration::from_millis(300));
-        Target { child, out }
-    }
-
-    /// A GTK 3 window with one text view, mirrored to a file on every change.
-    fn gtk(display: &XDisplay, dir: &Path, serial: usize) -> Target {
-        let out = dir.join("gtk.out");
-        std::fs::write(&out, "").expect("out file");
-        let script = dir.join("gtk_field.py");
-        std::fs::write(&script, GTK_FIELD).expect("script");
-        let title = format!("saytype-bench-gtk-{serial}");
-        let child = display
-            .command("/usr/bin/python3")
-            .arg(&script)
-            .arg(&out)
-            .arg(&title)
-            .spawn()
-            .expect("python3 with GTK (python3-gi, gir1.2-gtk-3.0)");
-        display.focus("--name", &format!("^{title}$"));
-        std::thread::sleep(Duration::from_millis(300));
-        Target { child, out }
-    }
-
-    fn text(&self) -> String {
-        std::fs::read_to_string(&self.out).unwrap_or_default()
-    }
-
-    /// Poll the window's file (every millisecond) until it holds exactly `expected`,
-    /// or until it has not changed for [`SETTLED`]. Times are measured from
-    /// `started`.
-    fn watch(&self, expected: &str, started: Instant) -> Arrival {
-        let mut last = String::new();
-        let mut last_change = started.elapsed();
-        loop {
-            let got = self.text();
-            let now = started.elapsed();
-            if got == expected {
-                return Arrival {
-                    exact_after: Some(now),
-                    last_change: now,
-                    got,
-                };
-            }
-            if got != last {
-                last = got;
-                last_change = now;
-            } else if now - last_change > SETTLED || now > GIVE_UP {
-                return Arrival {
-                    exact_after: None,
-                    last_change,
-                    got: last,
-                };
-            }
-            std::thread::sleep(Duration::from_millis(1));
-        }
+/// A fresh focused window of `kind`, with a class / title of its own per run, so
+/// that a window of an earlier run can never be the one found and focused.
+fn open_target(display: &XDisplay, dir: &Path, kind: Kind, serial: usize) -> Target {
+    std::fs::create_dir_all(dir).expect("target dir");
+    match kind {
+        Kind::Xterm(paste_keys) => Target::xterm_named(
+            display,
+            dir,
+            paste_keys,
+            &format!("SayTypeBenchXterm{serial}"),
+        ),
+        Kind::Gtk => Target::gtk_titled(display, dir, &format!("saytype-bench-gtk-{serial}")),
     }
 }
 
-impl Drop for Target {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+/// Poll the window's file (every millisecond) until it holds exactly `expected`,
+/// or until it has not changed for [`SETTLED`]. Times are measured from `started`.
+fn watch(target: &Target, expected: &str, started: Instant) -> Arrival {
+    let mut last = String::new();
+    let mut last_change = started.elapsed();
+    loop {
+        let got = target.text();
+        let now = started.elapsed();
+        if got == expected {
+            return Arrival {
+                exact_after: Some(now),
+                last_change: now,
+                got,
+            };
+        }
+        if got != last {
+            last = got;
+            last_change = now;
+        } else if now - last_change > SETTLED || now > GIVE_UP {
+            return Arrival {
+                exact_after: None,
+                last_change,
+                got: last,
+            };
+        }
+        std::thread::sleep(Duration::from_millis(1));
     }
 }
 
@@ -245,95 +117,6 @@ struct Arrival {
     /// When the window's content last changed.
     last_change: Duration,
     got: String,
-}
-
-const GTK_FIELD: &str = r#"
-import os, sys
-import gi
-gi.require_version("Gtk", "3.0")
-from gi.repository import Gtk
-
-out = sys.argv[1]
-win = Gtk.Window(title=sys.argv[2])
-win.set_default_size(700, 500)
-view = Gtk.TextView()
-buf = view.get_buffer()
-
-def changed(b):
-    start, end = b.get_bounds()
-    tmp = out + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(b.get_text(start, end, True))
-    os.replace(tmp, out)
-
-buf.connect("changed", changed)
-win.add(view)
-win.connect("destroy", Gtk.main_quit)
-win.show_all()
-view.grab_focus()
-Gtk.main()
-"#;
-
-/// A deterministic mixed text of `n` characters (ASCII words and punctuation,
-/// accents, CJK, emoji, tabs and newlines), as in the desktop tests, starting at
-/// piece `offset` so that runs differ.
-fn mixed_text(n: usize, offset: usize) -> String {
-    const PIECES: &[&str] = &[
-        "The",
-        "quick",
-        "brown",
-        "fox",
-        "jumps",
-        "over",
-        "the",
-        "lazy",
-        "dog",
-        "HELLO",
-        "World!",
-        "(42)",
-        "a+b=c",
-        "x_y",
-        "\"quoted\"",
-        "it's",
-        "~`#$%^&*",
-        "[a]{b}|c",
-        "<p>",
-        "100%",
-        "q?",
-        "k:v;",
-        "Grüße",
-        "Köln",
-        "ça",
-        "naïve",
-        "Ñandú",
-        "œuvre",
-        "€5",
-        "漢字",
-        "かな",
-        "한국어",
-        "Ελληνικά",
-        "Русский",
-        "😀",
-        "👍🏽",
-        "🎉",
-        "→",
-        "±",
-    ];
-    let mut out = String::new();
-    let mut count = 0usize;
-    let mut i = offset;
-    while count < n {
-        let piece = PIECES[(i * 7 + i / 3) % PIECES.len()];
-        out.push_str(piece);
-        out.push(match i % 11 {
-            5 => '\t',
-            10 => '\n',
-            _ => ' ',
-        });
-        count += piece.chars().count() + 1;
-        i += 1;
-    }
-    out.chars().take(n).collect()
 }
 
 // ---------------------------------------------------------------------------------
@@ -408,7 +191,7 @@ struct Desk {
 
 impl Desk {
     async fn start(inject: &str) -> Desk {
-        let display = XDisplay::start();
+        let display = XDisplay::start().expect("Xvfb (scripts/setup.sh test installs it)");
         let dir = tempfile::tempdir().expect("tempdir");
         let served = Served::spawn(&display, dir.path(), inject);
         let desk = Desk {
@@ -451,7 +234,7 @@ impl Desk {
     fn target(&mut self, kind: Kind) -> Target {
         self.serial += 1;
         let dir = self.dir.path().join(format!("target-{}", self.serial));
-        Target::open(&self.display, &dir, kind, self.serial)
+        open_target(&self.display, &dir, kind, self.serial)
     }
 
     /// POST a transcription; the answer must be "delivered" (the agent ACKed).
@@ -712,7 +495,7 @@ async fn typing(name: &str, what: &str, make_text: fn(usize, usize) -> String) {
             let posted_ms = now_ms();
             let started = Instant::now();
             desk.post(&mut client, &text, &id).await;
-            let arrival = target.watch(&text, started);
+            let arrival = watch(&target, &text, started);
             let injected = desk.injected_at(&mut client, &id).await;
             if let Some(at) = injected {
                 agent_done.push(at - posted_ms);
@@ -788,7 +571,7 @@ async fn pasting() {
             let posted_ms = now_ms();
             let started = Instant::now();
             desk.post(&mut client, &text, &id).await;
-            let arrival = target.watch(&text, started);
+            let arrival = watch(&target, &text, started);
             if let Some(at) = desk.injected_at(&mut client, &id).await {
                 to_injected.push(at - posted_ms);
             }

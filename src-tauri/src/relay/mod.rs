@@ -116,6 +116,14 @@ impl RelayState {
         let _ = self.inner.events.send(event);
     }
 
+    /// [`RelayState::emit`] for the hot path: the event is only built when a window
+    /// is listening.
+    pub fn emit_with(&self, make: impl FnOnce() -> ui::UiEvent) {
+        if self.inner.events.receiver_count() > 0 {
+            let _ = self.inner.events.send(make());
+        }
+    }
+
     pub fn subscribe_events(&self) -> broadcast::Receiver<ui::UiEvent> {
         self.inner.events.subscribe()
     }

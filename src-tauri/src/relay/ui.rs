@@ -13,7 +13,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Path, Query, Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -97,7 +97,10 @@ pub(super) fn note_sender(state: &RelayState, addr: IpAddr, user_agent: Option<&
     entry.last_seen = now_ms();
     entry.messages += 1;
     if let Some(ua) = user_agent {
-        entry.user_agent = ua.chars().take(200).collect();
+        // Copied only when it changes: this runs on every POST.
+        if !ua.starts_with(entry.user_agent.as_str()) || entry.user_agent.is_empty() {
+            entry.user_agent = ua.chars().take(200).collect();
+        }
     }
     // Keep the list short: the 20 most recent.
     if phones.len() > 20 {
@@ -170,22 +173,7 @@ async fn loopback_only(
 }
 
 fn asset(body: &'static [u8], mime: &'static str) -> Response {
-    let mut response = body.into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'self'; img-src 'self' data:; connect-src 'self'; \
-             object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-        ),
-    );
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    response
+    super::assets::static_response(body, mime)
 }
 
 fn desktop_missing() -> ApiError {

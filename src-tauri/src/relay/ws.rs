@@ -241,7 +241,7 @@ async fn handle_frame(state: &RelayState, socket: &mut WebSocket, device: &Devic
                 .store()
                 .mark_delivered(id.clone(), device.clone(), now_ms());
             if state.registry().ack(device, &id) {
-                state.emit(UiEvent::Message { id });
+                state.emit_with(|| UiEvent::Message { id });
             }
         }
         Ok(AgentFrame::Result { id, status, error }) => {
@@ -254,7 +254,7 @@ async fn handle_frame(state: &RelayState, socket: &mut WebSocket, device: &Devic
                 .mark_result(id.clone(), device.clone(), status, error, now_ms());
             // A result implies the message arrived, even if its ACK was lost.
             state.registry().ack(device, &id);
-            state.emit(UiEvent::Message { id });
+            state.emit_with(|| UiEvent::Message { id });
         }
         Ok(AgentFrame::Register { .. }) => {
             send_error(

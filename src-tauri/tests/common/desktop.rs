@@ -180,24 +180,30 @@ impl Target {
     /// `paste_keys`, Ctrl+V and Ctrl+Shift+V paste the clipboard (xterm's defaults
     /// do not).
     pub fn xterm(display: &XDisplay, dir: &Path, paste_keys: bool) -> Target {
+        Target::xterm_named(display, dir, paste_keys, "SayTypeTestXterm")
+    }
+
+    /// [`Target::xterm`] with its own window class (so that a window of an earlier
+    /// run is never the one found and focused).
+    pub fn xterm_named(display: &XDisplay, dir: &Path, paste_keys: bool, class: &str) -> Target {
         let out = dir.join("xterm.out");
         std::fs::write(&out, "").expect("out file");
         let script = format!("stty -echo -icanon; exec cat > '{}'", out.display());
         let mut cmd = display.command("xterm");
-        cmd.args(["-u8", "-geometry", "120x40", "-class", "SayTypeTestXterm"]);
+        cmd.args(["-u8", "-geometry", "120x40", "-class", class]);
         if paste_keys {
-            cmd.args([
-                "-xrm",
-                "SayTypeTestXterm*VT100.translations: #override \\n\
+            let translations = format!(
+                "{class}*VT100.translations: #override \\n\
                  Ctrl Shift <Key>V: insert-selection(CLIPBOARD) \\n\
-                 Ctrl <Key>v: insert-selection(CLIPBOARD)",
-            ]);
+                 Ctrl <Key>v: insert-selection(CLIPBOARD)"
+            );
+            cmd.args(["-xrm", &translations]);
         }
         let child = cmd
             .args(["-e", "sh", "-c", &script])
             .spawn()
             .expect("xterm");
-        display.focus("--class", "SayTypeTestXterm");
+        display.focus("--class", class);
         // Let the shell reach `cat` before anything is typed.
         std::thread::sleep(Duration::from_millis(300));
         Target { child, out }
@@ -205,6 +211,11 @@ impl Target {
 
     /// A GTK 3 window with one text view, mirrored to a file on every change.
     pub fn gtk(display: &XDisplay, dir: &Path) -> Target {
+        Target::gtk_titled(display, dir, "saytype-test-gtk")
+    }
+
+    /// [`Target::gtk`] with its own window title.
+    pub fn gtk_titled(display: &XDisplay, dir: &Path, title: &str) -> Target {
         let out = dir.join("gtk.out");
         std::fs::write(&out, "").expect("out file");
         let script = dir.join("gtk_field.py");
@@ -213,9 +224,10 @@ impl Target {
             .command("/usr/bin/python3")
             .arg(&script)
             .arg(&out)
+            .arg(title)
             .spawn()
             .expect("python3 with GTK (python3-gi, gir1.2-gtk-3.0)");
-        display.focus("--name", "saytype-test-gtk");
+        display.focus("--name", &format!("^{title}$"));
         std::thread::sleep(Duration::from_millis(300));
         Target { child, out }
     }
@@ -311,7 +323,7 @@ gi.require_version("Gtk", "3.0")
 from gi.repository import Gtk
 
 out = sys.argv[1]
-win = Gtk.Window(title="saytype-test-gtk")
+win = Gtk.Window(title=sys.argv[2])
 win.set_default_size(700, 500)
 view = Gtk.TextView()
 buf = view.get_buffer()
@@ -334,6 +346,11 @@ Gtk.main()
 /// A deterministic mixed text of `n` characters: ASCII words and punctuation,
 /// accents, CJK, emoji, tabs and newlines.
 pub fn mixed_text(n: usize) -> String {
+    mixed_text_from(n, 0)
+}
+
+/// [`mixed_text`] starting at piece `offset`, so that runs can differ.
+pub fn mixed_text_from(n: usize, offset: usize) -> String {
     const PIECES: &[&str] = &[
         "The",
         "quick",
@@ -376,8 +393,9 @@ pub fn mixed_text(n: usize) -> String {
         "±",
     ];
     let mut out = String::new();
-    let mut i = 0usize;
-    while out.chars().count() < n {
+    let mut count = 0usize;
+    let mut i = offset;
+    while count < n {
         let piece = PIECES[(i * 7 + i / 3) % PIECES.len()];
         out.push_str(piece);
         out.push(match i % 11 {
@@ -385,6 +403,7 @@ pub fn mixed_text(n: usize) -> String {
             10 => '\n',
             _ => ' ',
         });
+        count += piece.chars().count() + 1;
         i += 1;
     }
     out.chars().take(n).collect()
