@@ -48,6 +48,16 @@ async function send(text) {
   return data.id;
 }
 
+/** Pausing is asynchronous (the agent leaves the relay): wait until it has. */
+async function agentState(state) {
+  for (let i = 0; i < 200; i += 1) {
+    const { data } = await relay.api('GET', '/ui/api/status');
+    if (data.localAgent && data.localAgent.state === state) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  assert.fail(`the local agent never became ${state}`);
+}
+
 async function record(id) {
   const { data } = await relay.api('GET', `/ui/api/history?id=${encodeURIComponent(id)}`);
   return data[0];
@@ -238,6 +248,7 @@ describe('desktop window', () => {
     assert.equal(await page.locator('#pause').innerText(), 'Resume typing');
     await page.locator('#agent', { hasText: 'Paused' }).waitFor(WAIT);
     assert.equal((await relay.api('GET', '/ui/api/status')).data.localAgent.paused, true);
+    await agentState('paused');
     const waiting = await send('Dictated while typing was paused.');
     await rowWithStatus(page, waiting, 'queued').waitFor(WAIT);
     assert.equal(await row(page, waiting).locator('.badge').innerText(), 'Queued');
@@ -364,9 +375,14 @@ describe('desktop window', () => {
     await send('Buy oat milk, coffee beans and a birthday card for Ana.');
     await send(`${'A long dictation that goes on and on, as dictations sometimes do. '.repeat(12)}The end.`);
     await relay.api('PUT', '/ui/api/settings', { injectMode: 'type', newline: 'shift-return', port: 8123, startAtLogin: false });
-    await send('Reply to Jordan: sounds good, see you at ten.');
+    const failing = await send('Reply to Jordan: sounds good, see you at ten.');
+    // Injection happens after the ACK: let it fail before the mode changes back.
+    for (let i = 0; i < 200 && (await record(failing))?.status !== 'failed'; i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
     await relay.api('PUT', '/ui/api/settings', { injectMode: 'none', newline: 'shift-return', port: 8123, startAtLogin: false });
     await relay.api('POST', '/ui/api/pause', { paused: true });
+    await agentState('paused');
     await send('Dictated while typing is paused: it waits at the relay.');
 
     const shots = [
