@@ -12,9 +12,11 @@
 //!   text rules, error and close codes.
 //! - [`config`]: settings and their defaults, the data directory, the pairing token.
 //! - [`relay`]: the server. `registry` (who is online, per-device queues, ACK waits)
-//!   and `heartbeat` are pure logic with unit tests; `store` is SQLite on its own
-//!   thread with group commit; `http` and `ws` are thin shells over the sockets;
-//!   `auth` checks the token.
+//!   and `heartbeat` are pure logic with unit tests; `store` is SQLite with group
+//!   commit by whoever holds the connection (checkpoints on a thread of their
+//!   own); `http` and `ws` are thin shells over the sockets;
+//!   `auth` checks the token; `ui` is the desktop window's API and live events;
+//!   `assets` serves the built-in pages.
 //! - [`agent`]: the desktop agent. `client` (connect, register, ACK, reconnect with
 //!   `backoff`), `dedupe` (injected ids on disk: nothing typed twice), `inject` (the
 //!   injection thread; `keymap` plans exact typing as pure logic, `x11` executes it
@@ -26,7 +28,9 @@
 //!   relay + local agent + mDNS, and the desktop controls the window uses.
 //! - [`settings`]: the user's persisted settings (injection mode, port, autostart).
 //! - [`cli`]: the command line of PROTOCOL.md §6.
-//! - `app` (feature `gui`): the Tauri tray app, a thin shell over the core.
+//! - `app` (feature `gui`): the Tauri tray app, a thin shell over the [`daemon`]:
+//!   `tray` (icon states, menu ids in one enum) and `window` (the window runs in a
+//!   child process, `saytype window`, so WebKit's memory goes when it closes).
 
 pub mod agent;
 pub mod cli;
