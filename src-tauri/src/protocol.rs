@@ -307,12 +307,10 @@ impl TranscriptionRequest {
     }
 }
 
-/// Frames an agent sends (PROTOCOL.md §4).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "type", rename_all = "lowercase")]
+/// Frames an agent sends (PROTOCOL.md §4), as parsed by [`AgentFrame::parse`].
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AgentFrame {
     Register {
-        #[serde(rename = "deviceId")]
         device_id: String,
     },
     Ack {
@@ -321,7 +319,6 @@ pub enum AgentFrame {
     Result {
         id: String,
         status: Status,
-        #[serde(skip_serializing_if = "Option::is_none")]
         error: Option<String>,
     },
 }

@@ -345,10 +345,6 @@ impl Registry {
         out.sort_by(|a, b| a.device_id.cmp(&b.device_id));
         out
     }
-
-    pub fn online_count(&self) -> usize {
-        self.devices.values().filter(|d| d.online()).count()
-    }
 }
 
 #[cfg(test)]

@@ -416,6 +416,16 @@ async fn pause(
 ) -> Result<Response, ApiError> {
     let desktop = state.desktop().ok_or_else(desktop_missing)?;
     desktop.set_paused(body.paused);
+    // The agent leaves the relay on its own task: answer once the pause is in force,
+    // so that whoever paused can count on new messages being held.
+    if body.paused {
+        for _ in 0..200 {
+            if desktop.local_agent().is_none_or(|a| a.state == "paused") {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
     state.emit(UiEvent::Agent);
     Ok(Json(serde_json::json!({ "paused": body.paused })).into_response())
 }

@@ -254,6 +254,16 @@ impl Typist {
         self.shift
     }
 
+    /// The keyboard's own key for `keysym` (spare keycodes excluded), as of the last
+    /// refresh.
+    pub fn find(&self, keysym: u32) -> Option<(u8, bool)> {
+        self.keymap.find(keysym)
+    }
+
+    pub fn keysyms_per_keycode(&self) -> u8 {
+        self.keymap.keysyms_per_keycode.max(1)
+    }
+
     /// Keycodes we have bound, to unbind when the injector goes away.
     pub fn bound_keycodes(&self) -> Vec<u8> {
         let mut list: Vec<u8> = self

@@ -161,7 +161,7 @@ impl X11Injector {
         if let Some(last_use) = chunk.rebind_after {
             self.barrier(last_use);
         }
-        let per = self.keysyms_per_keycode()?;
+        let per = self.typist.keysyms_per_keycode();
         for &(keycode, pair) in &chunk.bindings {
             // Group 1 and group 2 alike (plain, shifted); the rest empty.
             let syms: Vec<u32> = (0..usize::from(per))
@@ -184,17 +184,6 @@ impl X11Injector {
             }
         }
         Ok(())
-    }
-
-    fn keysyms_per_keycode(&self) -> Result<u8, InjectError> {
-        let min = self.conn.setup().min_keycode;
-        let reply = self
-            .conn
-            .get_keyboard_mapping(min, 1)
-            .map_err(x11_error)?
-            .reply()
-            .map_err(x11_error)?;
-        Ok(reply.keysyms_per_keycode.max(1))
     }
 
     /// Wait until the focused window has processed every key sent so far: ask it to
@@ -312,8 +301,8 @@ impl X11Injector {
     }
 
     fn tap_keysym(&mut self, keysym: u32) -> Result<(), InjectError> {
-        let keymap = read_keymap(&self.conn)?;
-        let (keycode, _) = keymap
+        let (keycode, _) = self
+            .typist
             .find(keysym)
             .ok_or_else(|| InjectError::Failed(format!("no key for keysym {keysym:#x}")))?;
         self.enigo
@@ -347,9 +336,8 @@ impl X11Injector {
             .set_text(text)
             .map_err(|e| InjectError::Failed(format!("cannot set the clipboard: {e}")))?;
         self.refresh_keymap()?;
-        let keymap = read_keymap(&self.conn)?;
         let find = |sym: u32| {
-            keymap
+            self.typist
                 .find(sym)
                 .map(|(kc, _)| u16::from(kc))
                 .ok_or_else(|| InjectError::Failed(format!("no key for keysym {sym:#x}")))
@@ -418,9 +406,7 @@ impl X11Injector {
 impl Drop for X11Injector {
     /// Leave the user's key mapping as we found it.
     fn drop(&mut self) {
-        let Ok(per) = self.keysyms_per_keycode() else {
-            return;
-        };
+        let per = self.typist.keysyms_per_keycode();
         for keycode in self.typist.bound_keycodes() {
             let none = vec![0u32; usize::from(per)];
             let _ = self.conn.change_keyboard_mapping(1, keycode, per, &none);
