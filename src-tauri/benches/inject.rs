@@ -11,15 +11,12 @@
 //! The number of runs can be scaled down for a smoke run with
 //! `SAYTYPE_BENCH_SCALE=0.1`.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use saytype::client::HttpClient;
 use serde_json::{json, Value};
 
-const BIN: &str = env!("CARGO_BIN_EXE_saytype");
 const TOKEN: &str = "bench-token-0123456789abcdef";
 /// Give up on a window that has not changed for this long (it has everything it
 /// will ever get).
@@ -110,6 +107,15 @@ fn watch(target: &Target, expected: &str, started: Instant) -> Arrival {
     }
 }
 
+/// What one run measured.
+struct Run {
+    arrival: Arrival,
+    /// POST to the agent's `injectedAt`, in ms.
+    injected_after: Option<i64>,
+    errors: Errors,
+    hunks: Vec<Hunk>,
+}
+
 /// What a window received and when.
 struct Arrival {
     /// When the window first held exactly the sent text.
@@ -120,66 +126,13 @@ struct Arrival {
 }
 
 // ---------------------------------------------------------------------------------
-// The real binary.
+// The real binary, as the tests run it.
 
-/// `saytype serve --inject MODE` with its local agent on `display`.
-struct Served {
-    child: Child,
-    url: String,
-    stderr: PathBuf,
-}
+#[path = "../tests/common/served.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod served;
 
-impl Served {
-    fn spawn(display: &XDisplay, dir: &Path, inject: &str) -> Served {
-        let stderr = dir.join("serve.stderr");
-        let mut child = Command::new(BIN)
-            .args([
-                "serve",
-                "--port",
-                "0",
-                "--bind",
-                "127.0.0.1",
-                "--no-mdns",
-                "--device-id",
-                "desk",
-                "--inject",
-                inject,
-            ])
-            .arg("--data-dir")
-            .arg(dir.join("data"))
-            .env("SAYTYPE_TOKEN", TOKEN)
-            .env("DISPLAY", &display.name)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&stderr).expect("stderr file"))
-            .spawn()
-            .expect("start saytype serve");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("read the listening line");
-        let addr = line
-            .trim()
-            .strip_prefix("listening on http://")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
-        Served {
-            url: format!("http://{addr}"),
-            child,
-            stderr,
-        }
-    }
-
-    fn stderr(&self) -> String {
-        std::fs::read_to_string(&self.stderr).unwrap_or_default()
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use served::Served;
 
 /// Xvfb, then `saytype serve` with its agent online.
 struct Desk {
@@ -193,41 +146,20 @@ impl Desk {
     async fn start(inject: &str) -> Desk {
         let display = XDisplay::start().expect("Xvfb (scripts/setup.sh test installs it)");
         let dir = tempfile::tempdir().expect("tempdir");
-        let served = Served::spawn(&display, dir.path(), inject);
+        let served = Served::spawn(
+            &dir.path().join("data"),
+            Some(TOKEN),
+            &["--inject", inject],
+            &[("DISPLAY", display.name.as_str()), ("RUST_LOG", "warn")],
+        );
         let desk = Desk {
             served,
             display,
             dir,
             serial: 0,
         };
-        desk.wait_online().await;
+        desk.served.wait_online(TOKEN, "desk").await;
         desk
-    }
-
-    async fn wait_online(&self) {
-        let mut c = HttpClient::connect(&self.served.url)
-            .await
-            .expect("connect");
-        for _ in 0..500 {
-            let list = c
-                .get("/devices", Some(TOKEN))
-                .await
-                .expect("get")
-                .json()
-                .expect("json");
-            let online = list.as_array().is_some_and(|a| {
-                a.iter()
-                    .any(|d| d["deviceId"] == "desk" && d["online"] == true)
-            });
-            if online {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        panic!(
-            "the local agent never came online:\n{}",
-            self.served.stderr()
-        );
     }
 
     /// A fresh, focused, empty window.
@@ -235,6 +167,23 @@ impl Desk {
         self.serial += 1;
         let dir = self.dir.path().join(format!("target-{}", self.serial));
         open_target(&self.display, &dir, kind, self.serial)
+    }
+
+    /// One run: a fresh window, the text POSTed, its arrival watched, compared.
+    async fn measure(&mut self, client: &mut HttpClient, kind: Kind, text: &str, id: &str) -> Run {
+        let target = self.target(kind);
+        let posted_ms = now_ms();
+        let started = Instant::now();
+        self.post(client, text, id).await;
+        let arrival = watch(&target, text, started);
+        let injected_after = self.injected_at(client, id).await.map(|at| at - posted_ms);
+        let (errors, hunks) = compare(text, &arrival.got);
+        Run {
+            arrival,
+            injected_after,
+            errors,
+            hunks,
+        }
     }
 
     /// POST a transcription; the answer must be "delivered" (the agent ACKed).
@@ -490,17 +439,14 @@ async fn typing(name: &str, what: &str, make_text: fn(usize, usize) -> String) {
         let mut reports = Vec::new();
         for run in 0..runs {
             let text = make_text(chars, run * 13);
-            let target = desk.target(kind);
             let id = format!("{name}-{label}-{run}");
-            let posted_ms = now_ms();
-            let started = Instant::now();
-            desk.post(&mut client, &text, &id).await;
-            let arrival = watch(&target, &text, started);
-            let injected = desk.injected_at(&mut client, &id).await;
-            if let Some(at) = injected {
-                agent_done.push(at - posted_ms);
-            }
-            let (errors, hunks) = compare(&text, &arrival.got);
+            let Run {
+                arrival,
+                injected_after,
+                errors,
+                hunks,
+            } = desk.measure(&mut client, kind, &text, &id).await;
+            agent_done.extend(injected_after);
             total.add(errors);
             match arrival.exact_after {
                 Some(t) => {
@@ -508,9 +454,8 @@ async fn typing(name: &str, what: &str, make_text: fn(usize, usize) -> String) {
                     windows.push(t);
                     speeds.push(chars as f64 / t.as_secs_f64());
                 }
-                None => reports.push((run, text.clone(), arrival.got.clone(), hunks)),
+                None => reports.push((run, text, arrival.got, hunks)),
             }
-            drop(target);
         }
         if speeds.is_empty() {
             println!("  {label:<6} no run arrived exactly");
@@ -566,16 +511,14 @@ async fn pasting() {
         let mut reports = Vec::new();
         for run in 0..runs {
             let text = mixed_text(chars, run * 13);
-            let target = desk.target(kind);
             let id = format!("paste-{label}-{run}");
-            let posted_ms = now_ms();
-            let started = Instant::now();
-            desk.post(&mut client, &text, &id).await;
-            let arrival = watch(&target, &text, started);
-            if let Some(at) = desk.injected_at(&mut client, &id).await {
-                to_injected.push(at - posted_ms);
-            }
-            let (errors, hunks) = compare(&text, &arrival.got);
+            let Run {
+                arrival,
+                injected_after,
+                errors,
+                hunks,
+            } = desk.measure(&mut client, kind, &text, &id).await;
+            to_injected.extend(injected_after);
             total.add(errors);
             match arrival.exact_after {
                 Some(t) => {
@@ -584,10 +527,9 @@ async fn pasting() {
                 }
                 None => {
                     to_window.push(arrival.last_change);
-                    reports.push((run, text.clone(), arrival.got.clone(), hunks));
+                    reports.push((run, text, arrival.got, hunks));
                 }
             }
-            drop(target);
         }
         if !to_injected.is_empty() {
             let (lo, hi) = min_max(&to_injected);

@@ -8,8 +8,6 @@
 //! Sizes can be scaled down for a smoke run with `SAYTYPE_BENCH_SCALE=0.1`.
 
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -20,7 +18,6 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
 
-const BIN: &str = env!("CARGO_BIN_EXE_saytype");
 const TOKEN: &str = "bench-token-0123456789abcdef";
 
 fn scale(n: usize) -> usize {
@@ -31,9 +28,16 @@ fn scale(n: usize) -> usize {
     ((n as f64 * factor).round() as usize).max(1)
 }
 
+#[path = "../tests/common/served.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod served;
+
+/// The relay's own device: POSTs without a `deviceId` go there.
+const DEFAULT_DEVICE: &str = "desk";
+
 /// A `saytype serve --no-agent` child process on a fresh data directory.
 struct Relay {
-    child: Child,
+    served: served::Served,
     url: String,
     _dir: tempfile::TempDir,
 }
@@ -41,59 +45,32 @@ struct Relay {
 impl Relay {
     fn start() -> Relay {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut child = Command::new(BIN)
-            .args([
-                "serve",
-                "--no-agent",
-                "--no-mdns",
-                "--port",
-                "0",
-                "--bind",
-                "127.0.0.1",
-            ])
-            .args(["--device-id", "agent-0"])
-            .arg("--data-dir")
-            .arg(dir.path())
-            .env("SAYTYPE_TOKEN", TOKEN)
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start saytype serve");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("read the listening line");
-        let addr = line
-            .trim()
-            .strip_prefix("listening on http://")
-            .expect("listening line");
+        let served = served::Served::spawn(
+            dir.path(),
+            Some(TOKEN),
+            &["--no-agent"],
+            &[("RUST_LOG", "warn")],
+        );
         Relay {
-            child,
-            url: format!("http://{addr}"),
+            url: served.url.clone(),
+            served,
             _dir: dir,
         }
     }
 
     fn ws_url(&self) -> String {
-        format!("{}/ws", self.url.replace("http://", "ws://"))
+        self.served.ws_url()
     }
 
     /// Resident memory of the relay process, in KiB.
     fn rss_kib(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.served.child.id()))
             .expect("proc status");
         status
             .lines()
             .find_map(|l| l.strip_prefix("VmRSS:"))
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
             .expect("VmRSS")
-    }
-}
-
-impl Drop for Relay {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -251,11 +228,11 @@ fn micros(d: Duration) -> String {
 async fn latency() {
     let relay = Relay::start();
     let received: Received = Arc::default();
-    let (ws, _) = connect_agent(&relay.ws_url(), "agent-0").await;
+    let (ws, _) = connect_agent(&relay.ws_url(), DEFAULT_DEVICE).await;
     let stop = CancellationToken::new();
     let agent = tokio::spawn(run_acking_agent(
         ws,
-        "agent-0".into(),
+        DEFAULT_DEVICE.into(),
         received.clone(),
         None,
         stop.clone(),
@@ -289,7 +266,7 @@ async fn latency() {
     let total: Duration = latencies.iter().sum();
     println!("latency: 1 agent, 1 sender, {n} sequential POSTs (after {warmup} warm-up)");
     println!("{}  mean {}", summary(&latencies), micros(total / n as u32));
-    let expected = HashMap::from([("agent-0".to_owned(), expected)]);
+    let expected = HashMap::from([(DEFAULT_DEVICE.to_owned(), expected)]);
     let received = received.lock().expect("lock").clone();
     println!(
         "  correctness: {}, not answered 'delivered' {not_delivered}",
@@ -317,7 +294,7 @@ fn latency_spinning() {
     );
     let (mut ws, _) = tokio_tungstenite::tungstenite::client(req, stream).expect("handshake");
     ws.send(Message::Text(
-        json!({"type": "register", "deviceId": "agent-0"})
+        json!({"type": "register", "deviceId": DEFAULT_DEVICE})
             .to_string()
             .into(),
     ))
@@ -385,8 +362,8 @@ fn latency_spinning() {
     println!("latency, spinning load generator: 1 agent, 1 sender, {n} sequential POSTs");
     println!("{}", summary(&latencies));
     let expected: Vec<String> = (0..warmup + n).map(|i| format!("spin-{i}")).collect();
-    let expected = HashMap::from([("agent-0".to_owned(), expected)]);
-    let received = HashMap::from([("agent-0".to_owned(), received)]);
+    let expected = HashMap::from([(DEFAULT_DEVICE.to_owned(), expected)]);
+    let received = HashMap::from([(DEFAULT_DEVICE.to_owned(), received)]);
     println!(
         "  correctness: {}, not answered 'delivered' {not_delivered}",
         check(&expected, &received)

@@ -35,7 +35,7 @@ async fn desk(
         &["--inject", inject],
         &[("DISPLAY", display.name.as_str())],
     );
-    wait_online(&served.url, "desk").await;
+    served.wait_online(TOKEN, "desk").await;
     Some((
         Desk {
             served,
@@ -44,27 +44,6 @@ async fn desk(
         },
         target,
     ))
-}
-
-async fn wait_online(url: &str, device: &str) {
-    let mut c = HttpClient::connect(url).await.expect("connect");
-    for _ in 0..500 {
-        let list = c
-            .get("/devices", Some(TOKEN))
-            .await
-            .expect("get")
-            .json()
-            .expect("json");
-        let online = list.as_array().is_some_and(|a| {
-            a.iter()
-                .any(|d| d["deviceId"] == device && d["online"] == true)
-        });
-        if online {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("{device} never came online");
 }
 
 async fn post(url: &str, text: &str, id: &str) -> Value {

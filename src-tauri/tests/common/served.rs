@@ -90,6 +90,31 @@ impl Served {
         }
     }
 
+    /// Wait until `device` is registered (a local agent connects right after the
+    /// `listening on` line); panics after 10 s, showing the relay's log.
+    pub async fn wait_online(&self, token: &str, device: &str) {
+        let mut c = saytype::client::HttpClient::connect(&self.url)
+            .await
+            .expect("connect");
+        for _ in 0..500 {
+            let list = c
+                .get("/devices", Some(token))
+                .await
+                .expect("get")
+                .json()
+                .expect("json");
+            let online = list.as_array().is_some_and(|a| {
+                a.iter()
+                    .any(|d| d["deviceId"] == device && d["online"] == true)
+            });
+            if online {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("{device} never came online:\n{}", self.stderr());
+    }
+
     pub fn ws_url(&self) -> String {
         format!("{}/ws", self.url.replace("http://", "ws://"))
     }
