@@ -39,14 +39,16 @@ export class Relay {
     return new Relay({ port: await freePort(), token, dataDir });
   }
 
+  /** The relay's environment (subclasses adjust it). */
+  environment() {
+    return { ...process.env, SAYTYPE_TOKEN: this.token, RUST_LOG: process.env.RUST_LOG || 'warn' };
+  }
+
   /** Start and wait for its `listening on http://…` line. */
   async start() {
     const args = ['serve', '--port', String(this.port), '--bind', '127.0.0.1', '--data-dir', this.dataDir,
       '--no-mdns', '--device-id', this.deviceId, '--inject', 'none'];
-    const child = spawn(binary, args, {
-      env: { ...process.env, SAYTYPE_TOKEN: this.token, RUST_LOG: process.env.RUST_LOG || 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(binary, args, { env: this.environment(), stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
     let stderr = '';
