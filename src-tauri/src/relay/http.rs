@@ -15,7 +15,8 @@ use super::registry::{QueueFull, QueuedMessage};
 use super::store::{InsertOutcome, NewMessage};
 use super::RelayState;
 use crate::protocol::{
-    now_ms, DeviceId, ErrorCode, MessageId, Status, TranscriptionRequest, MAX_BODY_BYTES,
+    now_ms, DeviceId, ErrorBody, ErrorCode, ErrorDetail, MessageId, Status, TranscriptionRequest,
+    MAX_BODY_BYTES,
 };
 
 /// Build the router; tests call this directly.
@@ -72,8 +73,8 @@ impl ApiError {
         }
     }
 
-    fn bad_request((code, message): (ErrorCode, String)) -> ApiError {
-        ApiError::new(StatusCode::BAD_REQUEST, code, message)
+    fn bad_request(detail: ErrorDetail) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, detail.code, detail.message)
     }
 
     pub(super) fn internal(context: &str, err: impl std::fmt::Display) -> ApiError {
@@ -96,9 +97,9 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({
-            "error": { "code": self.code.as_str(), "message": self.message }
-        });
+        let body = ErrorBody {
+            error: ErrorDetail::new(self.code, self.message),
+        };
         (self.status, Json(body)).into_response()
     }
 }

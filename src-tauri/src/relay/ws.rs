@@ -152,7 +152,7 @@ async fn await_registration(
             Ok(_) => {
                 send_error(socket, ErrorCode::NotRegistered, "send register first").await;
             }
-            Err((code, message)) => send_error(socket, code, &message).await,
+            Err(e) => send_error(socket, e.code, &e.message).await,
         }
     }
 }
@@ -251,7 +251,7 @@ async fn handle_frame(state: &RelayState, socket: &mut WebSocket, device: &Devic
             }
             state
                 .store()
-                .mark_result(id.clone(), device.clone(), status, error, now_ms());
+                .mark_result(id.clone(), device.clone(), status.into(), error, now_ms());
             // A result implies the message arrived, even if its ACK was lost.
             state.registry().ack(device, &id);
             state.emit_with(|| UiEvent::Message { id });
@@ -264,7 +264,7 @@ async fn handle_frame(state: &RelayState, socket: &mut WebSocket, device: &Devic
             )
             .await;
         }
-        Err((code, message)) => send_error(socket, code, &message).await,
+        Err(e) => send_error(socket, e.code, &e.message).await,
     }
 }
 

@@ -1,0 +1,107 @@
+//! Error codes and bodies (PROTOCOL.md §3) and WebSocket close codes (§4).
+
+use serde::{Deserialize, Serialize};
+
+/// Error codes of the HTTP API and of `error` frames, spelled `UPPER_SNAKE` on the
+/// wire by serde (no hand-kept string table).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ErrorCode {
+    InvalidJson,
+    InvalidText,
+    InvalidDeviceId,
+    InvalidId,
+    Unauthorized,
+    UnknownDevice,
+    NotFound,
+    MethodNotAllowed,
+    IdConflict,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    QueueFull,
+    ShuttingDown,
+    UpgradeRequired,
+    Forbidden,
+    NotRetryable,
+    InvalidSettings,
+    Internal,
+    // WebSocket-only codes (in `error` frames).
+    UnknownType,
+    InvalidFrame,
+    NotRegistered,
+    AlreadyRegistered,
+    /// A code this build does not know (from a newer peer); never sent.
+    #[serde(other)]
+    Unknown,
+}
+
+impl ErrorCode {
+    /// The wire spelling, for logs and messages.
+    pub fn as_str(self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.as_str())
+    }
+}
+
+/// A request that could not be used: its code and a human message.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl ErrorDetail {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> ErrorDetail {
+        ErrorDetail {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// The body of every HTTP error: `{"error": {"code", "message"}}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// WebSocket close codes of PROTOCOL.md §4.
+pub mod close {
+    pub const DUPLICATE_CONNECTION: u16 = 4000;
+    pub const UNAUTHORIZED: u16 = 4001;
+    pub const REGISTRATION_TIMEOUT: u16 = 4002;
+    pub const INVALID_DEVICE_ID: u16 = 4003;
+    /// Standard code for "message too big" (RFC 6455).
+    pub const MESSAGE_TOO_BIG: u16 = 1009;
+    /// Standard code for "going away" (relay shutting down).
+    pub const GOING_AWAY: u16 = 1001;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_upper_snake_and_unknown_ones_still_parse() {
+        assert_eq!(ErrorCode::InvalidDeviceId.as_str(), "INVALID_DEVICE_ID");
+        assert_eq!(ErrorCode::QueueFull.as_str(), "QUEUE_FULL");
+        let body = ErrorBody {
+            error: ErrorDetail::new(ErrorCode::IdConflict, "taken"),
+        };
+        assert_eq!(
+            serde_json::to_string(&body).expect("json"),
+            r#"{"error":{"code":"ID_CONFLICT","message":"taken"}}"#
+        );
+        let later: ErrorDetail =
+            serde_json::from_str(r#"{"code":"SOMETHING_NEW","message":"m"}"#).expect("parse");
+        assert_eq!(later.code, ErrorCode::Unknown);
+    }
+}

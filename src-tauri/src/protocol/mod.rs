@@ -1,0 +1,26 @@
+//! Wire types and validation: the only place where the JSON shapes of PROTOCOL.md
+//! (and of its extensions) live. Everything that arrives from outside is parsed here
+//! into types that cannot hold an invalid value; everything that leaves is a serde
+//! type from here, never a hand-built string.
+//!
+//! - [`ids`]: device and message ids, the text rules, the message lifecycle.
+//! - [`errors`]: error codes and bodies, WebSocket close codes.
+//! - [`http`]: the sender's HTTP API (`/transcription`, `/devices`, `/health`).
+//! - [`ws`]: agent and relay frames on `/ws`.
+//! - [`ui`]: the desktop window's API under `/ui/api`.
+
+pub mod errors;
+pub mod http;
+pub mod ids;
+pub mod ui;
+pub mod ws;
+
+pub use errors::{close, ErrorBody, ErrorCode, ErrorDetail};
+pub use http::{
+    Accepted, DeviceView, Health, MessageView, TokenRotated, TranscriptionBody,
+    TranscriptionRequest,
+};
+pub use ids::{
+    normalize_text, now_ms, DeviceId, MessageId, Status, MAX_BODY_BYTES, MAX_TEXT_CHARS,
+};
+pub use ws::{AgentFrame, RelayFrame, ResultStatus};

@@ -1,0 +1,201 @@
+//! WebSocket frames of PROTOCOL.md §4, both directions, as serde types: the relay
+//! parses [`AgentFrame`]s and writes [`RelayFrame`]s; the agent does the reverse.
+
+use serde::{Deserialize, Serialize};
+
+use super::errors::{ErrorCode, ErrorDetail};
+use super::ids::Status;
+
+/// Frames an agent sends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(
+    tag = "type",
+    rename_all = "lowercase",
+    rename_all_fields = "camelCase"
+)]
+pub enum AgentFrame {
+    Register {
+        device_id: String,
+    },
+    Ack {
+        id: String,
+    },
+    Result {
+        id: String,
+        status: ResultStatus,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+    },
+}
+
+/// What an agent can report of a message it received.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ResultStatus {
+    Injected,
+    Failed,
+}
+
+impl From<ResultStatus> for Status {
+    fn from(s: ResultStatus) -> Status {
+        match s {
+            ResultStatus::Injected => Status::Injected,
+            ResultStatus::Failed => Status::Failed,
+        }
+    }
+}
+
+/// Only the tag, to say precisely what is wrong with a frame serde refused.
+#[derive(Deserialize)]
+struct Tag {
+    #[serde(rename = "type")]
+    kind: Option<serde_json::Value>,
+}
+
+impl AgentFrame {
+    /// Parse one text frame from an agent; the error says what to answer.
+    pub fn parse(text: &str) -> Result<AgentFrame, ErrorDetail> {
+        let refused = match serde_json::from_str::<AgentFrame>(text) {
+            Ok(frame) => return Ok(frame),
+            Err(e) => e,
+        };
+        let tag = serde_json::from_str::<Tag>(text).map_err(|e| {
+            ErrorDetail::new(
+                ErrorCode::InvalidJson,
+                format!("frame is not valid JSON: {e}"),
+            )
+        })?;
+        Err(match tag.kind {
+            None => ErrorDetail::new(ErrorCode::InvalidFrame, "type is required"),
+            Some(serde_json::Value::String(kind))
+                if !["register", "ack", "result"].contains(&kind.as_str()) =>
+            {
+                ErrorDetail::new(
+                    ErrorCode::UnknownType,
+                    format!("unknown frame type {kind:?}"),
+                )
+            }
+            Some(_) => ErrorDetail::new(ErrorCode::InvalidFrame, refused.to_string()),
+        })
+    }
+
+    pub fn to_json(&self) -> String {
+        to_json(self)
+    }
+}
+
+/// Frames the relay sends to an agent.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(
+    tag = "type",
+    rename_all = "lowercase",
+    rename_all_fields = "camelCase"
+)]
+pub enum RelayFrame {
+    Registered {
+        device_id: String,
+        queued: usize,
+    },
+    Transcription {
+        id: String,
+        text: String,
+        timestamp: i64,
+    },
+    Error {
+        code: ErrorCode,
+        message: String,
+    },
+}
+
+impl RelayFrame {
+    pub fn to_json(&self) -> String {
+        to_json(self)
+    }
+
+    pub fn error(code: ErrorCode, message: impl Into<String>) -> RelayFrame {
+        RelayFrame::Error {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// Serialising these plain enums cannot fail; fall back to an empty object rather
+/// than panic if serde ever says otherwise.
+fn to_json(frame: &impl Serialize) -> String {
+    serde_json::to_string(frame).unwrap_or_else(|_| "{}".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn agent_frames() {
+        assert_eq!(
+            AgentFrame::parse(r#"{"type":"register","deviceId":"x"}"#),
+            Ok(AgentFrame::Register {
+                device_id: "x".into()
+            })
+        );
+        assert_eq!(
+            AgentFrame::parse(
+                r#"{"type":"result","id":"a","status":"failed","error":"no display"}"#
+            ),
+            Ok(AgentFrame::Result {
+                id: "a".into(),
+                status: ResultStatus::Failed,
+                error: Some("no display".into())
+            })
+        );
+        let code = |t: &str| AgentFrame::parse(t).err().map(|e| e.code);
+        assert_eq!(code("nope"), Some(ErrorCode::InvalidJson));
+        assert_eq!(code(r#"{"type":"dance"}"#), Some(ErrorCode::UnknownType));
+        assert_eq!(code(r#"{"id":"a"}"#), Some(ErrorCode::InvalidFrame));
+        assert_eq!(code(r#"{"type":"ack"}"#), Some(ErrorCode::InvalidFrame));
+        assert_eq!(code(r#"{"type":7}"#), Some(ErrorCode::InvalidFrame));
+        assert_eq!(
+            code(r#"{"type":"result","id":"a","status":"queued"}"#),
+            Some(ErrorCode::InvalidFrame)
+        );
+    }
+
+    #[test]
+    fn frames_round_trip_in_the_protocol_spelling() {
+        let ack = AgentFrame::Ack { id: "m1".into() };
+        assert_eq!(ack.to_json(), r#"{"type":"ack","id":"m1"}"#);
+        let register = AgentFrame::Register {
+            device_id: "desk".into(),
+        };
+        assert_eq!(
+            register.to_json(),
+            r#"{"type":"register","deviceId":"desk"}"#
+        );
+        let done = AgentFrame::Result {
+            id: "m1".into(),
+            status: ResultStatus::Injected,
+            error: None,
+        };
+        assert_eq!(
+            done.to_json(),
+            r#"{"type":"result","id":"m1","status":"injected"}"#
+        );
+        let registered = RelayFrame::Registered {
+            device_id: "desk".into(),
+            queued: 2,
+        };
+        assert_eq!(
+            registered.to_json(),
+            r#"{"type":"registered","deviceId":"desk","queued":2}"#
+        );
+        assert_eq!(
+            RelayFrame::error(ErrorCode::NotRegistered, "send register first").to_json(),
+            r#"{"type":"error","code":"NOT_REGISTERED","message":"send register first"}"#
+        );
+        // Extra fields from newer peers are ignored.
+        assert_eq!(
+            AgentFrame::parse(r#"{"type":"ack","id":"m1","extra":true}"#),
+            Ok(ack)
+        );
+    }
+}
