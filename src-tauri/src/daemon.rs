@@ -16,9 +16,10 @@ use crate::agent::{Agent, AgentControl, AgentOptions, AgentStatus};
 use crate::config::RelayConfig;
 use crate::discovery::Advertiser;
 use crate::protocol::DeviceId;
-use crate::relay::ui::{Desktop, LocalAgent, MdnsState, UiEvent};
+use crate::protocol::ui::{AgentState, InjectorState, LocalAgentView, MdnsView, UiEvent};
+use crate::relay::desktop::{Desktop, Pending};
 use crate::relay::{Relay, RelayState};
-use crate::settings::Settings;
+use crate::settings::{Settings, SettingsError};
 
 #[derive(Debug, Clone)]
 pub struct DaemonOptions {
@@ -69,7 +70,7 @@ struct Parts {
     inject: SharedInjectSettings,
     agent: Option<AgentControl>,
     advertiser: Mutex<Option<Advertiser>>,
-    mdns: Mutex<MdnsState>,
+    mdns: Mutex<MdnsView>,
     settings: Mutex<Settings>,
 }
 
@@ -93,7 +94,7 @@ impl Daemon {
             match Advertiser::start(&device, addr.port()) {
                 Ok(a) => (
                     Some(a),
-                    MdnsState {
+                    MdnsView {
                         enabled: true,
                         advertising: true,
                         detail: None,
@@ -103,7 +104,7 @@ impl Daemon {
                     tracing::warn!("{e}; phones can still pair with the link from `saytype pair`");
                     (
                         None,
-                        MdnsState {
+                        MdnsView {
                             enabled: true,
                             advertising: false,
                             detail: Some(e.to_string()),
@@ -114,7 +115,7 @@ impl Daemon {
         } else {
             (
                 None,
-                MdnsState {
+                MdnsView {
                     enabled: false,
                     advertising: false,
                     detail: None,
@@ -227,44 +228,58 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Desktop for Parts {
-    fn local_agent(&self) -> Option<LocalAgent> {
+    fn local_agent(&self) -> Option<LocalAgentView> {
         let control = self.agent.as_ref()?;
         let (state, detail) = match control.status() {
-            AgentStatus::Connecting => ("connecting", None),
-            AgentStatus::Connected { .. } => ("connected", None),
-            AgentStatus::Paused => ("paused", None),
-            AgentStatus::Disconnected { reason, .. } => ("disconnected", Some(reason)),
-            AgentStatus::Stopped { reason } => ("stopped", Some(reason)),
+            AgentStatus::Connecting => (AgentState::Connecting, None),
+            AgentStatus::Connected { .. } => (AgentState::Connected, None),
+            AgentStatus::Paused => (AgentState::Paused, None),
+            AgentStatus::Disconnected { reason, .. } => (AgentState::Disconnected, Some(reason)),
+            AgentStatus::Stopped { reason } => (AgentState::Stopped, Some(reason)),
         };
-        Some(LocalAgent {
+        let injector_ok = control.injector_ok();
+        let injector_state = if !injector_ok {
+            InjectorState::Unavailable
+        } else if lock(&self.inject).mode == crate::agent::inject::InjectMode::None {
+            InjectorState::Recording
+        } else {
+            InjectorState::Ready
+        };
+        Some(LocalAgentView {
             device_id: self.device.to_string(),
-            state: state.into(),
+            state,
             detail,
             injector: control.injector_state(),
-            injector_ok: control.injector_ok(),
+            injector_state,
+            injector_ok,
             paused: control.is_paused(),
         })
     }
 
-    fn set_paused(&self, paused: bool) {
-        if let Some(control) = &self.agent {
-            control.set_paused(paused);
-        }
+    fn set_paused(&self, paused: bool) -> Pending {
+        let Some(control) = self.agent.clone() else {
+            return Box::pin(async {});
+        };
+        control.set_paused(paused);
+        Box::pin(async move {
+            if paused {
+                control.wait_paused().await;
+            }
+        })
     }
 
     fn settings(&self) -> Settings {
         lock(&self.settings).clone()
     }
 
-    fn update_settings(&self, new: Settings) -> Result<Settings, String> {
+    fn update_settings(&self, new: Settings) -> Result<Settings, SettingsError> {
         new.validate()?;
         let old = self.settings();
         if new.start_at_login != old.start_at_login {
             crate::settings::set_start_at_login(new.start_at_login)
-                .map_err(|e| format!("cannot change start at login: {e}"))?;
+                .map_err(SettingsError::Autostart)?;
         }
-        new.save(&self.data_dir)
-            .map_err(|e| format!("cannot save the settings: {e}"))?;
+        new.save(&self.data_dir).map_err(SettingsError::Save)?;
         // Injection settings apply to the next message; the port at the next start.
         *lock(&self.inject) = InjectSettings {
             mode: new.inject_mode,
@@ -274,7 +289,7 @@ impl Desktop for Parts {
         Ok(new)
     }
 
-    fn mdns(&self) -> MdnsState {
+    fn mdns(&self) -> MdnsView {
         lock(&self.mdns).clone()
     }
 }

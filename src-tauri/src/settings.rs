@@ -10,6 +10,17 @@ use crate::agent::inject::{InjectMode, NewlineKey};
 
 const FILE: &str = "settings.json";
 
+/// Why new settings were not applied.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("the port must be between 1024 and 65535 (got {0})")]
+    Port(u16),
+    #[error("cannot change start at login: {0:#}")]
+    Autostart(anyhow::Error),
+    #[error("cannot save the settings: {0:#}")]
+    Save(anyhow::Error),
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Settings {
@@ -44,9 +55,9 @@ impl Settings {
         }
     }
 
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), SettingsError> {
         if self.port < 1024 {
-            return Err("the port must be between 1024 and 65535".into());
+            return Err(SettingsError::Port(self.port));
         }
         Ok(())
     }

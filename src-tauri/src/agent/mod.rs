@@ -44,6 +44,15 @@ impl AgentControl {
         self.paused.send_replace(paused);
     }
 
+    /// Resolves once the agent has really paused (it has left the relay) or has
+    /// stopped for good.
+    pub async fn wait_paused(&self) {
+        let mut status = self.status.clone();
+        let _ = status
+            .wait_for(|s| matches!(s, AgentStatus::Paused | AgentStatus::Stopped { .. }))
+            .await;
+    }
+
     pub fn is_paused(&self) -> bool {
         *self.paused.borrow()
     }

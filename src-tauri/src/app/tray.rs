@@ -199,7 +199,7 @@ fn on_menu(app: &AppHandle, event: MenuEvent) {
                 if let Err(e) = desktop.update_settings(settings) {
                     tracing::warn!("cannot change the injection mode: {e}");
                 }
-                core.relay.emit(crate::relay::ui::UiEvent::Settings);
+                core.relay.emit(crate::protocol::ui::UiEvent::Settings);
             }
         }
         Item::CopyLink => copy_pairing_link(&core),

@@ -293,7 +293,7 @@ pub(super) async fn accept(
 
     let waiter = state.registry().enqueue(&device, queued);
     tracing::debug!(%id, %device, sent = waiter.is_some(), "message accepted");
-    state.emit_with(|| super::ui::UiEvent::Message { id: id.to_string() });
+    state.emit_with(|| crate::protocol::ui::UiEvent::Message { id: id.to_string() });
     let status = match waiter {
         Some(ack) => match tokio::time::timeout(state.config().ack_timeout, ack).await {
             Ok(Ok(true)) => Status::Delivered,

@@ -8,6 +8,7 @@
 
 pub mod assets;
 pub mod auth;
+pub mod desktop;
 pub mod heartbeat;
 pub mod http;
 pub mod registry;
@@ -45,10 +46,10 @@ struct Inner {
     connections: TaskTracker,
     local_addr: SocketAddr,
     /// Changes the desktop window follows live.
-    events: broadcast::Sender<ui::UiEvent>,
+    events: broadcast::Sender<crate::protocol::ui::UiEvent>,
     phones: Mutex<ui::Phones>,
     /// The process's desktop parts (local agent, settings), when there are any.
-    desktop: OnceLock<Arc<dyn ui::Desktop>>,
+    desktop: OnceLock<Arc<dyn desktop::Desktop>>,
     /// Held for the relay's life: one relay per data directory.
     _dir_lock: std::fs::File,
 }
@@ -112,19 +113,19 @@ impl RelayState {
     }
 
     /// Tell the desktop window that something changed (nobody listening is fine).
-    pub fn emit(&self, event: ui::UiEvent) {
+    pub fn emit(&self, event: crate::protocol::ui::UiEvent) {
         let _ = self.inner.events.send(event);
     }
 
     /// [`RelayState::emit`] for the hot path: the event is only built when a window
     /// is listening.
-    pub fn emit_with(&self, make: impl FnOnce() -> ui::UiEvent) {
+    pub fn emit_with(&self, make: impl FnOnce() -> crate::protocol::ui::UiEvent) {
         if self.inner.events.receiver_count() > 0 {
             let _ = self.inner.events.send(make());
         }
     }
 
-    pub fn subscribe_events(&self) -> broadcast::Receiver<ui::UiEvent> {
+    pub fn subscribe_events(&self) -> broadcast::Receiver<crate::protocol::ui::UiEvent> {
         self.inner.events.subscribe()
     }
 
@@ -136,11 +137,11 @@ impl RelayState {
     }
 
     /// Register the process's desktop parts (once).
-    pub fn set_desktop(&self, desktop: Arc<dyn ui::Desktop>) {
+    pub fn set_desktop(&self, desktop: Arc<dyn desktop::Desktop>) {
         let _ = self.inner.desktop.set(desktop);
     }
 
-    pub fn desktop(&self) -> Option<Arc<dyn ui::Desktop>> {
+    pub fn desktop(&self) -> Option<Arc<dyn desktop::Desktop>> {
         self.inner.desktop.get().cloned()
     }
 }

@@ -20,70 +20,16 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use futures_util::Stream;
-use serde::{Deserialize, Serialize};
 
 use super::http::{accept, Accepted, ApiError, Authorized};
 use super::store::HistoryQuery;
 use super::RelayState;
-use crate::protocol::{now_ms, DeviceId, ErrorCode, Status};
+use crate::protocol::ui::{
+    Cleared, HistoryParams, PairingView, Paused, PhoneSeen, RelayView, Rotated, StatusView,
+    UiEvent,
+};
+use crate::protocol::{now_ms, DeviceId, DeviceView, ErrorCode, Status};
 use crate::settings::Settings;
-
-/// What the process around the relay offers the window (the daemon implements it).
-pub trait Desktop: Send + Sync + 'static {
-    /// The agent inside this process, if there is one.
-    fn local_agent(&self) -> Option<LocalAgent>;
-    fn set_paused(&self, paused: bool);
-    fn settings(&self) -> Settings;
-    /// Validate, store and apply; returns what is now in force.
-    fn update_settings(&self, new: Settings) -> Result<Settings, String>;
-    fn mdns(&self) -> MdnsState;
-}
-
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-pub struct LocalAgent {
-    pub device_id: String,
-    /// `connecting`, `connected`, `paused`, `disconnected`, `stopped`.
-    pub state: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
-    /// What the injector does here, or why it cannot ("no display", ...).
-    pub injector: String,
-    /// Whether injection works here.
-    pub injector_ok: bool,
-    pub paused: bool,
-}
-
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-pub struct MdnsState {
-    pub enabled: bool,
-    pub advertising: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
-}
-
-/// Something changed; the window refetches what it shows of it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-#[serde(tag = "type", rename_all = "camelCase")]
-pub enum UiEvent {
-    Message { id: String },
-    Devices,
-    Agent,
-    Settings,
-    Token,
-    History,
-}
-
-/// A phone (any sender) seen recently.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-pub struct PhoneSeen {
-    pub address: String,
-    pub user_agent: String,
-    pub last_seen: i64,
-    pub messages: u64,
-}
 
 /// Remember a sender, for "phones seen recently".
 pub(super) fn note_sender(state: &RelayState, addr: IpAddr, user_agent: Option<&str>) {
@@ -184,39 +130,17 @@ fn desktop_missing() -> ApiError {
     )
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct StatusView {
-    version: &'static str,
-    relay: RelayView,
-    mdns: Option<MdnsState>,
-    token_present: bool,
-    devices: Vec<serde_json::Value>,
-    phones: Vec<PhoneSeen>,
-    local_agent: Option<LocalAgent>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct RelayView {
-    address: String,
-    port: u16,
-    default_device: String,
-}
-
 async fn status(State(state): State<RelayState>, _auth: Authorized) -> Json<StatusView> {
     let devices = state
         .registry()
         .devices()
         .into_iter()
-        .map(|d| {
-            serde_json::json!({
-                "deviceId": d.device_id,
-                "default": d.default,
-                "online": d.online,
-                "queued": d.queued,
-                "lastSeen": d.last_seen,
-            })
+        .map(|d| DeviceView {
+            device_id: d.device_id,
+            default: d.default,
+            online: d.online,
+            queued: d.queued,
+            last_seen: d.last_seen,
         })
         .collect();
     let day_ago = now_ms() - 24 * 3_600_000;
@@ -229,7 +153,7 @@ async fn status(State(state): State<RelayState>, _auth: Authorized) -> Json<Stat
     phones.sort_by_key(|p| std::cmp::Reverse(p.last_seen));
     let desktop = state.desktop();
     Json(StatusView {
-        version: env!("CARGO_PKG_VERSION"),
+        version: env!("CARGO_PKG_VERSION").into(),
         relay: RelayView {
             address: state.local_addr().ip().to_string(),
             port: state.local_addr().port(),
@@ -241,14 +165,6 @@ async fn status(State(state): State<RelayState>, _auth: Authorized) -> Json<Stat
         phones,
         local_agent: desktop.as_ref().and_then(|d| d.local_agent()),
     })
-}
-
-#[derive(Deserialize)]
-struct HistoryParams {
-    status: Option<String>,
-    id: Option<String>,
-    before: Option<i64>,
-    limit: Option<u32>,
 }
 
 async fn history(
@@ -339,7 +255,7 @@ async fn clear_history(
     match state.store().clear_finished().await {
         Ok(removed) => {
             state.emit(UiEvent::History);
-            Ok(Json(serde_json::json!({ "removed": removed })).into_response())
+            Ok(Json(Cleared { removed }).into_response())
         }
         Err(e) => Err(ApiError::internal("clearing the history failed", e)),
     }
@@ -397,47 +313,28 @@ async fn put_settings(
             format!("invalid settings: {e}"),
         )
     })?;
-    let applied = desktop
-        .update_settings(new)
-        .map_err(|m| ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::InvalidSettings, m))?;
+    let applied = desktop.update_settings(new).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidSettings,
+            e.to_string(),
+        )
+    })?;
     state.emit(UiEvent::Settings);
     Ok(Json(applied))
-}
-
-#[derive(Deserialize)]
-struct PauseBody {
-    paused: bool,
 }
 
 async fn pause(
     State(state): State<RelayState>,
     _auth: Authorized,
-    Json(body): Json<PauseBody>,
-) -> Result<Response, ApiError> {
+    Json(body): Json<Paused>,
+) -> Result<Json<Paused>, ApiError> {
     let desktop = state.desktop().ok_or_else(desktop_missing)?;
-    desktop.set_paused(body.paused);
-    // The agent leaves the relay on its own task: answer once the pause is in force,
-    // so that whoever paused can count on new messages being held.
-    if body.paused {
-        for _ in 0..200 {
-            if desktop.local_agent().is_none_or(|a| a.state == "paused") {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    }
+    // Answered once the pause is in force, so that whoever paused can count on new
+    // messages being held.
+    desktop.set_paused(body.paused).await;
     state.emit(UiEvent::Agent);
-    Ok(Json(serde_json::json!({ "paused": body.paused })).into_response())
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct PairingView {
-    link: String,
-    qr_svg: String,
-    host: String,
-    port: u16,
-    lan_addresses: Vec<String>,
+    Ok(Json(body))
 }
 
 fn pairing_view(state: &RelayState, token: &str) -> PairingView {
@@ -468,5 +365,9 @@ async fn rotate_token(
         .map_err(|e| ApiError::internal("rotating the token failed", e))?;
     state.emit(UiEvent::Token);
     let view = pairing_view(&state, &token);
-    Ok(Json(serde_json::json!({ "token": &*token, "pairing": view })).into_response())
+    Ok(Json(Rotated {
+        token: token.to_string(),
+        pairing: view,
+    })
+    .into_response())
 }
