@@ -1,9 +1,13 @@
-//! The phone page's files, built into the binary (no files to install, nothing to
-//! go missing): `GET /` and its script, styles, manifest and icons. Served without a
-//! token; they hold no data, only the page that asks for the token.
+//! The pages' files, built into the binary (no files to install, nothing to go
+//! missing), in one table each: the phone page (`GET /` and its script, styles,
+//! manifest and icons) and the desktop window's page (`/ui`). Served without a
+//! token: they hold no data, only the pages that ask for it. The desktop page's
+//! router is put behind the loopback check by the window's API module.
 
-use axum::http::{header, HeaderValue, StatusCode, Uri};
+use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
 
 struct Asset {
     path: &'static str,
@@ -11,7 +15,7 @@ struct Asset {
     body: &'static [u8],
 }
 
-const ASSETS: &[Asset] = &[
+const PHONE: &[Asset] = &[
     Asset {
         path: "/",
         mime: "text/html; charset=utf-8",
@@ -44,17 +48,51 @@ const ASSETS: &[Asset] = &[
     },
 ];
 
-/// Paths of the phone page's files, for the router.
-pub fn phone_paths() -> impl Iterator<Item = &'static str> {
-    ASSETS.iter().map(|a| a.path)
+const DESKTOP: &[Asset] = &[
+    Asset {
+        path: "/ui",
+        mime: "text/html; charset=utf-8",
+        body: include_bytes!("../../../ui/index.html"),
+    },
+    Asset {
+        path: "/ui/",
+        mime: "text/html; charset=utf-8",
+        body: include_bytes!("../../../ui/index.html"),
+    },
+    Asset {
+        path: "/ui/app.js",
+        mime: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../../ui/app.js"),
+    },
+    Asset {
+        path: "/ui/app.css",
+        mime: "text/css; charset=utf-8",
+        body: include_bytes!("../../../ui/app.css"),
+    },
+    Asset {
+        path: "/ui/icon.png",
+        mime: "image/png",
+        body: include_bytes!("../../../icons/128x128.png"),
+    },
+];
+
+/// The phone page's files.
+pub fn phone_router<S: Clone + Send + Sync + 'static>() -> Router<S> {
+    table_router(PHONE)
 }
 
-/// Serve one of the files by its request path.
-pub async fn phone_asset(uri: Uri) -> Response {
-    match ASSETS.iter().find(|a| a.path == uri.path()) {
-        Some(asset) => static_response(asset.body, asset.mime),
-        None => StatusCode::NOT_FOUND.into_response(),
-    }
+/// The desktop window's files (to be put behind the loopback check).
+pub fn desktop_router<S: Clone + Send + Sync + 'static>() -> Router<S> {
+    table_router(DESKTOP)
+}
+
+fn table_router<S: Clone + Send + Sync + 'static>(table: &'static [Asset]) -> Router<S> {
+    table.iter().fold(Router::new(), |router, asset| {
+        router.route(
+            asset.path,
+            get(move || async move { static_response(asset.body, asset.mime) }),
+        )
+    })
 }
 
 /// A built-in file, with the headers every page of ours gets: always revalidated

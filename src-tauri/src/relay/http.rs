@@ -21,11 +21,7 @@ use crate::protocol::{
 
 /// Build the router; tests call this directly.
 pub fn router(state: RelayState) -> Router {
-    let mut router = Router::new();
-    for path in super::assets::phone_paths() {
-        router = router.route(path, get(super::assets::phone_asset));
-    }
-    router
+    super::assets::phone_router()
         .route("/health", get(health))
         .route("/transcription", post(post_transcription))
         .route("/transcription/{id}", get(get_transcription))

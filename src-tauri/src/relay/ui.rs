@@ -25,8 +25,7 @@ use super::http::{accept, Accepted, ApiError, Authorized};
 use super::store::HistoryQuery;
 use super::RelayState;
 use crate::protocol::ui::{
-    Cleared, HistoryParams, PairingView, Paused, PhoneSeen, RelayView, Rotated, StatusView,
-    UiEvent,
+    Cleared, HistoryParams, PairingView, Paused, PhoneSeen, RelayView, Rotated, StatusView, UiEvent,
 };
 use crate::protocol::{now_ms, DeviceId, DeviceView, ErrorCode, Status};
 use crate::settings::Settings;
@@ -62,11 +61,6 @@ pub(super) fn note_sender(state: &RelayState, addr: IpAddr, user_agent: Option<&
 
 pub type Phones = HashMap<IpAddr, PhoneSeen>;
 
-const INDEX: &[u8] = include_bytes!("../../../ui/index.html");
-const APP_JS: &[u8] = include_bytes!("../../../ui/app.js");
-const APP_CSS: &[u8] = include_bytes!("../../../ui/app.css");
-const ICON: &[u8] = include_bytes!("../../../icons/128x128.png");
-
 pub(super) fn router() -> Router<RelayState> {
     let api = Router::new()
         .route("/status", get(status))
@@ -79,24 +73,7 @@ pub(super) fn router() -> Router<RelayState> {
         .route("/pause", post(pause))
         .route("/pairing", get(pairing))
         .route("/token/rotate", post(rotate_token));
-    Router::new()
-        .route(
-            "/ui",
-            get(|| async { asset(INDEX, "text/html; charset=utf-8") }),
-        )
-        .route(
-            "/ui/",
-            get(|| async { asset(INDEX, "text/html; charset=utf-8") }),
-        )
-        .route(
-            "/ui/app.js",
-            get(|| async { asset(APP_JS, "text/javascript; charset=utf-8") }),
-        )
-        .route(
-            "/ui/app.css",
-            get(|| async { asset(APP_CSS, "text/css; charset=utf-8") }),
-        )
-        .route("/ui/icon.png", get(|| async { asset(ICON, "image/png") }))
+    super::assets::desktop_router()
         .nest("/ui/api", api)
         .layer(middleware::from_fn(loopback_only))
 }
@@ -116,10 +93,6 @@ async fn loopback_only(
         .into_response();
     }
     next.run(request).await
-}
-
-fn asset(body: &'static [u8], mime: &'static str) -> Response {
-    super::assets::static_response(body, mime)
 }
 
 fn desktop_missing() -> ApiError {

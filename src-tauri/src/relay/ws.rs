@@ -20,8 +20,8 @@ use tokio::time::{interval_at, sleep, timeout, Instant, MissedTickBehavior};
 use super::heartbeat::Beat;
 use super::http::ApiError;
 use super::registry::{ConnId, Outbound, RegisterError};
-use crate::protocol::ui::UiEvent;
 use super::RelayState;
+use crate::protocol::ui::UiEvent;
 use crate::protocol::{close, now_ms, AgentFrame, DeviceId, ErrorCode, RelayFrame, MAX_BODY_BYTES};
 
 /// Initial read buffer per connection. tungstenite zero-fills the buffer up to its
