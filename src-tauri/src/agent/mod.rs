@@ -9,6 +9,7 @@
 pub mod backoff;
 pub mod client;
 pub mod dedupe;
+pub mod inbox;
 pub mod inject;
 
 use std::path::Path;
