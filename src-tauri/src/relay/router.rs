@@ -1,5 +1,5 @@
 //! The top of the relay: every route in one table ([`router`], which tests call
-//! directly) and [`serve`], which runs it until shutdown.
+//! directly) and `serve`, which runs it until shutdown.
 
 use axum::http::StatusCode;
 use axum::middleware;

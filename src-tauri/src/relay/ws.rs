@@ -1,6 +1,6 @@
 //! The agent's side of the relay, `/ws`: one task per connection, registration,
 //! then a loop that writes what the registry hands it, passes ACKs and results to
-//! [`delivery`](super::delivery), and keeps the heartbeat.
+//! [`delivery`], and keeps the heartbeat.
 //!
 //! A single task (rather than split reader and writer tasks) keeps an idle
 //! connection to one small future, which is what lets thousands of agents stay

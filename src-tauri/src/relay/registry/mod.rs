@@ -1,6 +1,6 @@
 //! Who is online and what each device still has to receive: the relay's in-memory
-//! routing state, as a plain struct with no IO (the connection tasks and HTTP
-//! handlers call it under one short-held lock).
+//! routing state, as a plain struct with no IO (the connection tasks and
+//! `delivery` call it under one short-held lock).
 //!
 //! Per device it keeps the queue of messages not yet ACKed, oldest first. The queue is
 //! a mirror of the `queued` rows in SQLite (the store is written first; this is only

@@ -1,8 +1,8 @@
 //! Durable queue and history in SQLite, behind a cheap cloneable [`Store`] handle.
 //!
-//! Each query is one async method here over one plain SQL function in [`sql`]; the
-//! group commit that runs them lives in [`commit`], the checkpoints in
-//! [`checkpoint`].
+//! Each query is one async method here over one plain SQL function in `sql`; the
+//! group commit that runs them lives in `commit`, the checkpoints in
+//! `checkpoint`.
 //!
 //! **Durability.** WAL with `synchronous=NORMAL`: a transaction is in the WAL file
 //! before its insert is answered, so a relay killed with `kill -9` loses nothing it
