@@ -11,12 +11,14 @@
 //! - [`protocol`]: wire types and validation; the only place JSON shapes live. Ids,
 //!   text rules, error and close codes.
 //! - [`config`]: settings and their defaults, the data directory, the pairing token.
-//! - [`relay`]: the server. `registry` (who is online, per-device queues, ACK waits)
-//!   and `heartbeat` are pure logic with unit tests; `store` is SQLite with group
-//!   commit by whoever holds the connection (checkpoints on a thread of their
-//!   own); `http` and `ws` are thin shells over the sockets;
-//!   `auth` checks the token; `ui` is the desktop window's API and live events;
-//!   `assets` serves the built-in pages.
+//! - [`relay`]: the server, leaves first with no import cycle: `error` (`ApiError`),
+//!   `extract` (token and loopback checks), `events` (live window events, phones
+//!   seen), `desktop`, `assets`; then `registry` (who is online, per-device queues,
+//!   ACK waits) and `heartbeat`, pure logic with unit tests, and `store/` (SQLite:
+//!   one job type, group commit by whoever holds the connection, plain SQL functions,
+//!   checkpoints on a thread of their own); `delivery` (accept, ACK, result, retry,
+//!   remove, as domain outcomes); the thin shells `http` (senders), `ws` (agents)
+//!   and `ui/` (the window's API); `router` on top.
 //! - [`agent`]: the desktop agent. `client` (connect, register, ACK, reconnect with
 //!   `backoff`), `dedupe` (injected ids on disk: nothing typed twice), `inject` (the
 //!   injection thread; `keymap` plans exact typing as pure logic, `x11` executes it
@@ -42,6 +44,7 @@ pub mod pairing;
 pub mod protocol;
 pub mod relay;
 pub mod settings;
+pub mod sync;
 
 #[cfg(feature = "gui")]
 pub mod app;

@@ -2,7 +2,7 @@
 //! missing), in one table each: the phone page (`GET /` and its script, styles,
 //! manifest and icons) and the desktop window's page (`/ui`). Served without a
 //! token: they hold no data, only the pages that ask for it. The desktop page's
-//! router is put behind the loopback check by the window's API module.
+//! router is put behind the loopback check by the relay's [`router`](super::router).
 
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};

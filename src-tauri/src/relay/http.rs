@@ -1,150 +1,54 @@
-//! The HTTP API of PROTOCOL.md §3 and the `/ws` upgrade: parse, check, call the
-//! registry and the store, answer. No routing logic lives here.
+//! The sender's HTTP API of PROTOCOL.md §3: parse, check, call [`delivery`] or the
+//! store, answer with a protocol type. Also where a [`Refused`] becomes a status
+//! and an error code.
+//!
+//! [`delivery`]: super::delivery
 
 use axum::body::Body;
-use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::{FromRequestParts, Path, State};
-use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use serde::Serialize;
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::Json;
 
-use super::registry::{QueueFull, QueuedMessage};
-use super::store::{InsertOutcome, NewMessage};
+use super::delivery::{self, Refused};
+use super::error::ApiError;
+use super::extract::Authorized;
 use super::RelayState;
 use crate::protocol::{
-    now_ms, DeviceId, ErrorBody, ErrorCode, ErrorDetail, MessageId, Status, TranscriptionRequest,
-    MAX_BODY_BYTES,
+    now_ms, Accepted, DeviceView, ErrorCode, Health, MessageId, MessageView, TokenRotated,
+    TranscriptionRequest, MAX_BODY_BYTES,
 };
 
-/// Build the router; tests call this directly.
-pub fn router(state: RelayState) -> Router {
-    super::assets::phone_router()
-        .route("/health", get(health))
-        .route("/transcription", post(post_transcription))
-        .route("/transcription/{id}", get(get_transcription))
-        .route("/devices", get(devices))
-        .route("/token/rotate", post(rotate_token))
-        .route("/ws", get(super::ws::upgrade))
-        .merge(super::ui::router())
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .with_state(state)
-}
-
-/// Serve until the relay's shutdown token fires, then let in-flight requests finish.
-pub(super) async fn serve(
-    listener: tokio::net::TcpListener,
-    state: RelayState,
-) -> std::io::Result<()> {
-    use axum::serve::ListenerExt;
-    let shutdown = state.shutdown().clone();
-    // Small request/response pairs: Nagle's algorithm would only add latency.
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await
-}
-
-/// An API error: a status and the `{"error": {"code", "message"}}` body. Internal
-/// details go to the log, never to the client.
-#[derive(Debug)]
-pub struct ApiError {
-    status: StatusCode,
-    code: ErrorCode,
-    message: String,
-}
-
-impl ApiError {
-    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> ApiError {
-        ApiError {
-            status,
-            code,
-            message: message.into(),
-        }
-    }
-
-    fn bad_request(detail: ErrorDetail) -> ApiError {
-        ApiError::new(StatusCode::BAD_REQUEST, detail.code, detail.message)
-    }
-
-    pub(super) fn internal(context: &str, err: impl std::fmt::Display) -> ApiError {
-        tracing::error!("{context}: {err}");
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            ErrorCode::Internal,
-            "internal error, see the relay's log",
-        )
-    }
-
-    pub fn unauthorized() -> ApiError {
-        ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            ErrorCode::Unauthorized,
-            "missing or wrong pairing token (Authorization: Bearer <token>)",
-        )
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let body = ErrorBody {
-            error: ErrorDetail::new(self.code, self.message),
+impl From<Refused> for ApiError {
+    fn from(refused: Refused) -> ApiError {
+        let (status, code) = match &refused {
+            Refused::ShuttingDown => {
+                return ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    ErrorCode::ShuttingDown,
+                    "the relay is shutting down; try again in a moment",
+                )
+            }
+            Refused::QueueFull { device, cap } => {
+                return ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    ErrorCode::QueueFull,
+                    format!(
+                        "{device} has {cap} messages waiting; try again when it is back online"
+                    ),
+                )
+            }
+            Refused::Store { context, source } => return ApiError::internal(context, source),
+            Refused::UnknownDevice(_) => (StatusCode::NOT_FOUND, ErrorCode::UnknownDevice),
+            Refused::Conflict => (StatusCode::CONFLICT, ErrorCode::IdConflict),
+            Refused::NotFound => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
+            Refused::NotRetryable => (StatusCode::CONFLICT, ErrorCode::NotRetryable),
         };
-        (self.status, Json(body)).into_response()
+        ApiError::new(status, code, refused.to_string())
     }
 }
 
-/// Proof that the request carried the pairing token in its `Authorization` header.
-pub struct Authorized;
-
-impl FromRequestParts<RelayState> for Authorized {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &RelayState,
-    ) -> Result<Authorized, ApiError> {
-        match super::auth::presented_token(&parts.headers, None) {
-            Some(t) if state.token_matches(t) => Ok(Authorized),
-            _ => Err(ApiError::unauthorized()),
-        }
-    }
-}
-
-async fn health() -> Json<serde_json::Value> {
-    Json(serde_json::json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }))
-}
-
-async fn not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "no such route")
-}
-
-async fn method_not_allowed() -> ApiError {
-    ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        ErrorCode::MethodNotAllowed,
-        "method not allowed on this route",
-    )
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(super) struct Accepted {
-    id: MessageId,
-    status: Status,
-    device_id: DeviceId,
-}
-
-impl Accepted {
-    fn into_response(self) -> Response {
-        (StatusCode::OK, Json(self)).into_response()
-    }
+pub(super) async fn health() -> Json<Health> {
+    Json(Health::ok())
 }
 
 fn is_json(headers: &HeaderMap) -> bool {
@@ -188,13 +92,14 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<axum::body::Bytes,
         })
 }
 
-async fn post_transcription(
+/// `POST /transcription`.
+pub(super) async fn post_transcription(
     State(state): State<RelayState>,
     _auth: Authorized,
-    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
     body: Body,
-) -> Result<Response, ApiError> {
+) -> Result<Json<Accepted>, ApiError> {
     if !is_json(&headers) {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -207,196 +112,90 @@ async fn post_transcription(
     let user_agent = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok());
-    super::ui::note_sender(&state, peer.ip(), user_agent);
+    state.events().note_sender(peer.ip(), user_agent, now_ms());
     let device = req
         .device_id
         .unwrap_or_else(|| state.config().default_device.clone());
-    let accepted = accept(&state, req.text, device, req.id, req.timestamp).await?;
-    Ok(accepted.into_response())
+    let outcome = delivery::accept(&state, req.text, device, req.id, req.timestamp).await?;
+    Ok(Json(outcome.into_accepted()))
 }
 
-/// Accept a message for `device`: store it, send it if the device is online, wait
-/// for the ACK (up to the ACK timeout), and say what became of it.
-pub(super) async fn accept(
-    state: &RelayState,
-    text: String,
-    device: DeviceId,
-    id: Option<MessageId>,
-    timestamp: Option<i64>,
-) -> Result<Accepted, ApiError> {
-    // Checked once the body is in: a request that straddles the start of a shutdown
-    // is refused whole rather than half accepted.
-    if state.is_shutting_down() {
-        return Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            ErrorCode::ShuttingDown,
-            "the relay is shutting down; try again in a moment",
-        ));
-    }
-    let reserved = {
-        let mut registry = state.registry();
-        if !registry.is_routable(&device) {
-            return Err(ApiError::new(
-                StatusCode::NOT_FOUND,
-                ErrorCode::UnknownDevice,
-                format!("no agent has ever registered as \"{device}\""),
-            ));
-        }
-        registry.reserve(&device)
-    };
-    if let Err(QueueFull) = reserved {
-        // A retry of a message that is already stored is still answered.
-        if let Some(id) = &id {
-            if let Ok(Some(existing)) = state.store().get(id.as_str()).await {
-                return same_message_or_conflict(existing, &text, &device);
-            }
-        }
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            ErrorCode::QueueFull,
-            format!(
-                "{device} has {} messages waiting; try again when it is back online",
-                state.config().queue_cap
-            ),
-        ));
-    }
-
-    let id = id.unwrap_or_else(MessageId::generate);
-    let now = now_ms();
-    let timestamp = timestamp.unwrap_or(now);
-    let queued = QueuedMessage::new(id.clone(), &text, timestamp);
-    let inserted = state
-        .store()
-        .insert(NewMessage {
-            id: id.clone(),
-            device_id: device.clone(),
-            text: text.clone(),
-            timestamp,
-            created_at: now,
-        })
-        .await;
-    let outcome = match inserted {
-        Ok(o) => o,
-        Err(e) => {
-            state.registry().release(&device);
-            return Err(ApiError::internal("storing a message failed", e));
-        }
-    };
-    if let InsertOutcome::Existing(existing) = outcome {
-        state.registry().release(&device);
-        return same_message_or_conflict(existing, &text, &device);
-    }
-
-    let waiter = state.registry().enqueue(&device, queued);
-    tracing::debug!(%id, %device, sent = waiter.is_some(), "message accepted");
-    state.emit_with(|| crate::protocol::ui::UiEvent::Message { id: id.to_string() });
-    let status = match waiter {
-        Some(ack) => match tokio::time::timeout(state.config().ack_timeout, ack).await {
-            Ok(Ok(true)) => Status::Delivered,
-            _ => Status::Queued,
-        },
-        None => Status::Queued,
-    };
-    Ok(Accepted {
-        id,
-        status,
-        device_id: device,
-    })
-}
-
-/// Same id again: the same message gets its current status, another one a conflict.
-fn same_message_or_conflict(
-    existing: super::store::MessageRecord,
-    text: &str,
-    device: &DeviceId,
-) -> Result<Accepted, ApiError> {
-    if existing.text != text || existing.device_id != device.as_str() {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            ErrorCode::IdConflict,
-            "this id was already used for another message",
-        ));
-    }
-    let id = MessageId::parse(&existing.id).unwrap_or_else(MessageId::generate);
-    Ok(Accepted {
-        id,
-        status: existing.status,
-        device_id: device.clone(),
-    })
-}
-
-async fn get_transcription(
+/// `GET /transcription/{id}`: the message's state, without its text.
+pub(super) async fn get_transcription(
     State(state): State<RelayState>,
     _auth: Authorized,
     Path(id): Path<String>,
-) -> Result<Response, ApiError> {
-    let not_found = || {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            ErrorCode::NotFound,
-            "no such message",
-        )
-    };
+) -> Result<Json<MessageView>, ApiError> {
     if MessageId::parse(&id).is_none() {
-        return Err(not_found());
+        return Err(ApiError::not_found("no such message"));
     }
     match state.store().get(&id).await {
-        Ok(Some(record)) => Ok(Json(record).into_response()),
-        Ok(None) => Err(not_found()),
+        Ok(Some(stored)) => Ok(Json(stored.view)),
+        Ok(None) => Err(ApiError::not_found("no such message")),
         Err(e) => Err(ApiError::internal("reading a message failed", e)),
     }
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct DeviceView {
-    device_id: DeviceId,
-    /// Extension: the relay's own device (the target when `deviceId` is omitted).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    default: bool,
-    online: bool,
-    queued: usize,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    last_seen: Option<i64>,
-}
-
-async fn devices(State(state): State<RelayState>, _auth: Authorized) -> Json<Vec<DeviceView>> {
-    let list = state.registry().devices();
-    Json(
-        list.into_iter()
-            .map(|d| DeviceView {
-                device_id: d.device_id,
-                default: d.default,
-                online: d.online,
-                queued: d.queued,
-                last_seen: d.last_seen,
-            })
-            .collect(),
-    )
+/// `GET /devices`.
+pub(super) async fn devices(
+    State(state): State<RelayState>,
+    _auth: Authorized,
+) -> Json<Vec<DeviceView>> {
+    Json(state.registry().devices())
 }
 
 /// `POST /token/rotate` (extension): a new pairing token, in force at once; agents
 /// connected with the old one are closed with 4001.
-async fn rotate_token(
+pub(super) async fn rotate_token(
     State(state): State<RelayState>,
     _auth: Authorized,
-) -> Result<Response, ApiError> {
+) -> Result<Json<TokenRotated>, ApiError> {
     match state.rotate_token() {
-        Ok(token) => Ok(Json(serde_json::json!({ "token": &*token })).into_response()),
+        Ok(token) => Ok(Json(TokenRotated {
+            token: token.to_string(),
+        })),
         Err(e) => Err(ApiError::internal("rotating the token failed", e)),
     }
 }
 
-/// `GET /ws`: check the token (header or `?token=`) before upgrading.
-pub(super) fn check_ws_token(state: &RelayState, headers: &HeaderMap, uri: &Uri) -> bool {
-    super::auth::presented_token(headers, uri.query()).is_some_and(|t| state.token_matches(t))
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+    use axum::response::IntoResponse;
 
-pub(super) fn upgrade_rejected(rejection: WebSocketUpgradeRejection) -> Response {
-    ApiError::new(
-        rejection.status(),
-        ErrorCode::UpgradeRequired,
-        format!("/ws takes WebSocket upgrades only: {rejection}"),
-    )
-    .into_response()
+    #[test]
+    fn json_is_recognised_with_parameters_and_any_case() {
+        let mut h = HeaderMap::new();
+        assert!(!is_json(&h));
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("Application/JSON; charset=utf-8"),
+        );
+        assert!(is_json(&h));
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+        assert!(!is_json(&h));
+    }
+
+    #[test]
+    fn refusals_keep_their_statuses() {
+        let status = |r: Refused| ApiError::from(r).into_response().status();
+        assert_eq!(
+            status(Refused::ShuttingDown),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        assert_eq!(status(Refused::Conflict), StatusCode::CONFLICT);
+        assert_eq!(status(Refused::NotRetryable), StatusCode::CONFLICT);
+        assert_eq!(status(Refused::NotFound), StatusCode::NOT_FOUND);
+        let desk = crate::protocol::DeviceId::parse("desk").expect("device");
+        assert_eq!(
+            status(Refused::UnknownDevice(desk.clone())),
+            StatusCode::NOT_FOUND
+        );
+        let full = Refused::QueueFull {
+            device: desk,
+            cap: 3,
+        };
+        assert_eq!(status(full), StatusCode::TOO_MANY_REQUESTS);
+    }
 }

@@ -1,17 +1,31 @@
 //! The relay: HTTP API for senders, WebSocket endpoint for agents, durable queue.
 //!
+//! Modules, leaves first (each imports only those above it):
+//! - [`error`] (`ApiError`), [`extract`] (the token and loopback checks), [`events`]
+//!   (live window events, phones seen), [`desktop`] (what the process offers the
+//!   window), [`assets`] (the built-in pages);
+//! - [`heartbeat`] and [`registry`]: pure routing state (who is online, per-device
+//!   queues, ACK waits); [`store`]: SQLite with group commit;
+//! - [`delivery`]: the use cases (accept, ACK, result, retry, remove) over registry
+//!   and store, returning domain outcomes;
+//! - [`http`] (sender API), [`ws`] (agent connections), [`ui`] (window API): thin
+//!   shells that translate;
+//! - [`router`]: every route, and `serve`.
+//!
 //! [`RelayState`] is the one cloneable handle every handler and connection task
-//! shares. The pure logic lives in [`registry`] (routing, queues, ACK waits) and
-//! [`heartbeat`]; [`store`] persists; [`http`] and [`ws`] are thin shells around the
-//! sockets. Shutdown comes in as a [`CancellationToken`]; [`Relay::wait`] returns once
+//! shares. Shutdown comes in as a [`CancellationToken`]; [`Relay::wait`] returns once
 //! every connection is closed and every accepted message is committed.
 
 pub mod assets;
-pub mod auth;
+pub mod delivery;
 pub mod desktop;
+pub mod error;
+pub mod events;
+pub mod extract;
 pub mod heartbeat;
 pub mod http;
 pub mod registry;
+pub mod router;
 pub mod store;
 pub mod ui;
 pub mod ws;
@@ -26,6 +40,9 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::RelayConfig;
+use crate::protocol::ui::UiEvent;
+use crate::sync::lock;
+use events::Events;
 use registry::Registry;
 use store::Store;
 
@@ -45,9 +62,8 @@ struct Inner {
     shutdown: CancellationToken,
     connections: TaskTracker,
     local_addr: SocketAddr,
-    /// Changes the desktop window follows live.
-    events: broadcast::Sender<crate::protocol::ui::UiEvent>,
-    phones: Mutex<ui::Phones>,
+    /// Changes the desktop window follows live, and the phones seen recently.
+    events: Events,
     /// The process's desktop parts (local agent, settings), when there are any.
     desktop: OnceLock<Arc<dyn desktop::Desktop>>,
     /// Held for the relay's life: one relay per data directory.
@@ -63,17 +79,13 @@ impl RelayState {
         &self.inner.store
     }
 
-    /// Lock the routing state. A panic while it was held cannot leave it half-updated
-    /// in a way that matters more than stopping, so a poisoned lock is simply taken.
+    /// Lock the routing state (poison-tolerant, see [`crate::sync`]).
     pub fn registry(&self) -> MutexGuard<'_, Registry> {
-        self.inner
-            .registry
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock(&self.inner.registry)
     }
 
     pub fn token_matches(&self, presented: &str) -> bool {
-        auth::tokens_match(presented, &self.inner.token.borrow())
+        extract::tokens_match(presented, &self.inner.token.borrow())
     }
 
     /// The current token, and word of every change.
@@ -112,28 +124,23 @@ impl RelayState {
         self.inner.local_addr
     }
 
+    pub fn events(&self) -> &Events {
+        &self.inner.events
+    }
+
     /// Tell the desktop window that something changed (nobody listening is fine).
-    pub fn emit(&self, event: crate::protocol::ui::UiEvent) {
-        let _ = self.inner.events.send(event);
+    pub fn emit(&self, event: UiEvent) {
+        self.inner.events.emit(event);
     }
 
     /// [`RelayState::emit`] for the hot path: the event is only built when a window
     /// is listening.
-    pub fn emit_with(&self, make: impl FnOnce() -> crate::protocol::ui::UiEvent) {
-        if self.inner.events.receiver_count() > 0 {
-            let _ = self.inner.events.send(make());
-        }
+    pub fn emit_with(&self, make: impl FnOnce() -> UiEvent) {
+        self.inner.events.emit_with(make);
     }
 
-    pub fn subscribe_events(&self) -> broadcast::Receiver<crate::protocol::ui::UiEvent> {
+    pub fn subscribe_events(&self) -> broadcast::Receiver<UiEvent> {
         self.inner.events.subscribe()
-    }
-
-    pub(crate) fn phones(&self) -> MutexGuard<'_, ui::Phones> {
-        self.inner
-            .phones
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Register the process's desktop parts (once).
@@ -186,13 +193,12 @@ impl Relay {
                 shutdown: shutdown.clone(),
                 connections: TaskTracker::new(),
                 local_addr: addr,
-                events: broadcast::channel(256).0,
-                phones: Mutex::new(ui::Phones::new()),
+                events: Events::default(),
                 desktop: OnceLock::new(),
                 _dir_lock: dir_lock,
             }),
         };
-        let server = tokio::spawn(http::serve(listener, state.clone()));
+        let server = tokio::spawn(router::serve(listener, state.clone()));
         Ok(Relay {
             addr,
             state,

@@ -1,5 +1,6 @@
-//! One task per agent connection: registration, then a loop that writes what the
-//! registry hands it, reads ACKs and results, and keeps the heartbeat.
+//! The agent's side of the relay, `/ws`: one task per connection, registration,
+//! then a loop that writes what the registry hands it, passes ACKs and results to
+//! [`delivery`], and keeps the heartbeat.
 //!
 //! A single task (rather than split reader and writer tasks) keeps an idle
 //! connection to one small future, which is what lets thousands of agents stay
@@ -17,8 +18,10 @@ use futures_util::SinkExt;
 use tokio::sync::{mpsc, watch};
 use tokio::time::{interval_at, sleep, timeout, Instant, MissedTickBehavior};
 
+use super::delivery;
+use super::error::ApiError;
+use super::extract::ws_token_ok;
 use super::heartbeat::Beat;
-use super::http::ApiError;
 use super::registry::{ConnId, Outbound, RegisterError};
 use super::RelayState;
 use crate::protocol::ui::UiEvent;
@@ -33,21 +36,20 @@ const READ_BUFFER: usize = 1024;
 const WRITE_BUFFER: usize = 16 * 1024;
 /// How long a closing relay waits for the peer's close frame.
 const CLOSE_HANDSHAKE: Duration = Duration::from_secs(2);
-/// Longest `error` text kept from an agent's `result`.
-const MAX_RESULT_ERROR_CHARS: usize = 500;
 
+/// `GET /ws`: check the token (header or `?token=`) before upgrading.
 pub(super) async fn upgrade(
     State(state): State<RelayState>,
     headers: HeaderMap,
     uri: Uri,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
-    if !super::http::check_ws_token(&state, &headers, &uri) {
+    if !ws_token_ok(&state, &headers, &uri) {
         return ApiError::unauthorized().into_response();
     }
     let ws = match ws {
         Ok(ws) => ws,
-        Err(rejection) => return super::http::upgrade_rejected(rejection),
+        Err(rejection) => return upgrade_rejected(rejection),
     };
     let tracker = state.connections().clone();
     // Remember which token this connection proved, to notice when it is revoked.
@@ -57,6 +59,15 @@ pub(super) async fn upgrade(
         .max_message_size(MAX_BODY_BYTES)
         .max_frame_size(MAX_BODY_BYTES)
         .on_upgrade(move |socket| tracker.track_future(serve_agent(state, socket, token)))
+}
+
+fn upgrade_rejected(rejection: WebSocketUpgradeRejection) -> Response {
+    ApiError::new(
+        rejection.status(),
+        ErrorCode::UpgradeRequired,
+        format!("/ws takes WebSocket upgrades only: {rejection}"),
+    )
+    .into_response()
 }
 
 /// Why the registered loop ended.
@@ -235,26 +246,9 @@ async fn write_burst(
 
 async fn handle_frame(state: &RelayState, socket: &mut WebSocket, device: &DeviceId, text: &str) {
     match AgentFrame::parse(text) {
-        Ok(AgentFrame::Ack { id }) => {
-            // The store is told first, so that whoever the ACK wakes up reads it back.
-            state
-                .store()
-                .mark_delivered(id.clone(), device.clone(), now_ms());
-            if state.registry().ack(device, &id) {
-                state.emit_with(|| UiEvent::Message { id });
-            }
-        }
+        Ok(AgentFrame::Ack { id }) => delivery::on_ack(state, device, id),
         Ok(AgentFrame::Result { id, status, error }) => {
-            let error = error.map(|e| e.chars().take(MAX_RESULT_ERROR_CHARS).collect());
-            if let Some(e) = &error {
-                tracing::info!(%device, %id, error = %e, "agent could not inject a message");
-            }
-            state
-                .store()
-                .mark_result(id.clone(), device.clone(), status.into(), error, now_ms());
-            // A result implies the message arrived, even if its ACK was lost.
-            state.registry().ack(device, &id);
-            state.emit_with(|| UiEvent::Message { id });
+            delivery::on_result(state, device, id, status.into(), error)
         }
         Ok(AgentFrame::Register { .. }) => {
             send_error(

@@ -1,6 +1,6 @@
 //! Who is online and what each device still has to receive: the relay's in-memory
-//! routing state, as a plain struct with no IO (the connection tasks and HTTP
-//! handlers call it under one short-held lock).
+//! routing state, as a plain struct with no IO (the connection tasks and
+//! `delivery` call it under one short-held lock).
 //!
 //! Per device it keeps the queue of messages not yet ACKed, oldest first. The queue is
 //! a mirror of the `queued` rows in SQLite (the store is written first; this is only
@@ -15,85 +15,16 @@
 //! the queue and go out again, in order, on the next registration. Messages are never
 //! sent twice on one connection.
 
-use std::collections::{HashMap, VecDeque};
+mod device;
 
-use axum::extract::ws::Utf8Bytes;
-use tokio::sync::{mpsc, oneshot};
+use std::collections::HashMap;
+
+use tokio::sync::oneshot;
 
 use super::heartbeat::{Beat, Heartbeat};
-use crate::protocol::{DeviceId, MessageId, RelayFrame};
-
-/// What a connection task is asked to write or do.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Outbound {
-    Text(Utf8Bytes),
-    /// Close with a code and reason, then end the connection.
-    Close(u16, &'static str),
-}
-
-pub type OutboundTx = mpsc::UnboundedSender<Outbound>;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ConnId(u64);
-
-/// A message waiting for its ACK, with its `transcription` frame already serialised
-/// (each send is then a reference-count increment, not a JSON encode).
-#[derive(Debug, Clone)]
-pub struct QueuedMessage {
-    pub id: MessageId,
-    pub frame: Utf8Bytes,
-}
-
-impl QueuedMessage {
-    pub fn new(id: MessageId, text: &str, timestamp: i64) -> QueuedMessage {
-        let frame = RelayFrame::Transcription {
-            id: id.to_string(),
-            text: text.to_owned(),
-            timestamp,
-        }
-        .to_json();
-        QueuedMessage {
-            id,
-            frame: frame.into(),
-        }
-    }
-}
-
-#[derive(Debug)]
-struct Conn {
-    id: ConnId,
-    tx: OutboundTx,
-    heartbeat: Heartbeat,
-}
-
-#[derive(Debug, Default)]
-struct Device {
-    queue: VecDeque<QueuedMessage>,
-    /// Slots promised to POSTs whose insert is still being committed, so that
-    /// concurrent senders cannot push the queue past its cap.
-    reserved: usize,
-    conn: Option<Conn>,
-    /// HTTP requests waiting for the ACK of a message sent on the current connection.
-    waiters: HashMap<MessageId, Vec<oneshot::Sender<bool>>>,
-    last_seen: Option<i64>,
-    /// Has registered at some point (possibly before a restart).
-    known: bool,
-}
-
-impl Device {
-    fn online(&self) -> bool {
-        self.conn.is_some()
-    }
-
-    /// End every ACK wait as "not delivered" (the connection is gone).
-    fn fail_waiters(&mut self) {
-        for (_, senders) in self.waiters.drain() {
-            for s in senders {
-                let _ = s.send(false);
-            }
-        }
-    }
-}
+use crate::protocol::{DeviceId, DeviceView, RelayFrame};
+use device::{Conn, Device};
+pub use device::{ConnId, Outbound, OutboundTx, QueuedMessage};
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum RegisterError {
@@ -103,16 +34,6 @@ pub enum RegisterError {
 
 #[derive(Debug, PartialEq, Eq)]
 pub struct QueueFull;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DeviceStatus {
-    pub device_id: DeviceId,
-    /// The relay's own device, where messages without a `deviceId` go.
-    pub default: bool,
-    pub online: bool,
-    pub queued: usize,
-    pub last_seen: Option<i64>,
-}
 
 #[derive(Debug)]
 pub struct Registry {
@@ -328,13 +249,13 @@ impl Registry {
         self.devices.get(device).map_or(0, |d| d.queue.len())
     }
 
-    /// Known devices (and the default one), sorted by id.
-    pub fn devices(&self) -> Vec<DeviceStatus> {
-        let mut out: Vec<DeviceStatus> = self
+    /// Known devices (and the default one), sorted by id, as `GET /devices` shows them.
+    pub fn devices(&self) -> Vec<DeviceView> {
+        let mut out: Vec<DeviceView> = self
             .devices
             .iter()
             .filter(|(id, d)| d.known || d.online() || **id == self.default_device)
-            .map(|(id, d)| DeviceStatus {
+            .map(|(id, d)| DeviceView {
                 device_id: id.clone(),
                 default: *id == self.default_device,
                 online: d.online(),
@@ -350,6 +271,8 @@ impl Registry {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::MessageId;
+    use tokio::sync::mpsc;
 
     fn dev(s: &str) -> DeviceId {
         DeviceId::parse(s).expect("valid id")

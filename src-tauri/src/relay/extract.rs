@@ -1,6 +1,18 @@
-//! The pairing token check (PROTOCOL.md §2).
+//! Who may call: the pairing token check (PROTOCOL.md §2) as the [`Authorized`]
+//! extractor and the `/ws` upgrade check, and the loopback-only rule of the desktop
+//! window's routes.
 
-use axum::http::HeaderMap;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::error::ApiError;
+use super::RelayState;
+use crate::protocol::ErrorCode;
 
 /// The token a request carries: `Authorization: Bearer <token>`, or `?token=` for
 /// WebSocket clients that cannot set headers.
@@ -29,6 +41,45 @@ pub fn tokens_match(presented: &str, expected: &str) -> bool {
         return false;
     }
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Proof that the request carried the pairing token in its `Authorization` header.
+pub struct Authorized;
+
+impl FromRequestParts<RelayState> for Authorized {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &RelayState,
+    ) -> Result<Authorized, ApiError> {
+        match presented_token(&parts.headers, None) {
+            Some(t) if state.token_matches(t) => Ok(Authorized),
+            _ => Err(ApiError::unauthorized()),
+        }
+    }
+}
+
+/// `GET /ws`: the token may also come as `?token=`, checked before upgrading.
+pub(super) fn ws_token_ok(state: &RelayState, headers: &HeaderMap, uri: &Uri) -> bool {
+    presented_token(headers, uri.query()).is_some_and(|t| state.token_matches(t))
+}
+
+/// The window is for this machine only, whatever address the relay listens on.
+pub(super) async fn loopback_only(
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if !peer.ip().is_loopback() {
+        return ApiError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::Forbidden,
+            "the desktop window is only reachable from this machine",
+        )
+        .into_response();
+    }
+    next.run(request).await
 }
 
 #[cfg(test)]

@@ -1,0 +1,78 @@
+//! The top of the relay: every route in one table ([`router`], which tests call
+//! directly) and `serve`, which runs it until shutdown.
+
+use axum::http::StatusCode;
+use axum::middleware;
+use axum::routing::{delete, get, post};
+use axum::Router;
+
+use super::error::ApiError;
+use super::extract::loopback_only;
+use super::ui::{history, pairing, settings, status};
+use super::{assets, http, ws, RelayState};
+use crate::protocol::ErrorCode;
+
+/// Build the router; tests call this directly.
+pub fn router(state: RelayState) -> Router {
+    assets::phone_router()
+        .route("/health", get(http::health))
+        .route("/transcription", post(http::post_transcription))
+        .route("/transcription/{id}", get(http::get_transcription))
+        .route("/devices", get(http::devices))
+        .route("/token/rotate", post(http::rotate_token))
+        .route("/ws", get(ws::upgrade))
+        .merge(desktop_router())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+}
+
+/// The desktop window's page and API: loopback only.
+fn desktop_router() -> Router<RelayState> {
+    let api = Router::new()
+        .route("/status", get(status::status))
+        .route("/history", get(history::history))
+        .route("/events", get(status::events))
+        .route("/messages", delete(history::clear_history))
+        .route("/messages/{id}", delete(history::delete_message))
+        .route("/messages/{id}/retry", post(history::retry_message))
+        .route(
+            "/settings",
+            get(settings::get_settings).put(settings::put_settings),
+        )
+        .route("/pause", post(settings::pause))
+        .route("/pairing", get(pairing::pairing))
+        .route("/token/rotate", post(pairing::rotate_token));
+    assets::desktop_router()
+        .nest("/ui/api", api)
+        .layer(middleware::from_fn(loopback_only))
+}
+
+/// Serve until the relay's shutdown token fires, then let in-flight requests finish.
+pub(super) async fn serve(
+    listener: tokio::net::TcpListener,
+    state: RelayState,
+) -> std::io::Result<()> {
+    use axum::serve::ListenerExt;
+    let shutdown = state.shutdown().clone();
+    // Small request/response pairs: Nagle's algorithm would only add latency.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("no such route")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        ErrorCode::MethodNotAllowed,
+        "method not allowed on this route",
+    )
+}

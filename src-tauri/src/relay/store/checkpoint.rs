@@ -1,0 +1,50 @@
+//! The checkpointer: moves the WAL into the database file now and then, on a
+//! thread and a connection of its own, so that the fsyncs (the only ones the store
+//! does) happen off every request's path.
+
+use std::path::{Path, PathBuf};
+use std::thread;
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use rusqlite::Connection;
+
+use super::StoreError;
+
+/// How often the checkpointer moves the WAL into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
+/// Start the checkpointer for the database at `db`. It runs until the returned
+/// sender is dropped (with the store), then does a last checkpoint and ends.
+pub(super) fn start(db: &Path) -> Result<Sender<()>, StoreError> {
+    let (stop, stopped) = crossbeam_channel::bounded::<()>(0);
+    let db = db.to_path_buf();
+    thread::Builder::new()
+        .name("saytype-checkpoint".into())
+        .spawn(move || run(&db, &stopped))
+        .map_err(|e| StoreError::Checkpointer(e.into()))?;
+    Ok(stop)
+}
+
+/// `PASSIVE` never blocks the writer. A last `TRUNCATE` checkpoint on shutdown
+/// leaves a small WAL behind.
+fn run(db: &PathBuf, stop: &Receiver<()>) {
+    let conn = match Connection::open(db) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!("checkpointer cannot open the database: {e}");
+            return;
+        }
+    };
+    let _ = conn.busy_timeout(Duration::from_secs(5));
+    let checkpoint = |mode: &str| {
+        if let Err(e) = conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |_| Ok(())) {
+            tracing::debug!("checkpoint failed: {e}");
+        }
+    };
+    // Runs until the store is dropped (the channel disconnects).
+    while let Err(RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
+        checkpoint("PASSIVE");
+    }
+    checkpoint("TRUNCATE");
+}

@@ -1,0 +1,50 @@
+//! Pairing a phone from the window: the link and its QR code, and a new token
+//! (which revokes the old one at once).
+
+use std::net::IpAddr;
+
+use axum::extract::State;
+use axum::Json;
+
+use crate::protocol::ui::{PairingView, Rotated, UiEvent};
+use crate::relay::error::ApiError;
+use crate::relay::extract::Authorized;
+use crate::relay::RelayState;
+
+/// The link a phone opens, for the first LAN address (loopback if there is none).
+fn pairing_view(state: &RelayState, token: &str) -> PairingView {
+    let lan = crate::discovery::lan_addresses();
+    let host = lan.first().copied().unwrap_or(IpAddr::from([127, 0, 0, 1]));
+    let port = state.local_addr().port();
+    let link = crate::pairing::link(host, port, token);
+    PairingView {
+        qr_svg: crate::pairing::qr_svg(&link).unwrap_or_default(),
+        link,
+        host: host.to_string(),
+        port,
+        lan_addresses: lan.iter().map(ToString::to_string).collect(),
+    }
+}
+
+pub(in crate::relay) async fn pairing(
+    State(state): State<RelayState>,
+    _auth: Authorized,
+) -> Json<PairingView> {
+    let token = state.current_token();
+    Json(pairing_view(&state, &token))
+}
+
+pub(in crate::relay) async fn rotate_token(
+    State(state): State<RelayState>,
+    _auth: Authorized,
+) -> Result<Json<Rotated>, ApiError> {
+    let token = state
+        .rotate_token()
+        .map_err(|e| ApiError::internal("rotating the token failed", e))?;
+    state.emit(UiEvent::Token);
+    let pairing = pairing_view(&state, &token);
+    Ok(Json(Rotated {
+        token: token.to_string(),
+        pairing,
+    }))
+}
