@@ -1,8 +1,10 @@
 //! The pages' files, built into the binary (no files to install, nothing to go
-//! missing), in one table each: the phone page (`GET /` and its script, styles,
-//! manifest and icons) and the desktop window's page (`/ui`). Served without a
-//! token: they hold no data, only the pages that ask for it. The desktop page's
-//! router is put behind the loopback check by the relay's [`router`](super::router).
+//! missing), in one table each: the phone page (`GET /`, its script modules under
+//! `/phone/`, styles, manifest and icons), the desktop window's page (`/ui`, its
+//! modules under `/ui/desktop/`), and the modules both import (`ui/lib/`, served
+//! next to each page's own: `/lib/` and `/ui/lib/`). Served without a token: they
+//! hold no data, only the pages that ask for it. The desktop page's router is put
+//! behind the loopback check by the relay's [`router`](super::router).
 
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
@@ -15,81 +17,105 @@ struct Asset {
     body: &'static [u8],
 }
 
+const HTML: &str = "text/html; charset=utf-8";
+const JS: &str = "text/javascript; charset=utf-8";
+const CSS: &str = "text/css; charset=utf-8";
+
+/// A file of `ui/` served at `path`.
+macro_rules! asset {
+    ($path:literal, $mime:expr, $file:literal) => {
+        Asset {
+            path: $path,
+            mime: $mime,
+            body: include_bytes!(concat!("../../../", $file)),
+        }
+    };
+}
+
+/// A script module: `ui/<path>`, served at `<path>` below its table's prefix (`/` for
+/// the phone, `/ui` for the window), so that its relative imports find the same files
+/// in the browser as on disk (where node's unit tests import them).
+macro_rules! module {
+    ($path:literal) => {
+        Asset {
+            path: $path,
+            mime: JS,
+            body: include_bytes!(concat!("../../../ui", $path)),
+        }
+    };
+}
+
 const PHONE: &[Asset] = &[
-    Asset {
-        path: "/",
-        mime: "text/html; charset=utf-8",
-        body: include_bytes!("../../../ui/phone/index.html"),
-    },
-    Asset {
-        path: "/phone.js",
-        mime: "text/javascript; charset=utf-8",
-        body: include_bytes!("../../../ui/phone/phone.js"),
-    },
-    Asset {
-        path: "/phone.css",
-        mime: "text/css; charset=utf-8",
-        body: include_bytes!("../../../ui/phone/phone.css"),
-    },
-    Asset {
-        path: "/manifest.webmanifest",
-        mime: "application/manifest+json",
-        body: include_bytes!("../../../ui/phone/manifest.webmanifest"),
-    },
-    Asset {
-        path: "/icon-192.png",
-        mime: "image/png",
-        body: include_bytes!("../../../ui/icon-192.png"),
-    },
-    Asset {
-        path: "/icon-512.png",
-        mime: "image/png",
-        body: include_bytes!("../../../ui/icon-512.png"),
-    },
+    asset!("/", HTML, "ui/phone/index.html"),
+    module!("/phone/phone.js"),
+    module!("/phone/outbox.js"),
+    module!("/phone/pairing.js"),
+    module!("/phone/relay.js"),
+    module!("/phone/relay-view.js"),
+    module!("/phone/state.js"),
+    module!("/phone/text.js"),
+    module!("/phone/view.js"),
+    asset!("/phone.css", CSS, "ui/phone/phone.css"),
+    asset!(
+        "/manifest.webmanifest",
+        "application/manifest+json",
+        "ui/phone/manifest.webmanifest"
+    ),
+    asset!("/icon-192.png", "image/png", "ui/icon-192.png"),
+    asset!("/icon-512.png", "image/png", "ui/icon-512.png"),
 ];
 
+/// Below `/ui` (the window's page is `/ui` itself).
 const DESKTOP: &[Asset] = &[
-    Asset {
-        path: "/ui",
-        mime: "text/html; charset=utf-8",
-        body: include_bytes!("../../../ui/index.html"),
-    },
-    Asset {
-        path: "/ui/",
-        mime: "text/html; charset=utf-8",
-        body: include_bytes!("../../../ui/index.html"),
-    },
-    Asset {
-        path: "/ui/app.js",
-        mime: "text/javascript; charset=utf-8",
-        body: include_bytes!("../../../ui/app.js"),
-    },
-    Asset {
-        path: "/ui/app.css",
-        mime: "text/css; charset=utf-8",
-        body: include_bytes!("../../../ui/app.css"),
-    },
-    Asset {
-        path: "/ui/icon.png",
-        mime: "image/png",
-        body: include_bytes!("../../../icons/128x128.png"),
-    },
+    asset!("", HTML, "ui/index.html"),
+    asset!("/", HTML, "ui/index.html"),
+    module!("/app.js"),
+    module!("/desktop/events.js"),
+    module!("/desktop/history.js"),
+    module!("/desktop/history-view.js"),
+    module!("/desktop/notes.js"),
+    module!("/desktop/pairing.js"),
+    module!("/desktop/pairing-view.js"),
+    module!("/desktop/session.js"),
+    module!("/desktop/settings.js"),
+    module!("/desktop/settings-view.js"),
+    module!("/desktop/status.js"),
+    module!("/desktop/status-view.js"),
+    asset!("/app.css", CSS, "ui/app.css"),
+    asset!("/icon.png", "image/png", "icons/128x128.png"),
 ];
 
-/// The phone page's files.
+/// The modules both pages import (no data in them): under `/lib/` for the phone
+/// page, `/ui/lib/` for the desktop window, as `ui/lib/` is next to each page's own.
+const SHARED: &[Asset] = &[
+    module!("/lib/api.js"),
+    module!("/lib/backoff.js"),
+    module!("/lib/coalesce.js"),
+    module!("/lib/dom.js"),
+    module!("/lib/sse.js"),
+    module!("/lib/storage.js"),
+    module!("/lib/time.js"),
+    module!("/lib/token.js"),
+];
+
+/// The phone page's files, and the shared modules under `/lib/`.
 pub fn phone_router<S: Clone + Send + Sync + 'static>() -> Router<S> {
-    table_router(PHONE)
+    table_router(PHONE, "").merge(table_router(SHARED, ""))
 }
 
-/// The desktop window's files (to be put behind the loopback check).
+/// The desktop window's files, and the shared modules under `/ui/lib/` (to be put
+/// behind the loopback check).
 pub fn desktop_router<S: Clone + Send + Sync + 'static>() -> Router<S> {
-    table_router(DESKTOP)
+    table_router(DESKTOP, "/ui").merge(table_router(SHARED, "/ui"))
 }
 
-fn table_router<S: Clone + Send + Sync + 'static>(table: &'static [Asset]) -> Router<S> {
+fn table_router<S: Clone + Send + Sync + 'static>(
+    table: &'static [Asset],
+    prefix: &str,
+) -> Router<S> {
     table.iter().fold(Router::new(), |router, asset| {
         router.route(
-            asset.path,
+            &format!("{prefix}{}", asset.path),
             get(move || async move { static_response(asset.body, asset.mime) }),
         )
     })

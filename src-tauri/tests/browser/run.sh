@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The phone page's browser tests: Debian's Chromium (playwright-core, no browser
-# download) against the real relay binary. Screenshots go to artifacts/browser/.
+# The pages' tests: the unit tests of their pure modules (unit/*.test.js, plain
+# node, no browser), then the browser tests: Debian's Chromium (playwright-core, no
+# browser download) against the real relay binary, in the same node test run (one
+# summary). Screenshots go to artifacts/browser/.
 #   SAYTYPE_BIN      the binary to test (default: <repo>/target/debug/saytype)
 #   CHROMIUM_PATH    the browser (default: /usr/bin/chromium)
 set -euo pipefail
@@ -25,8 +27,8 @@ if [ ! -x "$chromium" ]; then
   exit 1
 fi
 
-# Every test file, or only those named: run.sh phone.test.js
+# Every test file, or only those named: run.sh phone.test.js, run.sh unit/*.test.js
 if [ $# -eq 0 ]; then
-  set -- ./*.test.js
+  set -- unit/*.test.js ./*.test.js
 fi
 exec node --test "$@"

@@ -1,0 +1,53 @@
+// What the page shows about the relay and its desktops: the connection line and the
+// "Send to" choices. Pure (no DOM): unit-tested.
+
+/**
+ * The connection line: [state, text]. `connection`: 'checking' | 'online' |
+ * 'offline'; `waiting`: messages not sent yet.
+ */
+export function connectionView({ paired, unauthorized, connection, waiting }) {
+  let state = connection;
+  let text = { checking: 'Connecting…', online: 'Connected', offline: 'Not connected' }[connection];
+  if (!paired) {
+    state = 'unpaired';
+    text = 'Not paired';
+  } else if (unauthorized) {
+    state = 'unauthorized';
+    text = 'Pairing expired';
+  }
+  if (waiting && state !== 'online') text += ` · ${waiting} waiting`;
+  return [state, text];
+}
+
+/** A desktop in the picker. What the relay said last is stale once it cannot be reached: name only. */
+export function deviceLabel(d, online) {
+  if (!online) return d.deviceId;
+  const parts = [d.online ? 'online' : 'offline'];
+  if (d.queued) parts.push(`${d.queued} waiting`);
+  return `${d.deviceId} · ${parts.join(', ')}`;
+}
+
+/**
+ * The picker's [value, label] pairs. `devices`: GET /devices, or null before the
+ * first answer; `chosen`: the user's last choice; `online`: the relay answers.
+ */
+export function deviceOptions(devices, chosen, online) {
+  const options = [];
+  if (!devices) {
+    options.push(['', 'Your desktop']);
+    if (chosen) options.push([chosen, chosen]);
+    return options;
+  }
+  // The default device (the desktop serving this page) first: no deviceId is sent
+  // for it, so it stays right even if that desktop is renamed.
+  const sorted = [...devices].sort((a, b) => (b.default ? 1 : 0) - (a.default ? 1 : 0) || a.deviceId.localeCompare(b.deviceId));
+  for (const d of sorted) options.push([d.default ? '' : d.deviceId, deviceLabel(d, online)]);
+  if (!sorted.some((d) => d.default)) options.unshift(['', 'This desktop']);
+  return options;
+}
+
+/** The name of the desktop that serves this page, or null. */
+export function defaultDeviceId(devices) {
+  const d = devices && devices.find((x) => x.default);
+  return d ? d.deviceId : null;
+}

@@ -1,0 +1,189 @@
+// Talking to the relay: the connection state, the outbox going out, following
+// accepted messages until the desktop has typed them, and the list of desktops.
+// Same origin, token in the Authorization header (lib/api.js); the decisions are in
+// outbox.js.
+
+import { request } from '../lib/api.js';
+import { backoff } from '../lib/backoff.js';
+import { coalesce } from '../lib/coalesce.js';
+import { find, pending, state, update } from './state.js';
+import { postBody, postOutcome, followed, watched } from './outbox.js';
+import { render, renderConnection, renderDevices, say } from './view.js';
+
+const REQUEST_TIMEOUT_MS = 15000; // the relay waits up to 5 s for the desktop's ACK
+const QUEUE_FULL_RETRY_MS = 5000;
+const POLL_BATCH = 20; // at most this many status checks per round
+const DEVICES_EVERY_MS = 15000;
+const POLL_MIN_MS = 600;
+
+/** Waits between sends after a failure: 1 s … 10 s (a LAN relay: checking every 10 s costs nothing). */
+export const retry = backoff({ min: 1000, max: 10000, jitter: 0.2 });
+/** Waits between status checks while nothing changes: 0.6 s … 10 s. */
+const poll = backoff({ min: POLL_MIN_MS, max: 10000, factor: 1.6 });
+
+/** @returns {Promise<{status: number, data: any}>} status 0 = network error or timeout. */
+const api = (method, path, body) => request(method, path, { token: state.token, body, timeoutMs: REQUEST_TIMEOUT_MS });
+
+export function setConnection(connection) {
+  const wasOffline = state.connection !== 'online';
+  state.connection = connection;
+  renderConnection();
+  if (wasOffline !== (connection !== 'online')) renderDevices();
+  // The relay is back: do not wait for the retry timer.
+  if (connection === 'online' && wasOffline && pending().length) {
+    retry.reset();
+    flush();
+  }
+}
+
+export function onUnauthorized() {
+  if (state.unauthorized) return;
+  state.unauthorized = true;
+  say('Your desktop did not accept this phone. Pair it again with the QR code.');
+  render();
+}
+
+// ---------------------------------------------------------------------------
+// The outbox: pending messages go out one at a time, oldest first, so they arrive in
+// the order they were dictated.
+
+let retryTimer = null;
+
+const sendAll = coalesce(async () => {
+  if (!state.token || state.unauthorized) return;
+  clearTimeout(retryTimer);
+  retryTimer = null;
+  for (;;) {
+    const next = pending()[0];
+    if (!next) return;
+    const outcome = await post(next.id);
+    if (outcome === 'retry') return scheduleRetry();
+    if (outcome === 'retry-later') return scheduleRetry(QUEUE_FULL_RETRY_MS);
+    if (outcome === 'stop') return;
+  }
+});
+
+/** Send what is pending now (or once more after the round under way). */
+export function flush() {
+  sendAll();
+}
+
+function scheduleRetry(atLeast = 0) {
+  clearTimeout(retryTimer);
+  const delay = Math.max(atLeast, retry.next());
+  retryTimer = setTimeout(() => {
+    retryTimer = null;
+    flush();
+  }, delay);
+}
+
+/** Send one pending message. @returns 'done' | 'retry' | 'retry-later' | 'stop' */
+async function post(id) {
+  const m = find(id);
+  if (!m || m.status !== 'pending') return 'done';
+  state.inFlight.add(id);
+  render();
+  const res = await api('POST', '/transcription', postBody(m));
+  state.inFlight.delete(id);
+
+  const outcome = postOutcome(m, res);
+  if (outcome.accepted) retry.reset();
+  setConnection(outcome.online ? 'online' : 'offline');
+  update(id, outcome.patch);
+  if (outcome.say) say(outcome.say);
+  if (outcome.unauthorized) onUnauthorized();
+  if (outcome.accepted) {
+    schedulePoll(POLL_MIN_MS, true);
+    refreshDevicesSoon();
+  }
+  return outcome.next;
+}
+
+// ---------------------------------------------------------------------------
+// Following accepted messages until the desktop has typed them (GET /transcription/{id}).
+
+let pollTimer = null;
+let polling = false;
+
+export function schedulePoll(delay, reset = false) {
+  if (reset) poll.reset();
+  clearTimeout(pollTimer);
+  pollTimer = null;
+  if (!state.messages.some((m) => watched(m))) return;
+  pollTimer = setTimeout(pollNow, delay ?? poll.delay);
+}
+
+async function pollNow() {
+  pollTimer = null;
+  // Hidden pages do not poll (battery); becoming visible polls at once.
+  if (polling || !state.token || state.unauthorized || document.hidden) return;
+  polling = true;
+  let changed = false;
+  try {
+    const batch = state.messages.filter((m) => watched(m)).slice(-POLL_BATCH);
+    for (const m of batch) {
+      const res = await api('GET', `/transcription/${encodeURIComponent(m.id)}`);
+      if (res.status === 0) {
+        setConnection('offline');
+        break;
+      }
+      if (res.status === 401) {
+        onUnauthorized();
+        break;
+      }
+      setConnection('online');
+      const change = followed(m, res);
+      if (!change) continue;
+      update(m.id, change.patch);
+      changed = true;
+      if (change.say) say(change.say);
+    }
+  } finally {
+    polling = false;
+  }
+  if (changed) poll.reset();
+  else poll.grow();
+  schedulePoll();
+}
+
+// ---------------------------------------------------------------------------
+// Devices (GET /devices): the picker, and a cheap "is the relay there?" check.
+
+let devicesTimer = null;
+
+export async function refreshDevices() {
+  clearTimeout(devicesTimer);
+  devicesTimer = null;
+  if (!state.token || state.unauthorized) return;
+  const res = await api('GET', '/devices');
+  if (res.status === 0) setConnection('offline');
+  else if (res.status === 401) onUnauthorized();
+  else if (res.status === 200 && Array.isArray(res.data)) {
+    state.devices = res.data;
+    setConnection('online');
+    renderDevices();
+  }
+  if (!document.hidden) {
+    clearTimeout(devicesTimer);
+    devicesTimer = setTimeout(refreshDevices, DEVICES_EVERY_MS);
+  }
+}
+
+// After a send, the queued counts changed: refresh soon, but not on every message.
+let devicesSoon = null;
+function refreshDevicesSoon() {
+  if (devicesSoon) return;
+  devicesSoon = setTimeout(() => {
+    devicesSoon = null;
+    refreshDevices();
+  }, 1500);
+}
+
+/** Back online, or back to the page: check now rather than at the next timer. */
+export function wakeUp() {
+  if (document.hidden) return;
+  retry.reset();
+  refreshDevices();
+  flush();
+  schedulePoll(0, true);
+}

@@ -1,0 +1,126 @@
+// Drawing the phone page from its state: which parts show, the connection line,
+// the "Send to" picker, the list of sent messages, the composer's counter.
+
+import { $, h, showText } from '../lib/dom.js';
+import { clockTime } from '../lib/time.js';
+import { KEYS, load, pending, state } from './state.js';
+import { STATUS_LABEL, describe } from './outbox.js';
+import { connectionView, deviceOptions } from './relay-view.js';
+import { cleanText, counter, sendable } from './text.js';
+
+export const el = {
+  conn: $('conn'),
+  connText: $('conn-text'),
+  pair: $('pair'),
+  pairLink: $('pair-link'),
+  pairGo: $('pair-go'),
+  pairError: $('pair-error'),
+  expired: $('expired'),
+  compose: $('compose'),
+  text: $('text'),
+  counter: $('counter'),
+  history: $('history'),
+  list: $('list'),
+  clear: $('clear'),
+  forget: $('forget'),
+  sendbar: $('sendbar'),
+  device: $('device'),
+  send: $('send'),
+  announce: $('announce'),
+};
+
+export function render() {
+  const paired = Boolean(state.token);
+  el.pair.hidden = paired;
+  el.expired.hidden = !(paired && state.unauthorized);
+  el.compose.hidden = !paired;
+  el.sendbar.hidden = !paired;
+  el.forget.hidden = !paired;
+  el.history.hidden = state.messages.length === 0;
+  renderConnection();
+  renderList();
+  updateComposer();
+}
+
+export function renderConnection() {
+  const [connState, text] = connectionView({
+    paired: Boolean(state.token),
+    unauthorized: state.unauthorized,
+    connection: state.connection,
+    waiting: pending().length,
+  });
+  el.conn.dataset.state = connState;
+  if (el.connText.textContent !== text) el.connText.textContent = text;
+}
+
+export function renderDevices() {
+  const chosen = load(KEYS.device, '');
+  const options = deviceOptions(state.devices, chosen, state.connection === 'online');
+  // Rebuilding an open <select> would close it: only touch it when something changed.
+  const signature = JSON.stringify(options);
+  if (el.device.dataset.signature !== signature) {
+    el.device.dataset.signature = signature;
+    el.device.replaceChildren(...options.map(([value, label]) => h('option', { value }, label)));
+  }
+  el.device.value = options.some(([v]) => v === chosen) ? chosen : '';
+}
+
+function newItem(id) {
+  return h('li', { className: 'item', dataset: { id } },
+    h('button', { type: 'button', className: 'item-body' },
+      h('span', { className: 'item-text' }),
+      h('span', { className: 'item-meta' }, h('span', { className: 'badge' }), h('time'), h('span', { className: 'item-device' })),
+      h('span', { className: 'item-note' })));
+}
+
+/** One <li> per message, newest first, reused across renders (keeps focus, cheap). */
+function renderList() {
+  const shown = [...state.messages].reverse();
+  const existing = new Map([...el.list.children].map((li) => [li.dataset.id, li]));
+  const multi = state.devices && state.devices.length > 1;
+  const pairing = { paired: Boolean(state.token), unauthorized: state.unauthorized };
+  shown.forEach((m, index) => {
+    const li = existing.get(m.id) || newItem(m.id);
+    existing.delete(m.id);
+    const sending = state.inFlight.has(m.id);
+    const status = m.status === 'pending' && sending ? 'sending' : m.status;
+    li.dataset.status = status;
+    showText(li.querySelector('.item-text'), m.text);
+    showText(li.querySelector('.badge'), STATUS_LABEL[status] || status);
+    const time = li.querySelector('time');
+    time.dateTime = new Date(m.createdAt).toISOString();
+    showText(time, clockTime(m.createdAt));
+    showText(li.querySelector('.item-device'), multi && m.target ? `to ${m.target}` : '');
+    showText(li.querySelector('.item-note'), describe(m, { ...pairing, sending }));
+    // Move only when out of place: moving a focused node would drop its focus.
+    if (el.list.children[index] !== li) el.list.insertBefore(li, el.list.children[index] || null);
+  });
+  for (const li of existing.values()) li.remove();
+}
+
+/** Whether the box's text can be sent now. */
+export function canSend(text) {
+  return Boolean(state.token) && sendable(text);
+}
+
+export function updateComposer() {
+  const count = counter(el.text.value);
+  if (count) {
+    el.counter.textContent = count.text;
+    el.counter.dataset.over = String(count.over);
+    el.counter.hidden = false;
+  } else {
+    el.counter.hidden = true;
+    el.counter.textContent = '';
+  }
+  el.send.disabled = !canSend(cleanText(el.text.value));
+}
+
+/** Tell screen readers (and the send bar's status line) what just happened. */
+export function say(text) {
+  el.announce.textContent = text;
+}
+
+export function showCompose() {
+  if (!el.compose.hidden && document.activeElement === document.body) el.text.focus();
+}
