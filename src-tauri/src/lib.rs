@@ -42,6 +42,7 @@ pub mod pairing;
 pub mod protocol;
 pub mod relay;
 pub mod settings;
+pub mod sync;
 
 #[cfg(feature = "gui")]
 pub mod app;
