@@ -4,7 +4,34 @@
 //! The restore is skipped when the clipboard no longer holds our text: something
 //! else (the user, a clipboard manager) took it meanwhile, and theirs wins.
 
+use std::time::Duration;
+
 use super::InjectError;
+
+/// How long the clipboard keeps the pasted text before the user's is put back: the
+/// target reads it some time after the paste shortcut (WebKit needs ~200 ms).
+pub const PASTE_HOLD: Duration = Duration::from_millis(200);
+
+/// Paste `text` through the clipboard in `slot` (opened on first use): lend it the
+/// text, send the paste `shortcut`, hold for [`PASTE_HOLD`], then give it back.
+pub fn paste_with(
+    slot: &mut Option<arboard::Clipboard>,
+    text: &str,
+    shortcut: impl FnOnce() -> Result<(), InjectError>,
+) -> Result<(), InjectError> {
+    let clipboard = match slot {
+        Some(clipboard) => clipboard,
+        empty => empty.insert(
+            arboard::Clipboard::new()
+                .map_err(|e| InjectError::Unavailable(format!("no clipboard: {e}")))?,
+        ),
+    };
+    // Dropped on every way out: the user's clipboard comes back.
+    let _lent = Lent::put(clipboard, text)?;
+    shortcut()?;
+    std::thread::sleep(PASTE_HOLD);
+    Ok(())
+}
 
 /// The clipboard operations a paste needs; arboard in the backends, a fake in tests.
 pub trait Clipboard {

@@ -117,6 +117,17 @@ impl Readiness {
     }
 }
 
+/// enigo's connection to the input system, or why there is none.
+fn new_enigo(settings: &enigo::Settings) -> Result<enigo::Enigo, InjectError> {
+    enigo::Enigo::new(settings)
+        .map_err(|e| InjectError::Unavailable(format!("cannot simulate keyboard input: {e}")))
+}
+
+/// A key event that did not go through.
+fn input_error(e: enigo::InputError) -> InjectError {
+    InjectError::Failed(format!("keyboard input failed: {e}"))
+}
+
 /// Something that can put text into the focused window. The agent defines it;
 /// [`DesktopInjector`] is the real one, tests pass recording fakes.
 pub trait Injector {

@@ -72,7 +72,9 @@ impl Route {
             }
             #[cfg(not(target_os = "linux"))]
             Route::Portable(portable) => {
-                let _ = (newline, is_terminal);
+                // enigo's text entry types a newline as Return; no terminal test
+                // here yet, so `auto` decides by typeability and length alone.
+                let _ = newline;
                 let method = pick(mode, || Situation {
                     chars: text.chars().count(),
                     typeable: true,

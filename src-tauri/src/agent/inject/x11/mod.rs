@@ -21,7 +21,7 @@ use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{Atom, AtomEnum, ConnectionExt, Window};
 use x11rb::rust_connection::RustConnection;
 
-use super::{InjectError, NewlineKey};
+use super::{new_enigo, InjectError, NewlineKey};
 use keymap::CoreKeymap;
 use planner::Typist;
 
@@ -62,9 +62,7 @@ impl X11Injector {
             linux_delay: 0,
             ..Settings::default()
         };
-        let enigo = Enigo::new(&settings).map_err(|e| {
-            InjectError::Unavailable(format!("cannot simulate keyboard input: {e}"))
-        })?;
+        let enigo = new_enigo(&settings)?;
         let intern = |name: &[u8]| -> Result<Atom, InjectError> {
             Ok(conn
                 .intern_atom(false, name)
@@ -195,8 +193,4 @@ fn read_keymap(conn: &RustConnection) -> Result<CoreKeymap, InjectError> {
 
 fn x11_error(e: impl std::fmt::Display) -> InjectError {
     InjectError::Failed(format!("X server error: {e}"))
-}
-
-fn input_error(e: enigo::InputError) -> InjectError {
-    InjectError::Failed(format!("keyboard input failed: {e}"))
 }

@@ -47,10 +47,8 @@ pub struct Chunk {
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum PlanError {
-    /// The keyboard lacks Shift or Return, which every layout has.
     #[error("the keyboard map has no Shift or Return key")]
     NoBasicKeys,
-    /// A character that neither the keyboard nor a spare keycode can produce.
     #[error(
         "cannot type {0:?} (U+{code:04X}): not on this keyboard and no spare keycode to bind",
         code = u32::from(*.0)

@@ -18,8 +18,8 @@ use x11rb::protocol::Event;
 
 use super::keymap::CAPS_LOCK;
 use super::planner::{Chunk, PlanError, Stroke};
-use super::{input_error, read_keymap, x11_error, X11Injector};
-use crate::agent::inject::InjectError;
+use super::{read_keymap, x11_error, X11Injector};
+use crate::agent::inject::{input_error, InjectError};
 
 /// Barrier for windows that do not answer `_NET_WM_PING` (xterm and other Xt
 /// programs): wait this long after the last use of a keycode, plus
