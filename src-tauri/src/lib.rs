@@ -19,10 +19,12 @@
 //!   checkpoints on a thread of their own); `delivery` (accept, ACK, result, retry,
 //!   remove, as domain outcomes); the thin shells `http` (senders), `ws` (agents)
 //!   and `ui/` (the window's API); `router` on top.
-//! - [`agent`]: the desktop agent. `client` (connect, register, ACK, reconnect with
-//!   `backoff`), `dedupe` (injected ids on disk: nothing typed twice), `inject` (the
-//!   injection thread; `keymap` plans exact typing as pure logic, `x11` executes it
-//!   with enigo and pastes with arboard).
+//! - [`agent`]: the desktop agent. `client` is the protocol as a pure state machine
+//!   (frame in, actions out), driven by the thin IO loop `eventloop` (connect,
+//!   reconnect with `backoff`, pause, shut down); `dedupe` (injected ids on disk:
+//!   nothing typed twice); `inject` (the `Injector` trait, the injection thread,
+//!   the `auto` rule, the clipboard guard, and one backend per route: `x11` typing
+//!   with its own keymap planner and pasting, `portable` for other systems).
 //! - [`discovery`]: mDNS advertising (the relay) and browsing (`discover`, agents).
 //! - [`pairing`]: the pairing link (token in the URL fragment) and its QR codes.
 //! - [`client`]: a minimal HTTP client for `saytype send`, benchmarks and tests.
@@ -30,6 +32,7 @@
 //!   relay + local agent + mDNS, and the desktop controls the window uses.
 //! - [`settings`]: the user's persisted settings (injection mode, port, autostart).
 //! - [`cli`]: the command line of PROTOCOL.md §6.
+//! - [`sync`]: the poison-tolerant lock helper.
 //! - `app` (feature `gui`): the Tauri tray app, a thin shell over the [`daemon`]:
 //!   `tray` (icon states, menu ids in one enum) and `window` (the window runs in a
 //!   child process, `saytype window`, so WebKit's memory goes when it closes).

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use common::*;
 use futures_util::{SinkExt, StreamExt};
-use saytype::agent::inject::{InjectError, Injector, Method};
+use saytype::agent::inject::{InjectError, Injector, Method, Readiness};
 use saytype::agent::{Agent as DesktopAgent, AgentError, AgentOptions, AgentStatus};
 use saytype::protocol::DeviceId;
 use serde_json::json;
@@ -33,8 +33,8 @@ impl Injector for Recorder {
             }
         }
     }
-    fn describe(&mut self) -> Result<String, String> {
-        Ok("recorder".into())
+    fn readiness(&mut self) -> Readiness {
+        Readiness::Ready("recorder".into())
     }
 }
 

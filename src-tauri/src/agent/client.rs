@@ -1,49 +1,24 @@
-//! The agent's WebSocket client: connect, register, ACK every transcription at once,
-//! hand it to the injector thread, report results; reconnect with backoff.
+//! The agent's side of the protocol as a plain state machine, free of IO (the shape
+//! of rumqtt's `state.rs`): a frame or an injection outcome goes in, the actions to
+//! take come out. [`super::eventloop`] connects, reads, writes and sleeps.
+//!
+//! The rules, each pinned by a test below:
+//! - every transcription is ACKed on receipt, before anything else: the phone's
+//!   sender is waiting on that ACK;
+//! - `registered` means the connection works: the backoff starts again from its
+//!   base;
+//! - a transcription whose id does not parse is ignored (no ACK: the relay would
+//!   not know what it was for);
+//! - every transcription is handed to the injection thread, which is the one place
+//!   that recognises a duplicate (it records ids durably before injecting); a
+//!   duplicate yields no result frame;
+//! - each other outcome is reported with a `result` frame;
+//! - close codes say whether to retry or to stop for good.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
-use tokio::sync::{mpsc, watch};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-use tokio_tungstenite::tungstenite::{self, Message};
-use tokio_util::sync::CancellationToken;
-
-use super::backoff::{random_jitter, Backoff};
-use super::dedupe::SeenIds;
-use super::inject::{InjectError, InjectorThread, Job, Method, Outcome};
-use crate::protocol::{close, DeviceId, MessageId, RelayFrame};
-
-/// How long to wait for `registered` after sending `register`.
-const REGISTER_WAIT: Duration = Duration::from_secs(10);
-
-#[derive(Debug, Clone)]
-pub struct AgentOptions {
-    /// `ws://HOST:PORT/ws`
-    pub relay: String,
-    pub token: String,
-    /// For the agent inside the relay's own process: the relay's current token, so
-    /// that a rotation does not lock the local agent out.
-    pub token_updates: Option<watch::Receiver<Arc<str>>>,
-    pub device_id: DeviceId,
-    pub backoff_base: Duration,
-    pub backoff_cap: Duration,
-}
-
-impl AgentOptions {
-    pub fn new(relay: String, token: String, device_id: DeviceId) -> AgentOptions {
-        AgentOptions {
-            relay,
-            token,
-            token_updates: None,
-            device_id,
-            backoff_base: Duration::from_millis(250),
-            backoff_cap: Duration::from_secs(10),
-        }
-    }
-}
+use super::inject::{Job, JobResult, Outcome};
+use crate::protocol::{close, AgentFrame, DeviceId, MessageId, RelayFrame, ResultStatus};
 
 /// What the agent is doing, for status displays.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,223 +51,286 @@ pub enum AgentError {
     InjectorStopped,
 }
 
-/// How one connection ended.
-enum SessionEnd {
+/// What the IO loop must do, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    Send(AgentFrame),
+    Inject(Job),
+    Status(AgentStatus),
+    ResetBackoff,
+}
+
+/// How a connection ended, as far as the protocol says.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Closed {
     Retry(String),
     Fatal(AgentError),
-    Paused,
-    Shutdown,
 }
 
-/// Run until `shutdown` fires (`Ok`) or the relay refuses us for good (`Err`).
-pub async fn run(
-    opts: AgentOptions,
-    injector: Arc<InjectorThread>,
-    seen: Arc<Mutex<SeenIds>>,
-    mut outcomes: mpsc::UnboundedReceiver<Outcome>,
-    status: watch::Sender<AgentStatus>,
-    mut paused: watch::Receiver<bool>,
-    shutdown: CancellationToken,
-) -> Result<(), AgentError> {
-    let mut backoff = Backoff::new(opts.backoff_base, opts.backoff_cap);
-    loop {
-        if *paused.borrow_and_update() {
-            status.send_replace(AgentStatus::Paused);
-            tokio::select! {
-                _ = paused.wait_for(|p| !p) => {}
-                _ = shutdown.cancelled() => {
-                    status.send_replace(AgentStatus::Stopped { reason: "shut down".into() });
-                    return Ok(());
-                }
+/// The protocol state of one agent.
+#[derive(Debug)]
+pub struct ClientState {
+    device_id: DeviceId,
+    registered: bool,
+}
+
+impl ClientState {
+    pub fn new(device_id: DeviceId) -> ClientState {
+        ClientState {
+            device_id,
+            registered: false,
+        }
+    }
+
+    /// A new connection is open: register.
+    pub fn on_connect(&mut self) -> Vec<Action> {
+        self.registered = false;
+        vec![Action::Send(AgentFrame::Register {
+            device_id: self.device_id.as_str().to_owned(),
+        })]
+    }
+
+    /// Whether the relay has answered `register` on this connection.
+    pub fn is_registered(&self) -> bool {
+        self.registered
+    }
+
+    /// One text frame from the relay.
+    pub fn on_text(&mut self, text: &str) -> Vec<Action> {
+        match serde_json::from_str::<RelayFrame>(text) {
+            Ok(frame) => self.on_frame(frame),
+            Err(_) => {
+                tracing::warn!("unreadable frame from the relay");
+                Vec::new()
             }
         }
-        status.send_replace(AgentStatus::Connecting);
-        let token = current_token(&opts);
-        let end = tokio::select! {
-            end = session(&opts, &token, &injector, &seen, &mut outcomes, &status, &mut backoff, &shutdown) => end,
-            _ = paused.wait_for(|p| *p) => SessionEnd::Paused,
-            _ = shutdown.cancelled() => SessionEnd::Shutdown,
+    }
+
+    pub fn on_frame(&mut self, frame: RelayFrame) -> Vec<Action> {
+        match frame {
+            RelayFrame::Registered { queued, .. } => {
+                self.registered = true;
+                tracing::info!(device = %self.device_id, queued, "agent registered with the relay");
+                vec![
+                    Action::ResetBackoff,
+                    Action::Status(AgentStatus::Connected { queued }),
+                ]
+            }
+            RelayFrame::Transcription { id, text, .. } => match MessageId::parse(&id) {
+                Some(id) => self.on_transcription(Job { id, text }),
+                None => Vec::new(),
+            },
+            RelayFrame::Error { code, message } => {
+                tracing::warn!(%code, "relay reported an error: {message}");
+                Vec::new()
+            }
+        }
+    }
+
+    /// What to do with a transcription: the one place that decides it.
+    fn on_transcription(&mut self, job: Job) -> Vec<Action> {
+        // ACK on receipt, before anything else: the sender is waiting.
+        let ack = AgentFrame::Ack {
+            id: job.id.as_str().to_owned(),
         };
-        let reason = match end {
-            SessionEnd::Paused => {
-                tracing::info!("typing paused: messages wait at the relay");
-                backoff.reset();
-                continue;
+        vec![Action::Send(ack), Action::Inject(job)]
+    }
+
+    /// The injection thread is done with a message.
+    pub fn on_outcome(&mut self, done: JobResult) -> Vec<Action> {
+        let (status, error) = match done.outcome {
+            Outcome::Duplicate => return Vec::new(),
+            Outcome::Injected(_) => (ResultStatus::Injected, None),
+            Outcome::Failed(e) => {
+                tracing::warn!(id = %done.id, "injection failed: {e}");
+                (ResultStatus::Failed, Some(e.to_string()))
             }
-            SessionEnd::Shutdown => {
-                status.send_replace(AgentStatus::Stopped {
-                    reason: "shut down".into(),
-                });
-                return Ok(());
-            }
-            SessionEnd::Fatal(AgentError::Unauthorized) if current_token(&opts) != token => {
-                // The relay's own token was rotated: connect again with the new one.
-                "the pairing token was rotated".to_owned()
-            }
-            SessionEnd::Fatal(e) => {
-                tracing::error!("agent stopped: {e}");
-                status.send_replace(AgentStatus::Stopped {
-                    reason: e.to_string(),
-                });
-                return Err(e);
-            }
-            SessionEnd::Retry(reason) => reason,
         };
-        let delay = backoff.next_delay(random_jitter());
-        tracing::info!(
-            retry_in_ms = delay.as_millis() as u64,
-            "agent disconnected: {reason}"
+        vec![Action::Send(AgentFrame::Result {
+            id: done.id.as_str().to_owned(),
+            status,
+            error,
+        })]
+    }
+
+    /// The relay closed the connection with this close frame (code, reason).
+    pub fn on_close(&mut self, frame: Option<(u16, &str)>) -> Closed {
+        self.registered = false;
+        let Some((code, reason)) = frame else {
+            return Closed::Retry("the relay closed the connection".into());
+        };
+        match code {
+            close::UNAUTHORIZED => Closed::Fatal(AgentError::Unauthorized),
+            close::INVALID_DEVICE_ID => Closed::Fatal(AgentError::InvalidDeviceId(reason.into())),
+            close::DUPLICATE_CONNECTION => {
+                Closed::Retry("another agent with this device id is connected (4000)".into())
+            }
+            _ => Closed::Retry(format!("the relay closed the connection ({code} {reason})")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agent::inject::{InjectError, Method};
+
+    fn state() -> ClientState {
+        ClientState::new(DeviceId::parse("desk").expect("device id"))
+    }
+
+    fn id(s: &str) -> MessageId {
+        MessageId::parse(s).expect("id")
+    }
+
+    fn transcription(id: &str, text: &str) -> RelayFrame {
+        RelayFrame::Transcription {
+            id: id.into(),
+            text: text.into(),
+            timestamp: 1,
+        }
+    }
+
+    #[test]
+    fn a_connection_starts_with_register() {
+        let mut s = state();
+        assert_eq!(
+            s.on_connect(),
+            [Action::Send(AgentFrame::Register {
+                device_id: "desk".into()
+            })]
         );
-        status.send_replace(AgentStatus::Disconnected {
-            reason,
-            retry_in: delay,
-        });
-        tokio::select! {
-            _ = tokio::time::sleep(delay) => {}
-            _ = shutdown.cancelled() => {
-                status.send_replace(AgentStatus::Stopped { reason: "shut down".into() });
-                return Ok(());
-            }
-        }
+        assert!(!s.is_registered());
     }
-}
 
-fn current_token(opts: &AgentOptions) -> String {
-    match &opts.token_updates {
-        Some(updates) => updates.borrow().to_string(),
-        None => opts.token.clone(),
+    #[test]
+    fn registered_resets_the_backoff_and_says_connected() {
+        let mut s = state();
+        s.on_connect();
+        let registered = RelayFrame::Registered {
+            device_id: "desk".into(),
+            queued: 3,
+        };
+        assert_eq!(
+            s.on_frame(registered),
+            [
+                Action::ResetBackoff,
+                Action::Status(AgentStatus::Connected { queued: 3 })
+            ]
+        );
+        assert!(s.is_registered());
     }
-}
 
-#[allow(clippy::too_many_arguments)]
-async fn session(
-    opts: &AgentOptions,
-    token: &str,
-    injector: &InjectorThread,
-    seen: &Arc<Mutex<SeenIds>>,
-    outcomes: &mut mpsc::UnboundedReceiver<Outcome>,
-    status: &watch::Sender<AgentStatus>,
-    backoff: &mut Backoff,
-    shutdown: &CancellationToken,
-) -> SessionEnd {
-    let mut request = match opts.relay.as_str().into_client_request() {
-        Ok(r) => r,
-        Err(e) => return SessionEnd::Retry(format!("bad relay URL {:?}: {e}", opts.relay)),
-    };
-    match format!("Bearer {token}").parse() {
-        Ok(value) => {
-            request.headers_mut().insert("authorization", value);
-        }
-        Err(_) => return SessionEnd::Fatal(AgentError::Unauthorized),
+    #[test]
+    fn a_transcription_is_acked_first_then_injected() {
+        let mut s = state();
+        let job = Job {
+            id: id("m-1"),
+            text: "hello".into(),
+        };
+        assert_eq!(
+            s.on_frame(transcription("m-1", "hello")),
+            [
+                Action::Send(AgentFrame::Ack { id: "m-1".into() }),
+                Action::Inject(job)
+            ]
+        );
     }
-    let mut ws = match tokio_tungstenite::connect_async(request).await {
-        Ok((ws, _)) => ws,
-        Err(tungstenite::Error::Http(resp)) if resp.status() == 401 => {
-            return SessionEnd::Fatal(AgentError::Unauthorized)
-        }
-        Err(e) => return SessionEnd::Retry(format!("cannot connect to {}: {e}", opts.relay)),
-    };
-    if let tokio_tungstenite::MaybeTlsStream::Plain(tcp) = ws.get_mut() {
-        // ACKs are tiny and latency-critical.
-        let _ = tcp.set_nodelay(true);
-    }
-    let register = serde_json::json!({"type": "register", "deviceId": opts.device_id.as_str()});
-    if ws
-        .send(Message::Text(register.to_string().into()))
-        .await
-        .is_err()
-    {
-        return SessionEnd::Retry("connection lost while registering".into());
-    }
-    let mut registered = false;
-    let deadline = tokio::time::sleep(REGISTER_WAIT);
-    tokio::pin!(deadline);
-    loop {
-        tokio::select! {
-            _ = &mut deadline, if !registered => {
-                return SessionEnd::Retry("no answer to register".into());
-            }
-            msg = ws.next() => {
-                let text = match msg {
-                    Some(Ok(Message::Text(t))) => t,
-                    Some(Ok(Message::Close(frame))) => return closed(frame),
-                    Some(Ok(_)) => continue,
-                    Some(Err(e)) => return SessionEnd::Retry(format!("connection lost: {e}")),
-                    None => return SessionEnd::Retry("connection closed".into()),
-                };
-                match serde_json::from_str::<RelayFrame>(text.as_str()) {
-                    Ok(RelayFrame::Registered { queued, .. }) => {
-                        registered = true;
-                        backoff.reset();
-                        tracing::info!(device = %opts.device_id, queued, "agent registered with the relay");
-                        status.send_replace(AgentStatus::Connected { queued });
-                    }
-                    Ok(RelayFrame::Transcription { id, text, .. }) => {
-                        let Some(id) = MessageId::parse(&id) else { continue };
-                        // ACK on receipt, before anything else: the sender is waiting.
-                        let ack = format!(r#"{{"type":"ack","id":"{id}"}}"#);
-                        if ws.send(Message::Text(ack.into())).await.is_err() {
-                            return SessionEnd::Retry("connection lost while ACKing".into());
-                        }
-                        let already = seen.lock().map(|s| s.contains(id.as_str())).unwrap_or(false);
-                        if !already && !injector.submit(Job { id, text }) {
-                            return SessionEnd::Fatal(AgentError::InjectorStopped);
-                        }
-                    }
-                    Ok(RelayFrame::Error { code, message }) => {
-                        tracing::warn!(%code, "relay reported an error: {message}");
-                    }
-                    Err(_) => tracing::warn!("unreadable frame from the relay"),
-                }
-            }
-            outcome = outcomes.recv() => {
-                let Some(outcome) = outcome else { return SessionEnd::Shutdown };
-                if let Some(frame) = result_frame(&outcome) {
-                    if ws.send(Message::Text(frame.into())).await.is_err() {
-                        return SessionEnd::Retry("connection lost while reporting".into());
-                    }
-                }
-            }
-            _ = shutdown.cancelled() => {
-                let _ = ws.close(Some(CloseFrame { code: 1000.into(), reason: "agent stopping".into() })).await;
-                return SessionEnd::Shutdown;
-            }
-        }
-    }
-}
 
-/// The `result` frame for an outcome (none for a skipped duplicate).
-fn result_frame(outcome: &Outcome) -> Option<String> {
-    let (status, error) = match &outcome.result {
-        Ok(None) => return None,
-        Ok(Some(Method::Typed | Method::Pasted | Method::Recorded)) => ("injected", None),
-        Err(InjectError::Unavailable(e) | InjectError::Failed(e)) => ("failed", Some(e.clone())),
-    };
-    let mut frame =
-        serde_json::json!({"type": "result", "id": outcome.id.as_str(), "status": status});
-    if let Some(e) = error {
-        tracing::warn!(id = %outcome.id, "injection failed: {e}");
-        frame["error"] = e.into();
+    #[test]
+    fn an_unparsable_id_is_ignored() {
+        let mut s = state();
+        assert_eq!(s.on_frame(transcription("not an id!", "x")), []);
+        assert_eq!(s.on_frame(transcription("", "x")), []);
     }
-    Some(frame.to_string())
-}
 
-fn closed(frame: Option<CloseFrame>) -> SessionEnd {
-    let Some(frame) = frame else {
-        return SessionEnd::Retry("the relay closed the connection".into());
-    };
-    let code = u16::from(frame.code);
-    match code {
-        close::UNAUTHORIZED => SessionEnd::Fatal(AgentError::Unauthorized),
-        close::INVALID_DEVICE_ID => {
-            SessionEnd::Fatal(AgentError::InvalidDeviceId(frame.reason.to_string()))
+    #[test]
+    fn unreadable_frames_and_relay_errors_change_nothing() {
+        let mut s = state();
+        assert_eq!(s.on_text("not json"), []);
+        assert_eq!(s.on_text(r#"{"type":"dance"}"#), []);
+        let error = r#"{"type":"error","code":"NOT_REGISTERED","message":"register first"}"#;
+        assert_eq!(s.on_text(error), []);
+        assert_eq!(
+            s.on_text(r#"{"type":"transcription","id":"a","text":"t","timestamp":1}"#)
+                .len(),
+            2
+        );
+    }
+
+    #[test]
+    fn a_duplicate_is_acked_again_but_reported_nothing() {
+        let mut s = state();
+        for _ in 0..2 {
+            let actions = s.on_frame(transcription("m-1", "hello"));
+            assert_eq!(
+                actions[0],
+                Action::Send(AgentFrame::Ack { id: "m-1".into() })
+            );
         }
-        close::DUPLICATE_CONNECTION => {
-            SessionEnd::Retry("another agent with this device id is connected (4000)".into())
+        let duplicate = JobResult {
+            id: id("m-1"),
+            outcome: Outcome::Duplicate,
+        };
+        assert_eq!(s.on_outcome(duplicate), []);
+    }
+
+    #[test]
+    fn outcomes_become_result_frames() {
+        let mut s = state();
+        for method in [Method::Typed, Method::Pasted, Method::Recorded] {
+            let done = JobResult {
+                id: id("m-1"),
+                outcome: Outcome::Injected(method),
+            };
+            assert_eq!(
+                s.on_outcome(done),
+                [Action::Send(AgentFrame::Result {
+                    id: "m-1".into(),
+                    status: ResultStatus::Injected,
+                    error: None
+                })]
+            );
         }
-        _ => SessionEnd::Retry(format!(
-            "the relay closed the connection ({code} {})",
-            frame.reason
-        )),
+        for e in [
+            InjectError::Failed("no focus".into()),
+            InjectError::Unavailable("no display".into()),
+        ] {
+            let why = e.to_string();
+            let done = JobResult {
+                id: id("m-2"),
+                outcome: Outcome::Failed(e),
+            };
+            assert_eq!(
+                s.on_outcome(done),
+                [Action::Send(AgentFrame::Result {
+                    id: "m-2".into(),
+                    status: ResultStatus::Failed,
+                    error: Some(why)
+                })]
+            );
+        }
+    }
+
+    #[test]
+    fn close_codes_say_retry_or_stop() {
+        let mut s = state();
+        assert_eq!(
+            s.on_close(Some((close::UNAUTHORIZED, ""))),
+            Closed::Fatal(AgentError::Unauthorized)
+        );
+        assert_eq!(
+            s.on_close(Some((close::INVALID_DEVICE_ID, "bad id"))),
+            Closed::Fatal(AgentError::InvalidDeviceId("bad id".into()))
+        );
+        assert!(matches!(
+            s.on_close(Some((close::DUPLICATE_CONNECTION, ""))),
+            Closed::Retry(r) if r.contains("4000")
+        ));
+        assert_eq!(
+            s.on_close(Some((1001, "going away"))),
+            Closed::Retry("the relay closed the connection (1001 going away)".into())
+        );
+        assert!(matches!(s.on_close(None), Closed::Retry(_)));
     }
 }

@@ -2,26 +2,36 @@
 //! then types or pastes it into the focused window and reports the result. The same
 //! code runs inside `saytype serve` (and the tray app) and as `saytype agent`.
 //!
-//! - [`client`]: connect, register, ACK, reconnect with [`backoff`];
-//! - [`inject`]: the injection thread and its backends (X11 typing and pasting);
+//! - [`client`]: the protocol as a pure state machine (frame in, actions out);
+//! - [`eventloop`]: the thin IO loop that drives it: connect, read, write,
+//!   reconnect with [`backoff`], pause, shut down;
+//! - [`inject`]: the [`Injector`] trait, its injection thread (the one place that
+//!   skips duplicates, with [`dedupe`]) and its backends (X11 typing and pasting,
+//!   a portable one);
 //! - [`dedupe`]: ids already injected, remembered on disk, so nothing is typed twice.
+//!
+//! [`Agent`] wires them: the state machine on a tokio task, the injector on a
+//! thread of its own; [`AgentControl`] is the cheap handle the UI keeps.
 
 pub mod backoff;
 pub mod client;
 pub mod dedupe;
+pub mod eventloop;
 pub mod inbox;
 pub mod inject;
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-pub use client::{AgentError, AgentOptions, AgentStatus};
+pub use client::{AgentError, AgentStatus};
 use dedupe::SeenIds;
-use inject::{DesktopInjector, Injector, InjectorThread, SharedInjectSettings};
+pub use eventloop::AgentOptions;
+use eventloop::EventLoop;
+use inject::{DesktopInjector, Injector, InjectorThread, Readiness, SharedInjectSettings};
 
 /// A running agent.
 pub struct Agent {
@@ -66,14 +76,19 @@ impl AgentControl {
         self.status.clone()
     }
 
+    /// Whether injection works here, and what it does or why it cannot.
+    pub fn injector_readiness(&self) -> Readiness {
+        self.injector.readiness()
+    }
+
     /// What the injector does here, or why it cannot.
     pub fn injector_state(&self) -> String {
-        self.injector.state().1
+        self.injector.readiness().text().to_owned()
     }
 
     /// Whether injection works here (a display, permission, ...).
     pub fn injector_ok(&self) -> bool {
-        self.injector.state().0
+        self.injector.readiness().is_ok()
     }
 
     /// Re-check the injector (after a change of settings).
@@ -121,24 +136,19 @@ impl Agent {
             }
             None => SeenIds::in_memory(dedupe::DEFAULT_CAPACITY),
         };
-        let seen = Arc::new(Mutex::new(seen));
-        let (outcome_tx, outcome_rx) = mpsc::unbounded_channel();
-        let injector = Arc::new(InjectorThread::spawn(
-            make_injector,
-            seen.clone(),
-            outcome_tx,
-        )?);
+        let (results_tx, results) = mpsc::unbounded_channel();
+        let injector = Arc::new(InjectorThread::spawn(make_injector, seen, results_tx)?);
         let (status_tx, status) = watch::channel(AgentStatus::Connecting);
         let (paused, paused_rx) = watch::channel(false);
-        let task = tokio::spawn(client::run(
+        let events = EventLoop::new(
             opts,
             injector.clone(),
-            seen,
-            outcome_rx,
+            results,
             status_tx,
             paused_rx,
             shutdown,
-        ));
+        );
+        let task = tokio::spawn(events.run());
         let control = AgentControl {
             status: status.clone(),
             injector,

@@ -1,6 +1,6 @@
 //! How to type a text with the keyboard the X server has: which keycode, with or
 //! without Shift, for every character, and which spare keycodes to bind first.
-//! Pure logic, no X connection: [`super::x11`] executes the plans.
+//! Pure logic, no X connection: [`super::typing`] executes the plans.
 //!
 //! Why this exists: enigo 0.6 looks characters up at shift level 0 only, so every
 //! capital letter and shifted symbol gets bound to one of the few spare keycodes, and
@@ -18,96 +18,12 @@
 //! - a keycode is bound to another character only once the target window has
 //!   processed every event that used it: the planner marks such a chunk
 //!   ([`Chunk::rebind_after`]) and the executor waits for a barrier first (a
-//!   `_NET_WM_PING` round trip through the target, or a time allowance).
 
 use std::collections::HashMap;
 use std::time::Instant;
 
-use xkeysym::Keysym;
-
-const NO_SYMBOL: u32 = 0;
-const RETURN: u32 = 0xff0d;
-const TAB: u32 = 0xff09;
-const SHIFT_L: u32 = 0xffe1;
-const SHIFT_R: u32 = 0xffe2;
-
-/// The server's core key mapping (`GetKeyboardMapping`).
-#[derive(Debug, Clone)]
-pub struct CoreKeymap {
-    pub min_keycode: u8,
-    pub keysyms_per_keycode: u8,
-    pub keysyms: Vec<u32>,
-}
-
-impl CoreKeymap {
-    fn keycodes(&self) -> impl Iterator<Item = (u8, &[u32])> {
-        let per = usize::from(self.keysyms_per_keycode).max(1);
-        self.keysyms
-            .chunks(per)
-            .enumerate()
-            .filter_map(move |(i, syms)| {
-                u8::try_from(usize::from(self.min_keycode) + i)
-                    .ok()
-                    .map(|kc| (kc, syms))
-            })
-    }
-
-    /// The keycode (and whether Shift is needed) that types `keysym` in group 1:
-    /// level 0 anywhere first, then level 1.
-    pub fn find(&self, keysym: u32) -> Option<(u8, bool)> {
-        for level in 0..2 {
-            for (kc, syms) in self.keycodes() {
-                if syms.get(level) == Some(&keysym) {
-                    return Some((kc, level == 1));
-                }
-            }
-        }
-        None
-    }
-
-    /// Keycodes with no symbol at all: free to bind.
-    pub fn spare_keycodes(&self) -> Vec<u8> {
-        self.keycodes()
-            .filter(|(_, syms)| syms.iter().all(|&s| s == NO_SYMBOL))
-            .map(|(kc, _)| kc)
-            .collect()
-    }
-
-    /// Whether a keycode carries exactly these keysyms, plain and shifted.
-    pub fn carries(&self, keycode: u8, pair: [u32; 2]) -> bool {
-        self.keycodes().any(|(kc, syms)| {
-            kc == keycode
-                && syms.first() == Some(&pair[0])
-                && syms.get(1).is_none_or(|s| *s == pair[1])
-        })
-    }
-
-    /// The same map with these keycodes emptied. The typist's own view: a spare
-    /// keycode's binding changes mid-text, so it must only ever be reached through
-    /// the slot that tracks it, never through a stale copy of the server's map.
-    fn without(mut self, keycodes: &[u8]) -> CoreKeymap {
-        let per = usize::from(self.keysyms_per_keycode).max(1);
-        for &kc in keycodes {
-            let start = usize::from(kc.saturating_sub(self.min_keycode)) * per;
-            if let Some(syms) = self.keysyms.get_mut(start..start + per) {
-                syms.fill(NO_SYMBOL);
-            }
-        }
-        self
-    }
-}
-
-/// How a newline in the text is typed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum NewlineKey {
-    /// Shift+Return: a line break everywhere, including chat boxes where a plain
-    /// Return would send the message.
-    #[default]
-    ShiftReturn,
-    /// Return.
-    Return,
-}
+use super::keymap::{keysym_of, CoreKeymap, NO_SYMBOL, RETURN, SHIFT_L, SHIFT_R, TAB};
+use crate::agent::inject::NewlineKey;
 
 /// One key press and release.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,25 +45,15 @@ pub struct Chunk {
     pub consumed: usize,
 }
 
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum PlanError {
-    /// The keyboard lacks Shift or Return, which every layout has.
+    #[error("the keyboard map has no Shift or Return key")]
     NoBasicKeys,
-    /// A character that neither the keyboard nor a spare keycode can produce.
+    #[error(
+        "cannot type {0:?} (U+{code:04X}): not on this keyboard and no spare keycode to bind",
+        code = u32::from(*.0)
+    )]
     Untypeable(char),
-}
-
-impl std::fmt::Display for PlanError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            PlanError::NoBasicKeys => f.write_str("the keyboard map has no Shift or Return key"),
-            PlanError::Untypeable(c) => write!(
-                f,
-                "cannot type {c:?} (U+{:04X}): not on this keyboard and no spare keycode to bind",
-                u32::from(*c)
-            ),
-        }
-    }
 }
 
 /// One level (0 plain, 1 with Shift) of a spare keycode.
@@ -398,11 +304,6 @@ impl Typist {
             }
         }
     }
-}
-
-/// The keysym that produces `c` (tab and newline are keys, handled apart).
-pub fn keysym_of(c: char) -> u32 {
-    Keysym::from_char(c).raw()
 }
 
 #[cfg(test)]

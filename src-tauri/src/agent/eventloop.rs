@@ -1,0 +1,284 @@
+//! The thin IO loop around [`ClientState`]: connect, read, write, back off, pause,
+//! shut down. Every protocol decision is the state machine's; this file only
+//! carries frames and executes the [`Action`]s it returns.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, watch};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::{self, Message};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use tokio_util::sync::CancellationToken;
+
+use super::backoff::{random_jitter, Backoff};
+use super::client::{Action, AgentError, AgentStatus, ClientState, Closed};
+use super::inject::{InjectorThread, JobResult};
+use crate::protocol::{AgentFrame, DeviceId};
+
+/// How long to wait for `registered` after sending `register`.
+const REGISTER_WAIT: Duration = Duration::from_secs(10);
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+#[derive(Debug, Clone)]
+pub struct AgentOptions {
+    /// `ws://HOST:PORT/ws`
+    pub relay: String,
+    pub token: String,
+    /// For the agent inside the relay's own process: the relay's current token, so
+    /// that a rotation does not lock the local agent out.
+    pub token_updates: Option<watch::Receiver<Arc<str>>>,
+    pub device_id: DeviceId,
+    pub backoff_base: Duration,
+    pub backoff_cap: Duration,
+}
+
+impl AgentOptions {
+    pub fn new(relay: String, token: String, device_id: DeviceId) -> AgentOptions {
+        AgentOptions {
+            relay,
+            token,
+            token_updates: None,
+            device_id,
+            backoff_base: Duration::from_millis(250),
+            backoff_cap: Duration::from_secs(10),
+        }
+    }
+
+    fn current_token(&self) -> String {
+        match &self.token_updates {
+            Some(updates) => updates.borrow().to_string(),
+            None => self.token.clone(),
+        }
+    }
+}
+
+/// How one connection ended.
+enum SessionEnd {
+    Closed(Closed),
+    Paused,
+    Shutdown,
+}
+
+impl SessionEnd {
+    fn retry(reason: impl Into<String>) -> SessionEnd {
+        SessionEnd::Closed(Closed::Retry(reason.into()))
+    }
+
+    fn fatal(e: AgentError) -> SessionEnd {
+        SessionEnd::Closed(Closed::Fatal(e))
+    }
+}
+
+/// What a connection needs, across reconnections.
+struct Session {
+    opts: AgentOptions,
+    state: ClientState,
+    injector: Arc<InjectorThread>,
+    results: mpsc::UnboundedReceiver<JobResult>,
+    status: watch::Sender<AgentStatus>,
+    backoff: Backoff,
+    shutdown: CancellationToken,
+}
+
+/// The running loop: a [`Session`] per connection, paused and stopped from outside.
+pub(super) struct EventLoop {
+    session: Session,
+    paused: watch::Receiver<bool>,
+    shutdown: CancellationToken,
+}
+
+impl EventLoop {
+    pub(super) fn new(
+        opts: AgentOptions,
+        injector: Arc<InjectorThread>,
+        results: mpsc::UnboundedReceiver<JobResult>,
+        status: watch::Sender<AgentStatus>,
+        paused: watch::Receiver<bool>,
+        shutdown: CancellationToken,
+    ) -> EventLoop {
+        EventLoop {
+            session: Session {
+                state: ClientState::new(opts.device_id.clone()),
+                backoff: Backoff::new(opts.backoff_base, opts.backoff_cap),
+                opts,
+                injector,
+                results,
+                status,
+                shutdown: shutdown.clone(),
+            },
+            paused,
+            shutdown,
+        }
+    }
+
+    /// Run until `shutdown` fires (`Ok`) or the relay refuses us for good (`Err`).
+    pub(super) async fn run(mut self) -> Result<(), AgentError> {
+        loop {
+            if *self.paused.borrow_and_update() {
+                self.session.set_status(AgentStatus::Paused);
+                tokio::select! {
+                    _ = self.paused.wait_for(|p| !p) => {}
+                    _ = self.shutdown.cancelled() => return self.session.stopped(),
+                }
+            }
+            self.session.set_status(AgentStatus::Connecting);
+            let token = self.session.opts.current_token();
+            let end = tokio::select! {
+                end = self.session.connect_and_serve(&token) => end,
+                _ = self.paused.wait_for(|p| *p) => SessionEnd::Paused,
+                _ = self.shutdown.cancelled() => SessionEnd::Shutdown,
+            };
+            let reason = match end {
+                SessionEnd::Paused => {
+                    tracing::info!("typing paused: messages wait at the relay");
+                    self.session.backoff.reset();
+                    continue;
+                }
+                SessionEnd::Shutdown => return self.session.stopped(),
+                SessionEnd::Closed(Closed::Fatal(AgentError::Unauthorized))
+                    if self.session.opts.current_token() != token =>
+                {
+                    // The relay's own token was rotated: connect again with the new one.
+                    "the pairing token was rotated".to_owned()
+                }
+                SessionEnd::Closed(Closed::Fatal(e)) => {
+                    tracing::error!("agent stopped: {e}");
+                    self.session.set_status(AgentStatus::Stopped {
+                        reason: e.to_string(),
+                    });
+                    return Err(e);
+                }
+                SessionEnd::Closed(Closed::Retry(reason)) => reason,
+            };
+            let delay = self.session.backoff.next_delay(random_jitter());
+            tracing::info!(
+                retry_in_ms = delay.as_millis() as u64,
+                "agent disconnected: {reason}"
+            );
+            self.session.set_status(AgentStatus::Disconnected {
+                reason,
+                retry_in: delay,
+            });
+            tokio::select! {
+                _ = tokio::time::sleep(delay) => {}
+                _ = self.shutdown.cancelled() => return self.session.stopped(),
+            }
+        }
+    }
+}
+
+impl Session {
+    fn set_status(&self, status: AgentStatus) {
+        self.status.send_replace(status);
+    }
+
+    /// Shut down on request: not an error.
+    fn stopped(&self) -> Result<(), AgentError> {
+        self.set_status(AgentStatus::Stopped {
+            reason: "shut down".into(),
+        });
+        Ok(())
+    }
+
+    async fn connect(&self, token: &str) -> Result<Socket, SessionEnd> {
+        let relay = &self.opts.relay;
+        let mut request = relay
+            .as_str()
+            .into_client_request()
+            .map_err(|e| SessionEnd::retry(format!("bad relay URL {relay:?}: {e}")))?;
+        let bearer = format!("Bearer {token}")
+            .parse()
+            .map_err(|_| SessionEnd::fatal(AgentError::Unauthorized))?;
+        request.headers_mut().insert("authorization", bearer);
+        let mut ws = match tokio_tungstenite::connect_async(request).await {
+            Ok((ws, _)) => ws,
+            Err(tungstenite::Error::Http(resp)) if resp.status() == 401 => {
+                return Err(SessionEnd::fatal(AgentError::Unauthorized))
+            }
+            Err(e) => return Err(SessionEnd::retry(format!("cannot connect to {relay}: {e}"))),
+        };
+        if let MaybeTlsStream::Plain(tcp) = ws.get_mut() {
+            // ACKs are tiny and latency-critical.
+            let _ = tcp.set_nodelay(true);
+        }
+        Ok(ws)
+    }
+
+    /// One connection, from connect to its end.
+    async fn connect_and_serve(&mut self, token: &str) -> SessionEnd {
+        let mut ws = match self.connect(token).await {
+            Ok(ws) => ws,
+            Err(end) => return end,
+        };
+        let register = self.state.on_connect();
+        if let Err(end) = self.execute(&mut ws, register).await {
+            return end;
+        }
+        let deadline = tokio::time::sleep(REGISTER_WAIT);
+        tokio::pin!(deadline);
+        loop {
+            let actions = tokio::select! {
+                _ = &mut deadline, if !self.state.is_registered() => {
+                    return SessionEnd::retry("no answer to register");
+                }
+                msg = ws.next() => match msg {
+                    Some(Ok(Message::Text(text))) => self.state.on_text(text.as_str()),
+                    Some(Ok(Message::Close(frame))) => {
+                        let frame = frame.as_ref().map(|f| (u16::from(f.code), f.reason.as_str()));
+                        return SessionEnd::Closed(self.state.on_close(frame));
+                    }
+                    Some(Ok(_)) => continue,
+                    Some(Err(e)) => return SessionEnd::retry(format!("connection lost: {e}")),
+                    None => return SessionEnd::retry("connection closed"),
+                },
+                result = self.results.recv() => match result {
+                    Some(done) => self.state.on_outcome(done),
+                    None => return SessionEnd::Shutdown,
+                },
+                _ = self.shutdown.cancelled() => {
+                    let bye = CloseFrame { code: 1000.into(), reason: "agent stopping".into() };
+                    let _ = ws.close(Some(bye)).await;
+                    return SessionEnd::Shutdown;
+                }
+            };
+            if let Err(end) = self.execute(&mut ws, actions).await {
+                return end;
+            }
+        }
+    }
+
+    /// Carry out the state machine's actions, in order.
+    async fn execute(&mut self, ws: &mut Socket, actions: Vec<Action>) -> Result<(), SessionEnd> {
+        for action in actions {
+            match action {
+                Action::Send(frame) => {
+                    let doing = match &frame {
+                        AgentFrame::Register { .. } => "registering",
+                        AgentFrame::Ack { .. } => "ACKing",
+                        AgentFrame::Result { .. } => "reporting",
+                    };
+                    if ws
+                        .send(Message::Text(frame.to_json().into()))
+                        .await
+                        .is_err()
+                    {
+                        return Err(SessionEnd::retry(format!("connection lost while {doing}")));
+                    }
+                }
+                Action::Inject(job) => {
+                    if !self.injector.submit(job) {
+                        return Err(SessionEnd::fatal(AgentError::InjectorStopped));
+                    }
+                }
+                Action::Status(status) => self.set_status(status),
+                Action::ResetBackoff => self.backoff.reset(),
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,107 @@
+//! The `auto` rule: keys or clipboard for one message. Pure logic, so every backend
+//! and route applies the same rule and the tests pin it.
+
+use super::Method;
+
+/// Texts longer than this are pasted in `auto` mode (when pasting works in the
+/// focused window): typing 500 characters takes about half a second, a paste is
+/// instant. Shorter texts are typed, which leaves the user's clipboard (and any
+/// clipboard-manager history) untouched.
+pub const PASTE_ABOVE_CHARS: usize = 500;
+
+/// What `auto` knows about the situation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Situation {
+    pub chars: usize,
+    /// Every character can be typed on this keyboard or a spare keycode, without
+    /// rebinding keycodes mid-text (which needs barriers and is slow).
+    pub typeable: bool,
+    /// The focused window is a terminal: Ctrl+V does not paste there.
+    pub terminal: bool,
+}
+
+/// The `auto` rule: type, unless typing cannot produce the text easily (more rare
+/// characters than spare keycodes), or the text is long and the window is not a
+/// terminal.
+pub fn choose_method(s: Situation) -> Method {
+    if !s.typeable || (s.chars > PASTE_ABOVE_CHARS && !s.terminal) {
+        Method::Pasted
+    } else {
+        Method::Typed
+    }
+}
+
+/// WM_CLASS values of terminal emulators (compared case-insensitively).
+const TERMINALS: &[&str] = &[
+    "xterm",
+    "uxterm",
+    "gnome-terminal",
+    "gnome-terminal-server",
+    "konsole",
+    "xfce4-terminal",
+    "kitty",
+    "alacritty",
+    "terminator",
+    "tilix",
+    "urxvt",
+    "rxvt",
+    "st",
+    "st-256color",
+    "wezterm",
+    "org.wezfurlong.wezterm",
+    "foot",
+    "lxterminal",
+    "mate-terminal",
+    "qterminal",
+    "terminology",
+    "guake",
+    "yakuake",
+    "sakura",
+    "termite",
+    "eterm",
+    "ptyxis",
+    "kgx",
+    "blackbox",
+    "com.raggesilver.blackbox",
+];
+
+pub fn is_terminal(wm_class: &str) -> bool {
+    TERMINALS.iter().any(|t| t.eq_ignore_ascii_case(wm_class))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auto_types_short_texts_and_pastes_long_ones_outside_terminals() {
+        let s = |chars, typeable, terminal| Situation {
+            chars,
+            typeable,
+            terminal,
+        };
+        assert_eq!(choose_method(s(20, true, false)), Method::Typed);
+        assert_eq!(choose_method(s(500, true, false)), Method::Typed);
+        assert_eq!(choose_method(s(501, true, false)), Method::Pasted);
+        assert_eq!(
+            choose_method(s(5_000, true, true)),
+            Method::Typed,
+            "terminals get typing"
+        );
+        assert_eq!(
+            choose_method(s(3, false, false)),
+            Method::Pasted,
+            "untypeable text is pasted"
+        );
+        assert_eq!(choose_method(s(3, false, true)), Method::Pasted);
+    }
+
+    #[test]
+    fn terminal_classes() {
+        assert!(is_terminal("XTerm"));
+        assert!(is_terminal("gnome-terminal-server"));
+        assert!(is_terminal("kitty"));
+        assert!(!is_terminal("firefox"));
+        assert!(!is_terminal("Gedit"));
+    }
+}

@@ -1,0 +1,50 @@
+//! The X11 paste backend: the text goes on the clipboard (arboard), the focused
+//! window gets Ctrl+V (Ctrl+Shift+V in terminals, where Ctrl+V is a control
+//! character), the clipboard holds the text for
+//! [`PASTE_HOLD`](crate::agent::inject::clipboard::PASTE_HOLD), then the user's own
+//! clipboard comes back through the
+//! [`Lent`](crate::agent::inject::clipboard::Lent) guard, also when a step fails.
+
+use enigo::{Direction, Keyboard};
+
+use super::keymap::{keysym_of, CONTROL_L};
+use super::{refresh_keymap, X11Injector};
+use crate::agent::inject::clipboard::paste_with;
+use crate::agent::inject::{input_error, InjectError};
+
+impl X11Injector {
+    /// Put `text` on the clipboard, send the paste shortcut, hold the clipboard
+    /// until the target has read it, then give the user back what they had —
+    /// unless something else has taken the clipboard meanwhile.
+    pub fn paste_text(&mut self, text: &str, shift_paste: bool) -> Result<(), InjectError> {
+        paste_with(&mut self.clipboard, text, || {
+            refresh_keymap(&self.conn, &mut self.typist)?;
+            let find = |sym: u32| {
+                self.typist
+                    .find(sym)
+                    .map(|(kc, _)| u16::from(kc))
+                    .ok_or_else(|| InjectError::Failed(format!("no key for keysym {sym:#x}")))
+            };
+            let control = find(CONTROL_L)?;
+            let v = find(keysym_of('v'))?;
+            let shift = u16::from(self.typist.shift_keycode());
+            let mut held = vec![control];
+            if shift_paste {
+                held.push(shift);
+            }
+            let mut sent = Ok(());
+            for &k in &held {
+                if sent.is_ok() {
+                    sent = self.enigo.raw(k, Direction::Press).map_err(input_error);
+                }
+            }
+            if sent.is_ok() {
+                sent = self.enigo.raw(v, Direction::Click).map_err(input_error);
+            }
+            for &k in held.iter().rev() {
+                let _ = self.enigo.raw(k, Direction::Release);
+            }
+            sent
+        })
+    }
+}

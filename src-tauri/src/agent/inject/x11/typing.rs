@@ -1,0 +1,208 @@
+//! The X11 typing backend: executes the [`planner`](super::planner)'s chunks with
+//! enigo's raw key events, binding spare keycodes first and waiting for a barrier
+//! before rebinding one the target may still be reading.
+//!
+//! Two X connections are involved (ours for the key mapping, enigo's for the key
+//! events), and the server orders requests per connection only. So after binding
+//! keycodes we wait for our connection's round trip before enigo sends a key that
+//! uses them.
+
+use std::time::{Duration, Instant};
+
+use enigo::{Direction, Keyboard};
+use x11rb::connection::Connection;
+use x11rb::protocol::xproto::{
+    AtomEnum, ChangeWindowAttributesAux, ClientMessageEvent, ConnectionExt, EventMask, KeyButMask,
+};
+use x11rb::protocol::Event;
+
+use super::keymap::CAPS_LOCK;
+use super::planner::{Chunk, PlanError, Stroke};
+use super::{read_keymap, x11_error, X11Injector};
+use crate::agent::inject::{input_error, InjectError};
+
+/// Barrier for windows that do not answer `_NET_WM_PING` (xterm and other Xt
+/// programs): wait this long after the last use of a keycode, plus
+/// [`BACKLOG_PER_KEY`] for every key sent since the previous barrier, before
+/// rebinding it. xterm processes about 5,000 keys/s here; this allows for clients
+/// ten times slower.
+const REBIND_GUARD: Duration = Duration::from_millis(150);
+const BACKLOG_PER_KEY: Duration = Duration::from_micros(2_000);
+/// How long a ping barrier waits for the target's answer.
+const PING_TIMEOUT: Duration = Duration::from_secs(3);
+
+impl X11Injector {
+    /// Type `text` into the focused window, exactly.
+    pub fn type_text(&mut self, text: &str) -> Result<(), InjectError> {
+        self.refresh_keymap()?;
+        // Caps Lock would turn typed letters into capitals: lift it while typing.
+        let caps = self.caps_lock_on();
+        if caps {
+            self.tap_keysym(CAPS_LOCK)?;
+        }
+        let result = self.type_chunks(text);
+        if caps {
+            let _ = self.tap_keysym(CAPS_LOCK);
+        }
+        result
+    }
+
+    fn type_chunks(&mut self, text: &str) -> Result<(), InjectError> {
+        let mut rest = text;
+        while !rest.is_empty() {
+            let chunk = self
+                .typist
+                .next_chunk(rest)
+                .map_err(|e: PlanError| InjectError::Failed(e.to_string()))?;
+            if chunk.consumed == 0 {
+                return Err(InjectError::Failed("could not plan the text".into()));
+            }
+            self.apply_bindings(&chunk)?;
+            self.send_strokes(&chunk.strokes)?;
+            self.typist.mark_used(&chunk, Instant::now());
+            rest = &rest[chunk.consumed..];
+        }
+        Ok(())
+    }
+
+    fn apply_bindings(&mut self, chunk: &Chunk) -> Result<(), InjectError> {
+        if chunk.bindings.is_empty() {
+            return Ok(());
+        }
+        if let Some(last_use) = chunk.rebind_after {
+            self.barrier(last_use);
+        }
+        let per = self.typist.keysyms_per_keycode();
+        for &(keycode, pair) in &chunk.bindings {
+            // Group 1 and group 2 alike (plain, shifted); the rest empty.
+            let syms: Vec<u32> = (0..usize::from(per))
+                .map(|i| if i < 4 { pair[i % 2] } else { 0 })
+                .collect();
+            self.conn
+                .change_keyboard_mapping(1, keycode, per, &syms)
+                .map_err(x11_error)?;
+        }
+        // The reply is the round trip that puts the bindings in force before
+        // enigo's events arrive; it also shows whether the server kept them as
+        // asked (XKB may reinterpret a core binding).
+        let keymap = read_keymap(&self.conn)?;
+        for &(keycode, pair) in &chunk.bindings {
+            if !keymap.carries(keycode, pair) {
+                return Err(InjectError::Failed(format!(
+                    "the X server did not keep the binding of keycode {keycode} to keysyms {:#x}/{:#x}",
+                    pair[0], pair[1]
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Wait until the focused window has processed every key sent so far: ask it to
+    /// answer a `_NET_WM_PING` (answered in event order), or, if it does not speak
+    /// that protocol, allow time for its backlog.
+    fn barrier(&mut self, last_use: Instant) {
+        if self.ping_focused_window() != Some(true) {
+            let allowance = REBIND_GUARD + BACKLOG_PER_KEY * self.keys_since_barrier as u32;
+            let ready = last_use + allowance;
+            let now = Instant::now();
+            if ready > now {
+                std::thread::sleep(ready - now);
+            }
+        }
+        self.keys_since_barrier = 0;
+    }
+
+    /// `Some(true)` once the focused top-level window answered a ping, `Some(false)`
+    /// if it did not answer in time, `None` if it does not support pings.
+    fn ping_focused_window(&mut self) -> Option<bool> {
+        let top = self.focused_toplevel()?;
+        let protocols = self
+            .conn
+            .get_property(false, top, self.atoms.wm_protocols, AtomEnum::ATOM, 0, 64)
+            .ok()?
+            .reply()
+            .ok()?;
+        let supports_ping = protocols
+            .value32()
+            .is_some_and(|mut atoms| atoms.any(|a| a == self.atoms.net_wm_ping));
+        if !supports_ping {
+            return None;
+        }
+        if !self.watching_root {
+            // The answer is sent to the root window for SubstructureNotify listeners.
+            let aux = ChangeWindowAttributesAux::new().event_mask(EventMask::SUBSTRUCTURE_NOTIFY);
+            self.conn.change_window_attributes(self.root, &aux).ok()?;
+            self.watching_root = true;
+        }
+        self.ping_serial = self.ping_serial.wrapping_add(1);
+        let serial = self.ping_serial;
+        let ping = ClientMessageEvent::new(
+            32,
+            top,
+            self.atoms.wm_protocols,
+            [self.atoms.net_wm_ping, serial, top, 0, 0],
+        );
+        self.conn
+            .send_event(false, top, EventMask::NO_EVENT, ping)
+            .ok()?;
+        self.conn.flush().ok()?;
+        let deadline = Instant::now() + PING_TIMEOUT;
+        while Instant::now() < deadline {
+            while let Ok(Some(event)) = self.conn.poll_for_event() {
+                if let Event::ClientMessage(msg) = event {
+                    let data = msg.data.as_data32();
+                    if data[0] == self.atoms.net_wm_ping && data[1] == serial {
+                        return Some(true);
+                    }
+                }
+            }
+            std::thread::sleep(Duration::from_micros(500));
+        }
+        Some(false)
+    }
+
+    fn send_strokes(&mut self, strokes: &[Stroke]) -> Result<(), InjectError> {
+        self.keys_since_barrier += strokes.len();
+        let shift = u16::from(self.typist.shift_keycode());
+        let mut shift_down = false;
+        let result = (|| {
+            for stroke in strokes {
+                if stroke.shift != shift_down {
+                    let dir = if stroke.shift {
+                        Direction::Press
+                    } else {
+                        Direction::Release
+                    };
+                    self.enigo.raw(shift, dir).map_err(input_error)?;
+                    shift_down = stroke.shift;
+                }
+                self.enigo
+                    .raw(u16::from(stroke.keycode), Direction::Click)
+                    .map_err(input_error)?;
+            }
+            Ok(())
+        })();
+        if shift_down {
+            let _ = self.enigo.raw(shift, Direction::Release);
+        }
+        result
+    }
+
+    fn tap_keysym(&mut self, keysym: u32) -> Result<(), InjectError> {
+        let (keycode, _) = self
+            .typist
+            .find(keysym)
+            .ok_or_else(|| InjectError::Failed(format!("no key for keysym {keysym:#x}")))?;
+        self.enigo
+            .raw(u16::from(keycode), Direction::Click)
+            .map_err(input_error)
+    }
+
+    fn caps_lock_on(&self) -> bool {
+        self.conn
+            .query_pointer(self.root)
+            .ok()
+            .and_then(|c| c.reply().ok())
+            .is_some_and(|r| r.mask.contains(KeyButMask::LOCK))
+    }
+}
