@@ -1,24 +1,31 @@
 //! The agent's side of the protocol as a plain state machine, free of IO (the shape
-//! of rumqtt's `state.rs`): a frame or an injection outcome goes in, the actions to
-//! take come out. [`super::eventloop`] connects, reads, writes and sleeps.
+//! of rumqtt's `state.rs`): a frame, a stored arrival or an injection outcome goes
+//! in, the actions to take come out. [`super::eventloop`] connects, reads, writes,
+//! touches the inbox and sleeps.
 //!
 //! The rules, each pinned by a test below:
-//! - every transcription is ACKed on receipt, before anything else: the phone's
-//!   sender is waiting on that ACK;
-//! - `registered` means the connection works: the backoff starts again from its
-//!   base;
+//! - a transcription is stored in the agent's [inbox](super::inbox) first, and
+//!   ACKed only once it is on disk: the ACK means "the desktop has it", and the
+//!   relay never sends an ACKed message again;
+//! - a new one is then handed to the injection thread; one still waiting or being
+//!   typed is only ACKed again; one already finished is ACKed and answered with its
+//!   stored result (the relay may have missed it);
+//! - one that cannot be stored is not ACKed: it is reported `failed` with the
+//!   reason, so it ends visibly instead of vanishing;
 //! - a transcription whose id does not parse is ignored (no ACK: the relay would
 //!   not know what it was for);
-//! - every transcription is handed to the injection thread, which is the one place
-//!   that recognises a duplicate (it records ids durably before injecting); a
-//!   duplicate yields no result frame;
-//! - each other outcome is reported with a `result` frame;
+//! - `registered` means the connection works: the backoff starts again from its
+//!   base, and every result the relay has not confirmed goes out again;
+//! - results are sent only on a registered connection; a relay that confirms them
+//!   (`resultAck`) has them forgotten on its confirmation, an older relay as soon
+//!   as they are sent;
 //! - close codes say whether to retry or to stop for good.
 
 use std::time::Duration;
 
-use super::inject::{Job, JobResult, Outcome};
-use crate::protocol::{close, AgentFrame, DeviceId, MessageId, RelayFrame, ResultStatus};
+use super::inbox::{Arrival, InboxError, StoredResult};
+use super::inject::{Job, JobResult};
+use crate::protocol::{close, AgentFrame, DeviceId, MessageId, RelayFrame};
 
 /// What the agent is doing, for status displays.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,7 +62,14 @@ pub enum AgentError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     Send(AgentFrame),
+    /// Store the transcription in the inbox, then tell [`ClientState::on_stored`].
+    Store(Job),
     Inject(Job),
+    /// The relay has this result: the inbox may forget it.
+    MarkReported(MessageId),
+    /// Read the results the relay has not confirmed, then tell
+    /// [`ClientState::on_unreported`].
+    SendUnreported,
     Status(AgentStatus),
     ResetBackoff,
 }
@@ -72,6 +86,8 @@ pub enum Closed {
 pub struct ClientState {
     device_id: DeviceId,
     registered: bool,
+    /// The relay confirms results (`resultAck`).
+    relay_confirms: bool,
 }
 
 impl ClientState {
@@ -79,14 +95,17 @@ impl ClientState {
         ClientState {
             device_id,
             registered: false,
+            relay_confirms: false,
         }
     }
 
-    /// A new connection is open: register.
+    /// A new connection is open: register, asking for result confirmations.
     pub fn on_connect(&mut self) -> Vec<Action> {
         self.registered = false;
+        self.relay_confirms = false;
         vec![Action::Send(AgentFrame::Register {
             device_id: self.device_id.as_str().to_owned(),
+            result_ack: true,
         })]
     }
 
@@ -108,16 +127,24 @@ impl ClientState {
 
     pub fn on_frame(&mut self, frame: RelayFrame) -> Vec<Action> {
         match frame {
-            RelayFrame::Registered { queued, .. } => {
+            RelayFrame::Registered {
+                queued, result_ack, ..
+            } => {
                 self.registered = true;
+                self.relay_confirms = result_ack;
                 tracing::info!(device = %self.device_id, queued, "agent registered with the relay");
                 vec![
                     Action::ResetBackoff,
                     Action::Status(AgentStatus::Connected { queued }),
+                    Action::SendUnreported,
                 ]
             }
             RelayFrame::Transcription { id, text, .. } => match MessageId::parse(&id) {
-                Some(id) => self.on_transcription(Job { id, text }),
+                Some(id) => vec![Action::Store(Job { id, text })],
+                None => Vec::new(),
+            },
+            RelayFrame::ResultAck { id } => match MessageId::parse(&id) {
+                Some(id) => vec![Action::MarkReported(id)],
                 None => Vec::new(),
             },
             RelayFrame::Error { code, message } => {
@@ -127,30 +154,69 @@ impl ClientState {
         }
     }
 
-    /// What to do with a transcription: the one place that decides it.
-    fn on_transcription(&mut self, job: Job) -> Vec<Action> {
-        // ACK on receipt, before anything else: the sender is waiting.
-        let ack = AgentFrame::Ack {
-            id: job.id.as_str().to_owned(),
+    /// What to do with a transcription, once the inbox has had it: the one place
+    /// that decides it.
+    pub fn on_stored(&mut self, job: Job, arrival: Result<Arrival, InboxError>) -> Vec<Action> {
+        let ack = || {
+            Action::Send(AgentFrame::Ack {
+                id: job.id.as_str().to_owned(),
+            })
         };
-        vec![Action::Send(ack), Action::Inject(job)]
+        match arrival {
+            Ok(Arrival::New) => vec![ack(), Action::Inject(job)],
+            Ok(Arrival::Pending) => vec![ack()],
+            Ok(Arrival::Done(result)) => {
+                let mut actions = vec![ack()];
+                actions.extend(self.report(&job.id, &result));
+                actions
+            }
+            Err(e) => {
+                tracing::error!(id = %job.id, "cannot keep a message: {e}");
+                let failed = StoredResult::failed(format!(
+                    "the desktop could not keep this message, so it was not typed: {e}"
+                ));
+                self.report(&job.id, &failed)
+            }
+        }
     }
 
-    /// The injection thread is done with a message.
+    /// The injection thread is done with a message (its result is in the inbox).
     pub fn on_outcome(&mut self, done: JobResult) -> Vec<Action> {
-        let (status, error) = match done.outcome {
-            Outcome::Duplicate => return Vec::new(),
-            Outcome::Injected(_) => (ResultStatus::Injected, None),
-            Outcome::Failed(e) => {
-                tracing::warn!(id = %done.id, "injection failed: {e}");
-                (ResultStatus::Failed, Some(e.to_string()))
+        match done.outcome.result() {
+            Some(result) => {
+                if let Some(e) = &result.error {
+                    tracing::warn!(id = %done.id, "injection failed: {e}");
+                }
+                self.report(&done.id, &result)
             }
-        };
-        vec![Action::Send(AgentFrame::Result {
-            id: done.id.as_str().to_owned(),
-            status,
-            error,
-        })]
+            None => Vec::new(),
+        }
+    }
+
+    /// The results the relay has not confirmed, read from the inbox.
+    pub fn on_unreported(&mut self, results: Vec<(MessageId, StoredResult)>) -> Vec<Action> {
+        results
+            .iter()
+            .flat_map(|(id, result)| self.report(id, result))
+            .collect()
+    }
+
+    /// Send a result, if the connection can take it now; otherwise it waits in the
+    /// inbox for the next registration.
+    fn report(&self, id: &MessageId, result: &StoredResult) -> Vec<Action> {
+        if !self.registered {
+            return Vec::new();
+        }
+        let mut actions = vec![Action::Send(AgentFrame::Result {
+            id: id.as_str().to_owned(),
+            status: result.status,
+            error: result.error.clone(),
+        })];
+        if !self.relay_confirms {
+            // An older relay never confirms: once sent is as good as it gets.
+            actions.push(Action::MarkReported(id.clone()));
+        }
+        actions
     }
 
     /// The relay closed the connection with this close frame (code, reason).
@@ -173,14 +239,34 @@ impl ClientState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::agent::inject::{InjectError, Method};
+    use crate::agent::inject::{InjectError, Method, Outcome};
+    use crate::protocol::ResultStatus;
 
     fn state() -> ClientState {
         ClientState::new(DeviceId::parse("desk").expect("device id"))
     }
 
+    /// A state registered with a relay that confirms results, or not.
+    fn registered(confirms: bool) -> ClientState {
+        let mut s = state();
+        s.on_connect();
+        s.on_frame(RelayFrame::Registered {
+            device_id: "desk".into(),
+            queued: 0,
+            result_ack: confirms,
+        });
+        s
+    }
+
     fn id(s: &str) -> MessageId {
         MessageId::parse(s).expect("id")
+    }
+
+    fn job(i: &str, text: &str) -> Job {
+        Job {
+            id: id(i),
+            text: text.into(),
+        }
     }
 
     fn transcription(id: &str, text: &str) -> RelayFrame {
@@ -191,50 +277,94 @@ mod tests {
         }
     }
 
+    fn ack(i: &str) -> Action {
+        Action::Send(AgentFrame::Ack { id: i.into() })
+    }
+
+    fn result(i: &str, status: ResultStatus, error: Option<&str>) -> Action {
+        Action::Send(AgentFrame::Result {
+            id: i.into(),
+            status,
+            error: error.map(Into::into),
+        })
+    }
+
     #[test]
-    fn a_connection_starts_with_register() {
+    fn a_connection_starts_with_register_asking_for_confirmations() {
         let mut s = state();
         assert_eq!(
             s.on_connect(),
             [Action::Send(AgentFrame::Register {
-                device_id: "desk".into()
+                device_id: "desk".into(),
+                result_ack: true,
             })]
         );
         assert!(!s.is_registered());
     }
 
     #[test]
-    fn registered_resets_the_backoff_and_says_connected() {
+    fn registered_resets_the_backoff_and_sends_what_is_unreported() {
         let mut s = state();
         s.on_connect();
         let registered = RelayFrame::Registered {
             device_id: "desk".into(),
             queued: 3,
+            result_ack: true,
         };
         assert_eq!(
             s.on_frame(registered),
             [
                 Action::ResetBackoff,
-                Action::Status(AgentStatus::Connected { queued: 3 })
+                Action::Status(AgentStatus::Connected { queued: 3 }),
+                Action::SendUnreported,
             ]
         );
         assert!(s.is_registered());
     }
 
     #[test]
-    fn a_transcription_is_acked_first_then_injected() {
-        let mut s = state();
-        let job = Job {
-            id: id("m-1"),
-            text: "hello".into(),
-        };
+    fn a_transcription_is_stored_before_it_is_acked_then_injected() {
+        let mut s = registered(true);
         assert_eq!(
             s.on_frame(transcription("m-1", "hello")),
+            [Action::Store(job("m-1", "hello"))],
+            "nothing goes out before the inbox has it"
+        );
+        assert_eq!(
+            s.on_stored(job("m-1", "hello"), Ok(Arrival::New)),
+            [ack("m-1"), Action::Inject(job("m-1", "hello"))]
+        );
+    }
+
+    #[test]
+    fn a_redelivery_is_acked_again_and_a_finished_one_answered_with_its_result() {
+        let mut s = registered(true);
+        assert_eq!(
+            s.on_stored(job("m-1", "hello"), Ok(Arrival::Pending)),
+            [ack("m-1")],
+            "waiting or being typed: not injected twice"
+        );
+        let done = StoredResult::failed("no focus");
+        assert_eq!(
+            s.on_stored(job("m-1", "hello"), Ok(Arrival::Done(done))),
             [
-                Action::Send(AgentFrame::Ack { id: "m-1".into() }),
-                Action::Inject(job)
+                ack("m-1"),
+                result("m-1", ResultStatus::Failed, Some("no focus"))
             ]
         );
+    }
+
+    #[test]
+    fn a_message_that_cannot_be_stored_is_not_acked_but_failed() {
+        let mut s = registered(true);
+        let broken = InboxError::Sqlite(rusqlite::Error::InvalidQuery);
+        let actions = s.on_stored(job("m-1", "hello"), Err(broken));
+        assert_eq!(actions.len(), 1, "{actions:?}");
+        assert!(matches!(
+            &actions[0],
+            Action::Send(AgentFrame::Result { status: ResultStatus::Failed, error: Some(e), .. })
+                if e.starts_with("the desktop could not keep this message")
+        ));
     }
 
     #[test]
@@ -242,6 +372,7 @@ mod tests {
         let mut s = state();
         assert_eq!(s.on_frame(transcription("not an id!", "x")), []);
         assert_eq!(s.on_frame(transcription("", "x")), []);
+        assert_eq!(s.on_text(r#"{"type":"resultAck","id":"a b"}"#), []);
     }
 
     #[test]
@@ -252,32 +383,14 @@ mod tests {
         let error = r#"{"type":"error","code":"NOT_REGISTERED","message":"register first"}"#;
         assert_eq!(s.on_text(error), []);
         assert_eq!(
-            s.on_text(r#"{"type":"transcription","id":"a","text":"t","timestamp":1}"#)
-                .len(),
-            2
+            s.on_text(r#"{"type":"transcription","id":"a","text":"t","timestamp":1}"#),
+            [Action::Store(job("a", "t"))]
         );
     }
 
     #[test]
-    fn a_duplicate_is_acked_again_but_reported_nothing() {
-        let mut s = state();
-        for _ in 0..2 {
-            let actions = s.on_frame(transcription("m-1", "hello"));
-            assert_eq!(
-                actions[0],
-                Action::Send(AgentFrame::Ack { id: "m-1".into() })
-            );
-        }
-        let duplicate = JobResult {
-            id: id("m-1"),
-            outcome: Outcome::Duplicate,
-        };
-        assert_eq!(s.on_outcome(duplicate), []);
-    }
-
-    #[test]
-    fn outcomes_become_result_frames() {
-        let mut s = state();
+    fn outcomes_become_result_frames_kept_until_confirmed() {
+        let mut s = registered(true);
         for method in [Method::Typed, Method::Pasted, Method::Recorded] {
             let done = JobResult {
                 id: id("m-1"),
@@ -285,11 +398,7 @@ mod tests {
             };
             assert_eq!(
                 s.on_outcome(done),
-                [Action::Send(AgentFrame::Result {
-                    id: "m-1".into(),
-                    status: ResultStatus::Injected,
-                    error: None
-                })]
+                [result("m-1", ResultStatus::Injected, None)]
             );
         }
         for e in [
@@ -303,13 +412,71 @@ mod tests {
             };
             assert_eq!(
                 s.on_outcome(done),
-                [Action::Send(AgentFrame::Result {
-                    id: "m-2".into(),
-                    status: ResultStatus::Failed,
-                    error: Some(why)
-                })]
+                [result("m-2", ResultStatus::Failed, Some(&why))]
             );
         }
+        assert_eq!(
+            s.on_text(r#"{"type":"resultAck","id":"m-2"}"#),
+            [Action::MarkReported(id("m-2"))]
+        );
+        for quiet in [Outcome::Duplicate, Outcome::Deferred] {
+            let done = JobResult {
+                id: id("m-3"),
+                outcome: quiet,
+            };
+            assert_eq!(s.on_outcome(done), []);
+        }
+    }
+
+    #[test]
+    fn an_older_relay_has_results_forgotten_once_sent() {
+        let mut s = registered(false);
+        let done = JobResult {
+            id: id("m-1"),
+            outcome: Outcome::Injected(Method::Typed),
+        };
+        assert_eq!(
+            s.on_outcome(done),
+            [
+                result("m-1", ResultStatus::Injected, None),
+                Action::MarkReported(id("m-1"))
+            ]
+        );
+    }
+
+    #[test]
+    fn results_wait_for_a_registered_connection() {
+        let mut s = state();
+        s.on_connect();
+        let done = JobResult {
+            id: id("m-1"),
+            outcome: Outcome::Injected(Method::Typed),
+        };
+        assert_eq!(s.on_outcome(done), [], "kept in the inbox for later");
+        let mut s = registered(true);
+        let unreported = vec![
+            (id("a"), StoredResult::injected()),
+            (
+                id("b"),
+                StoredResult::failed("interrupted after 2 of 5 characters"),
+            ),
+        ];
+        assert_eq!(
+            s.on_unreported(unreported),
+            [
+                result("a", ResultStatus::Injected, None),
+                result(
+                    "b",
+                    ResultStatus::Failed,
+                    Some("interrupted after 2 of 5 characters")
+                ),
+            ]
+        );
+        s.on_close(None);
+        assert_eq!(
+            s.on_unreported(vec![(id("a"), StoredResult::injected())]),
+            []
+        );
     }
 
     #[test]

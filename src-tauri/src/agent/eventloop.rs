@@ -1,7 +1,12 @@
 //! The thin IO loop around [`ClientState`]: connect, read, write, back off, pause,
 //! shut down. Every protocol decision is the state machine's; this file only
-//! carries frames and executes the [`Action`]s it returns.
+//! carries frames, touches the inbox and executes the [`Action`]s it returns.
+//!
+//! Stopping is graceful: the message being typed is interrupted at its next batch
+//! of keys (or finishes), its result goes to the relay, and what was not started
+//! stays in the inbox for the next start.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,11 +21,17 @@ use tokio_util::sync::CancellationToken;
 
 use super::backoff::{random_jitter, Backoff};
 use super::client::{Action, AgentError, AgentStatus, ClientState, Closed};
-use super::inject::{InjectorThread, JobResult};
-use crate::protocol::{AgentFrame, DeviceId};
+use super::inject::worker::SharedInbox;
+use super::inject::{InjectorThread, Job, JobResult};
+use crate::protocol::{now_ms, AgentFrame, DeviceId};
+use crate::sync::lock;
 
 /// How long to wait for `registered` after sending `register`.
 const REGISTER_WAIT: Duration = Duration::from_secs(10);
+/// How long a stopping agent waits for the message being typed to end (it stops
+/// at its next batch of 16 keys, or a paste's 200 ms hold) before it closes anyway;
+/// a message still unfinished then is reported as interrupted at the next start.
+const STOP_GRACE: Duration = Duration::from_secs(3);
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
@@ -79,7 +90,10 @@ struct Session {
     opts: AgentOptions,
     state: ClientState,
     injector: Arc<InjectorThread>,
+    inbox: SharedInbox,
     results: mpsc::UnboundedReceiver<JobResult>,
+    /// Jobs handed to the injector whose outcome has not come back.
+    in_flight: usize,
     status: watch::Sender<AgentStatus>,
     backoff: Backoff,
     shutdown: CancellationToken,
@@ -93,21 +107,33 @@ pub(super) struct EventLoop {
 }
 
 impl EventLoop {
+    /// `recovered`: messages the previous run stored and never started, handed to
+    /// the injector first, in order.
     pub(super) fn new(
         opts: AgentOptions,
         injector: Arc<InjectorThread>,
+        inbox: SharedInbox,
         results: mpsc::UnboundedReceiver<JobResult>,
+        recovered: Vec<Job>,
         status: watch::Sender<AgentStatus>,
         paused: watch::Receiver<bool>,
         shutdown: CancellationToken,
     ) -> EventLoop {
+        let mut in_flight = 0;
+        for job in recovered {
+            if injector.submit(job) {
+                in_flight += 1;
+            }
+        }
         EventLoop {
             session: Session {
                 state: ClientState::new(opts.device_id.clone()),
                 backoff: Backoff::new(opts.backoff_base, opts.backoff_cap),
                 opts,
                 injector,
+                inbox,
                 results,
+                in_flight,
                 status,
                 shutdown: shutdown.clone(),
             },
@@ -177,8 +203,9 @@ impl Session {
         self.status.send_replace(status);
     }
 
-    /// Shut down on request: not an error.
+    /// Shut down on request: not an error. Typing stops too.
     fn stopped(&self) -> Result<(), AgentError> {
+        self.injector.stop();
         self.set_status(AgentStatus::Stopped {
             reason: "shut down".into(),
         });
@@ -237,10 +264,11 @@ impl Session {
                     None => return SessionEnd::retry("connection closed"),
                 },
                 result = self.results.recv() => match result {
-                    Some(done) => self.state.on_outcome(done),
+                    Some(done) => self.outcome(done),
                     None => return SessionEnd::Shutdown,
                 },
                 _ = self.shutdown.cancelled() => {
+                    self.finish_in_flight(&mut ws).await;
                     let bye = CloseFrame { code: 1000.into(), reason: "agent stopping".into() };
                     let _ = ws.close(Some(bye)).await;
                     return SessionEnd::Shutdown;
@@ -252,10 +280,36 @@ impl Session {
         }
     }
 
-    /// Carry out the state machine's actions, in order.
+    fn outcome(&mut self, done: JobResult) -> Vec<Action> {
+        self.in_flight = self.in_flight.saturating_sub(1);
+        self.state.on_outcome(done)
+    }
+
+    /// Stopping: interrupt the message being typed, wait (a little) for its
+    /// outcome, and report it while the connection is still open.
+    async fn finish_in_flight(&mut self, ws: &mut Socket) {
+        self.injector.stop();
+        let grace = tokio::time::sleep(STOP_GRACE);
+        tokio::pin!(grace);
+        while self.in_flight > 0 {
+            let done = tokio::select! {
+                done = self.results.recv() => done,
+                _ = &mut grace => break,
+            };
+            let Some(done) = done else { break };
+            let actions = self.outcome(done);
+            if self.execute(ws, actions).await.is_err() {
+                break;
+            }
+        }
+    }
+
+    /// Carry out the state machine's actions, in order. Some need the inbox and
+    /// give the state machine something to answer: those answers run next.
     async fn execute(&mut self, ws: &mut Socket, actions: Vec<Action>) -> Result<(), SessionEnd> {
-        for action in actions {
-            match action {
+        let mut todo: VecDeque<Action> = actions.into();
+        while let Some(action) = todo.pop_front() {
+            let follow = match action {
                 Action::Send(frame) => {
                     let doing = match &frame {
                         AgentFrame::Register { .. } => "registering",
@@ -269,14 +323,44 @@ impl Session {
                     {
                         return Err(SessionEnd::retry(format!("connection lost while {doing}")));
                     }
+                    continue;
+                }
+                Action::Store(job) => {
+                    // Committed before the ACK that follows goes out.
+                    let arrival = lock(&self.inbox).receive(&job.id, &job.text, now_ms());
+                    self.state.on_stored(job, arrival)
+                }
+                Action::SendUnreported => match lock(&self.inbox).unreported() {
+                    Ok(results) => self.state.on_unreported(results),
+                    Err(e) => {
+                        tracing::warn!("cannot read the results to report: {e}");
+                        Vec::new()
+                    }
+                },
+                Action::MarkReported(id) => {
+                    if let Err(e) = lock(&self.inbox).mark_reported(id.as_str()) {
+                        tracing::warn!("cannot note a reported result: {e}");
+                    }
+                    continue;
                 }
                 Action::Inject(job) => {
                     if !self.injector.submit(job) {
                         return Err(SessionEnd::fatal(AgentError::InjectorStopped));
                     }
+                    self.in_flight += 1;
+                    continue;
                 }
-                Action::Status(status) => self.set_status(status),
-                Action::ResetBackoff => self.backoff.reset(),
+                Action::Status(status) => {
+                    self.set_status(status);
+                    continue;
+                }
+                Action::ResetBackoff => {
+                    self.backoff.reset();
+                    continue;
+                }
+            };
+            for (i, next) in follow.into_iter().enumerate() {
+                todo.insert(i, next);
             }
         }
         Ok(())

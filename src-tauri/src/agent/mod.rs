@@ -5,33 +5,35 @@
 //! - [`client`]: the protocol as a pure state machine (frame in, actions out);
 //! - [`eventloop`]: the thin IO loop that drives it: connect, read, write,
 //!   reconnect with [`backoff`], pause, shut down;
-//! - [`inject`]: the [`Injector`] trait, its injection thread (the one place that
-//!   skips duplicates, with [`dedupe`]) and its backends (X11 typing and pasting,
-//!   a portable one);
-//! - [`dedupe`]: ids already injected, remembered on disk, so nothing is typed twice.
+//! - [`inbox`]: every transcription the agent ACKs, on disk before the ACK, with
+//!   how far its typing got and its result until the relay confirms it: nothing
+//!   ACKed is lost in a crash, nothing is typed twice, every result gets home;
+//! - [`inject`]: the [`Injector`] trait, its injection thread (which marks each
+//!   message started in the inbox before the first key) and its backends (X11
+//!   typing and pasting, a portable one).
 //!
 //! [`Agent`] wires them: the state machine on a tokio task, the injector on a
 //! thread of its own; [`AgentControl`] is the cheap handle the UI keeps.
 
 pub mod backoff;
 pub mod client;
-pub mod dedupe;
 pub mod eventloop;
 pub mod inbox;
 pub mod inject;
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::protocol::DeviceId;
 pub use client::{AgentError, AgentStatus};
-use dedupe::SeenIds;
 pub use eventloop::AgentOptions;
 use eventloop::EventLoop;
-use inject::{DesktopInjector, Injector, InjectorThread, Readiness, SharedInjectSettings};
+use inbox::Inbox;
+use inject::{DesktopInjector, Injector, InjectorThread, Job, Readiness, SharedInjectSettings};
 
 /// A running agent.
 pub struct Agent {
@@ -123,27 +125,22 @@ impl Agent {
     where
         F: FnOnce() -> Box<dyn Injector> + Send + 'static,
     {
-        let seen = match data_dir {
-            Some(dir) => {
-                let path = dir.join(format!("agent-{}.db", opts.device_id));
-                SeenIds::open(&path, dedupe::DEFAULT_CAPACITY).unwrap_or_else(|e| {
-                    tracing::warn!(
-                        "cannot open {}: {e}; remembering injected ids in memory only",
-                        path.display()
-                    );
-                    SeenIds::in_memory(dedupe::DEFAULT_CAPACITY)
-                })
-            }
-            None => SeenIds::in_memory(dedupe::DEFAULT_CAPACITY),
-        };
+        let (inbox, recovered) = open_inbox(data_dir, &opts.device_id)?;
+        let inbox = Arc::new(Mutex::new(inbox));
         let (results_tx, results) = mpsc::unbounded_channel();
-        let injector = Arc::new(InjectorThread::spawn(make_injector, seen, results_tx)?);
+        let injector = Arc::new(InjectorThread::spawn(
+            make_injector,
+            inbox.clone(),
+            results_tx,
+        )?);
         let (status_tx, status) = watch::channel(AgentStatus::Connecting);
         let (paused, paused_rx) = watch::channel(false);
         let events = EventLoop::new(
             opts,
             injector.clone(),
+            inbox,
             results,
+            recovered,
             status_tx,
             paused_rx,
             shutdown,
@@ -173,4 +170,55 @@ impl Agent {
             Err(e) => Err(anyhow::anyhow!("the agent task failed: {e}")),
         }
     }
+}
+
+/// The agent's inbox (in the data directory: `agent-<device>.db`, where older
+/// agents kept their seen ids), and the messages the previous run stored and never
+/// started, oldest first. What it left half typed is failed here, to be reported.
+fn open_inbox(data_dir: Option<&Path>, device: &DeviceId) -> anyhow::Result<(Inbox, Vec<Job>)> {
+    let opened = match data_dir {
+        Some(dir) => {
+            let path = dir.join(format!("agent-{device}.db"));
+            Inbox::open(&path).map_err(|e| format!("cannot open {}: {e}", path.display()))
+        }
+        None => Err("no data directory".to_owned()),
+    };
+    let mut inbox = match opened {
+        Ok(inbox) => inbox,
+        Err(why) => {
+            tracing::warn!(
+                "{why}: keeping received messages in memory only (a crash may lose them)"
+            );
+            Inbox::in_memory()?
+        }
+    };
+    let recovered = match inbox.recover() {
+        Ok(recovery) => {
+            for (id, result) in &recovery.interrupted {
+                tracing::warn!(%id, "{}", result.error.as_deref().unwrap_or("interrupted"));
+            }
+            if !recovery.waiting.is_empty() {
+                tracing::info!(
+                    waiting = recovery.waiting.len(),
+                    "typing messages received before the last stop"
+                );
+            }
+            recovery
+                .waiting
+                .into_iter()
+                .map(|w| Job {
+                    id: w.id,
+                    text: w.text,
+                })
+                .collect()
+        }
+        Err(e) => {
+            tracing::error!("cannot read what the last run left: {e}");
+            Vec::new()
+        }
+    };
+    if let Err(e) = inbox.prune(inbox::KEEP_FINISHED) {
+        tracing::warn!("cannot prune the inbox: {e}");
+    }
+    Ok((inbox, recovered))
 }

@@ -16,6 +16,10 @@ use super::ids::Status;
 pub enum AgentFrame {
     Register {
         device_id: String,
+        /// Extension: the agent wants each `result` confirmed with `resultAck`
+        /// (it keeps results until then). Absent for older agents.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        result_ack: bool,
     },
     Ack {
         id: String,
@@ -95,6 +99,10 @@ pub enum RelayFrame {
     Registered {
         device_id: String,
         queued: usize,
+        /// Extension: this relay confirms results with `resultAck` (when the agent
+        /// asked for it). Absent from older relays.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        result_ack: bool,
     },
     Transcription {
         id: String,
@@ -104,6 +112,12 @@ pub enum RelayFrame {
     Error {
         code: ErrorCode,
         message: String,
+    },
+    /// Extension: the result for `id` is stored; the agent may forget it. Sent only
+    /// to agents that registered with `resultAck`.
+    #[serde(rename = "resultAck")]
+    ResultAck {
+        id: String,
     },
 }
 
@@ -135,7 +149,15 @@ mod tests {
         assert_eq!(
             AgentFrame::parse(r#"{"type":"register","deviceId":"x"}"#),
             Ok(AgentFrame::Register {
-                device_id: "x".into()
+                device_id: "x".into(),
+                result_ack: false,
+            })
+        );
+        assert_eq!(
+            AgentFrame::parse(r#"{"type":"register","deviceId":"x","resultAck":true}"#),
+            Ok(AgentFrame::Register {
+                device_id: "x".into(),
+                result_ack: true,
             })
         );
         assert_eq!(
@@ -166,6 +188,7 @@ mod tests {
         assert_eq!(ack.to_json(), r#"{"type":"ack","id":"m1"}"#);
         let register = AgentFrame::Register {
             device_id: "desk".into(),
+            result_ack: false,
         };
         assert_eq!(
             register.to_json(),
@@ -183,10 +206,24 @@ mod tests {
         let registered = RelayFrame::Registered {
             device_id: "desk".into(),
             queued: 2,
+            result_ack: false,
         };
         assert_eq!(
             registered.to_json(),
             r#"{"type":"registered","deviceId":"desk","queued":2}"#
+        );
+        let confirming = RelayFrame::Registered {
+            device_id: "desk".into(),
+            queued: 0,
+            result_ack: true,
+        };
+        assert_eq!(
+            confirming.to_json(),
+            r#"{"type":"registered","deviceId":"desk","queued":0,"resultAck":true}"#
+        );
+        assert_eq!(
+            RelayFrame::ResultAck { id: "m1".into() }.to_json(),
+            r#"{"type":"resultAck","id":"m1"}"#
         );
         assert_eq!(
             RelayFrame::error(ErrorCode::NotRegistered, "send register first").to_json(),

@@ -5,6 +5,11 @@
 //! A single task (rather than split reader and writer tasks) keeps an idle
 //! connection to one small future, which is what lets thousands of agents stay
 //! connected for a few kilobytes each.
+//!
+//! Nothing an agent has sent is dropped on the way out: a closing relay keeps
+//! reading (and recording ACKs and results) until the agent's close frame arrives.
+//! An agent that registered with `resultAck` gets each result confirmed once it
+//! is committed, so it can keep its results until the relay really has them.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,7 +27,7 @@ use super::delivery;
 use super::error::ApiError;
 use super::extract::ws_token_ok;
 use super::heartbeat::Beat;
-use super::registry::{ConnId, Outbound, RegisterError};
+use super::registry::{ConnId, Outbound, OutboundTx, RegisterError};
 use super::RelayState;
 use crate::protocol::ui::UiEvent;
 use crate::protocol::{close, now_ms, AgentFrame, DeviceId, ErrorCode, RelayFrame, MAX_BODY_BYTES};
@@ -84,23 +89,24 @@ async fn serve_agent(state: RelayState, mut socket: WebSocket, token: Arc<str>) 
     let mut tokens = state.token_watch();
     if *tokens.borrow_and_update() != token {
         // Rotated between the upgrade and now.
-        close_with(&mut socket, close::UNAUTHORIZED, "UNAUTHORIZED").await;
+        close_with(&mut socket, close::UNAUTHORIZED, "UNAUTHORIZED", None).await;
         return;
     }
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let (device, conn) = match await_registration(&state, &mut socket, tx, &token).await {
+    let (agent, conn) = match await_registration(&state, &mut socket, tx, &token).await {
         Ok(registered) => registered,
         Err(End::Close(code, reason)) => {
-            close_with(&mut socket, code, reason).await;
+            close_with(&mut socket, code, reason, None).await;
             return;
         }
         Err(_) => return,
     };
+    let device = agent.device.clone();
     tracing::info!(%device, "agent registered");
     state.store().touch_device(device.clone(), now_ms());
     state.emit(UiEvent::Devices);
 
-    let end = run_registered(&state, &mut socket, &mut rx, &device, conn, &mut tokens).await;
+    let end = run_registered(&state, &mut socket, &mut rx, &agent, conn, &mut tokens).await;
 
     let now = now_ms();
     state.registry().unregister(&device, conn, now);
@@ -109,19 +115,27 @@ async fn serve_agent(state: RelayState, mut socket: WebSocket, token: Arc<str>) 
     match end {
         End::Close(code, reason) => {
             tracing::info!(%device, code, reason, "agent connection closed");
-            close_with(&mut socket, code, reason).await;
+            close_with(&mut socket, code, reason, Some((&state, &agent))).await;
         }
         End::Terminate => tracing::info!(%device, "agent missed its pongs, terminated"),
         End::Gone => tracing::info!(%device, "agent disconnected"),
     }
 }
 
+/// A registered agent, as its connection task knows it.
+struct AgentConn {
+    device: DeviceId,
+    /// Where confirmations go (the connection's own outbound queue), when the agent
+    /// asked for them.
+    result_acks: Option<OutboundTx>,
+}
+
 async fn await_registration(
     state: &RelayState,
     socket: &mut WebSocket,
-    tx: mpsc::UnboundedSender<Outbound>,
+    tx: OutboundTx,
     token: &Arc<str>,
-) -> Result<(DeviceId, ConnId), End> {
+) -> Result<(AgentConn, ConnId), End> {
     let deadline = sleep(state.config().registration_timeout);
     tokio::pin!(deadline);
     loop {
@@ -142,15 +156,25 @@ async fn await_registration(
             Incoming::End(end) => return Err(end),
         };
         match AgentFrame::parse(&text) {
-            Ok(AgentFrame::Register { device_id }) => {
+            Ok(AgentFrame::Register {
+                device_id,
+                result_ack,
+            }) => {
                 let Some(device) = DeviceId::parse(&device_id) else {
                     return Err(End::Close(close::INVALID_DEVICE_ID, "INVALID_DEVICE_ID"));
                 };
                 if state.current_token() != *token {
                     return Err(End::Close(close::UNAUTHORIZED, "UNAUTHORIZED"));
                 }
+                let result_acks = result_ack.then(|| tx.clone());
                 return match state.registry().register(&device, tx, now_ms()) {
-                    Ok(conn) => Ok((device, conn)),
+                    Ok(conn) => Ok((
+                        AgentConn {
+                            device,
+                            result_acks,
+                        },
+                        conn,
+                    )),
                     Err(RegisterError::Duplicate) => {
                         tracing::info!(%device, "duplicate agent connection refused");
                         Err(End::Close(
@@ -172,10 +196,11 @@ async fn run_registered(
     state: &RelayState,
     socket: &mut WebSocket,
     rx: &mut mpsc::UnboundedReceiver<Outbound>,
-    device: &DeviceId,
+    agent: &AgentConn,
     conn: ConnId,
     tokens: &mut watch::Receiver<Arc<str>>,
 ) -> End {
+    let device = &agent.device;
     let period = state.config().heartbeat;
     let mut ticker = interval_at(Instant::now() + period, period);
     ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -188,7 +213,11 @@ async fn run_registered(
                 }
             }
             msg = socket.recv() => match incoming(msg) {
-                Incoming::Text(text) => handle_frame(state, socket, device, &text).await,
+                Incoming::Text(text) => {
+                    if let Some(reply) = handle_frame(state, agent, &text) {
+                        send_frame(socket, &reply).await;
+                    }
+                }
                 Incoming::Pong => {
                     tracing::trace!(%device, "pong");
                     state.registry().heartbeat_pong(device, conn, now_ms())
@@ -244,22 +273,38 @@ async fn write_burst(
     socket.flush().await.map_err(|_| End::Gone)
 }
 
-async fn handle_frame(state: &RelayState, socket: &mut WebSocket, device: &DeviceId, text: &str) {
+/// One frame from a registered agent; the answer to send, if any.
+fn handle_frame(state: &RelayState, agent: &AgentConn, text: &str) -> Option<RelayFrame> {
+    let device = &agent.device;
     match AgentFrame::parse(text) {
         Ok(AgentFrame::Ack { id }) => delivery::on_ack(state, device, id),
         Ok(AgentFrame::Result { id, status, error }) => {
-            delivery::on_result(state, device, id, status.into(), error)
+            delivery::on_result(state, device, id.clone(), status.into(), error);
+            if let Some(tx) = &agent.result_acks {
+                confirm_when_committed(state, tx.clone(), id);
+            }
         }
         Ok(AgentFrame::Register { .. }) => {
-            send_error(
-                socket,
+            return Some(RelayFrame::error(
                 ErrorCode::AlreadyRegistered,
                 "this connection is already registered",
-            )
-            .await;
+            ))
         }
-        Err(e) => send_error(socket, e.code, &e.message).await,
+        Err(e) => return Some(RelayFrame::error(e.code, e.message)),
     }
+    None
+}
+
+/// Tell the agent its result is stored, once the commit that holds it is done (a
+/// flush waits for everything submitted before it). Off the connection's task, so
+/// that the agent's next frames are read meanwhile.
+fn confirm_when_committed(state: &RelayState, tx: OutboundTx, id: String) {
+    let store = state.store().clone();
+    tokio::spawn(async move {
+        store.flush().await;
+        let ack = RelayFrame::ResultAck { id }.to_json();
+        let _ = tx.send(Outbound::Text(ack.into()));
+    });
 }
 
 enum Incoming {
@@ -293,14 +338,27 @@ fn incoming(msg: Option<Result<Message, axum::Error>>) -> Incoming {
 }
 
 async fn send_error(socket: &mut WebSocket, code: ErrorCode, message: &str) {
-    let frame = RelayFrame::error(code, message).to_json();
-    let _ = socket.send(Message::Text(frame.into())).await;
+    send_frame(socket, &RelayFrame::error(code, message)).await;
+}
+
+async fn send_frame(socket: &mut WebSocket, frame: &RelayFrame) {
+    let _ = socket.send(Message::Text(frame.to_json().into())).await;
 }
 
 /// Send a close frame and wait (briefly) for the peer's, as RFC 6455 asks. Dropping
 /// the socket at once would make the peer's next write (say, a late pong) answer
 /// with a TCP reset, which can discard the close frame before the peer reads it.
-async fn close_with(socket: &mut WebSocket, code: u16, reason: &'static str) {
+///
+/// A registered agent's ACKs and results that arrive meanwhile (sent before it saw
+/// our close) are recorded: a relay that stops never throws away what an agent
+/// already said. (No answers go out any more; an unconfirmed result is sent again
+/// after the next registration.)
+async fn close_with(
+    socket: &mut WebSocket,
+    code: u16,
+    reason: &'static str,
+    registered: Option<(&RelayState, &AgentConn)>,
+) {
     let frame = CloseFrame {
         code,
         reason: reason.into(),
@@ -310,8 +368,18 @@ async fn close_with(socket: &mut WebSocket, code: u16, reason: &'static str) {
             return;
         }
         while let Some(Ok(msg)) = socket.recv().await {
-            if matches!(msg, Message::Close(_)) {
-                break;
+            match msg {
+                Message::Close(_) => break,
+                Message::Text(text) => {
+                    if let Some((state, agent)) = registered {
+                        let quiet = AgentConn {
+                            device: agent.device.clone(),
+                            result_acks: None,
+                        };
+                        let _ = handle_frame(state, &quiet, &text);
+                    }
+                }
+                _ => {}
             }
         }
     };

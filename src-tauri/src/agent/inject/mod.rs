@@ -14,6 +14,7 @@
 
 pub mod clipboard;
 pub mod portable;
+pub mod progress;
 pub mod route;
 pub mod rule;
 pub mod worker;
@@ -22,6 +23,7 @@ pub mod x11;
 
 use std::sync::{Arc, Mutex};
 
+pub use progress::{Progress, Unwatched};
 pub use route::DesktopInjector;
 pub use rule::{choose_method, is_terminal, Situation, PASTE_ABOVE_CHARS};
 pub use worker::{InjectorThread, Job, JobResult, Outcome};
@@ -90,6 +92,10 @@ pub enum InjectError {
     /// This message could not be injected.
     #[error("{0}")]
     Failed(String),
+    /// Stopped part way (the agent is shutting down): `typed` of `total` characters
+    /// are in the window.
+    #[error("interrupted after {typed} of {total} characters: SayType was stopped while typing (the rest was not typed; copy it from the history)")]
+    Interrupted { typed: usize, total: usize },
 }
 
 /// Whether injection works here, with the line the status display shows.
@@ -131,7 +137,9 @@ fn input_error(e: enigo::InputError) -> InjectError {
 /// Something that can put text into the focused window. The agent defines it;
 /// [`DesktopInjector`] is the real one, tests pass recording fakes.
 pub trait Injector {
-    fn inject(&mut self, text: &str) -> Result<Method, InjectError>;
+    /// Put `text` into the focused window, telling `progress` how far it got as it
+    /// goes, and stopping (with [`InjectError::Interrupted`]) when it says so.
+    fn inject(&mut self, text: &str, progress: &mut dyn Progress) -> Result<Method, InjectError>;
     /// Whether this injector can work here, and what it does or why not.
     fn readiness(&mut self) -> Readiness;
 }

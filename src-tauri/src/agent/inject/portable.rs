@@ -10,6 +10,7 @@
 use enigo::{Direction, Enigo, Key, Keyboard, Settings};
 
 use super::clipboard::paste_with;
+use super::progress::{checkpoint, Progress};
 use super::{input_error, new_enigo, InjectError};
 
 /// The paste shortcut's modifier: Command on macOS, Control elsewhere.
@@ -32,11 +33,30 @@ impl PortableInjector {
         })
     }
 
-    pub fn type_text(&mut self, text: &str) -> Result<(), InjectError> {
-        self.enigo.text(text).map_err(input_error)
+    /// Typed in pieces of [`REPORT_EVERY`](super::progress::REPORT_EVERY)
+    /// characters, so progress is told and a stop is heard between them.
+    pub fn type_text(
+        &mut self,
+        text: &str,
+        progress: &mut dyn Progress,
+    ) -> Result<(), InjectError> {
+        let chars: Vec<char> = text.chars().collect();
+        let mut typed = 0;
+        for piece in chars.chunks(super::progress::REPORT_EVERY) {
+            let piece: String = piece.iter().collect();
+            self.enigo.text(&piece).map_err(input_error)?;
+            typed += piece.chars().count();
+            checkpoint(progress, typed, chars.len())?;
+        }
+        Ok(())
     }
 
-    pub fn paste_text(&mut self, text: &str) -> Result<(), InjectError> {
+    pub fn paste_text(
+        &mut self,
+        text: &str,
+        progress: &mut dyn Progress,
+    ) -> Result<(), InjectError> {
+        checkpoint(progress, 0, text.chars().count())?;
         let enigo = &mut self.enigo;
         paste_with(&mut self.clipboard, text, || {
             let pressed = enigo.key(PASTE_MODIFIER, Direction::Press);

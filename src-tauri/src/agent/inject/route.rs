@@ -12,7 +12,7 @@ use super::portable::PortableInjector;
 #[cfg(target_os = "linux")]
 use super::x11;
 use super::{choose_method, is_terminal, InjectError, InjectMode, InjectSettings};
-use super::{Injector, Method, Readiness, SharedInjectSettings, Situation};
+use super::{Injector, Method, Progress, Readiness, SharedInjectSettings, Situation};
 use crate::sync::lock;
 
 /// The desktop injector: the current settings over the platform's backend.
@@ -52,7 +52,12 @@ impl Route {
         }
     }
 
-    fn inject(&mut self, text: &str, settings: InjectSettings) -> Result<Method, InjectError> {
+    fn inject(
+        &mut self,
+        text: &str,
+        settings: InjectSettings,
+        progress: &mut dyn Progress,
+    ) -> Result<Method, InjectError> {
         let InjectSettings { mode, newline } = settings;
         match self {
             #[cfg(target_os = "linux")]
@@ -65,8 +70,8 @@ impl Route {
                     terminal,
                 });
                 match method {
-                    Method::Pasted => x11.paste_text(text, terminal),
-                    _ => x11.type_text(text),
+                    Method::Pasted => x11.paste_text(text, terminal, progress),
+                    _ => x11.type_text(text, progress),
                 }
                 .map(|()| method)
             }
@@ -81,8 +86,8 @@ impl Route {
                     terminal: false,
                 });
                 match method {
-                    Method::Pasted => portable.paste_text(text),
-                    _ => portable.type_text(text),
+                    Method::Pasted => portable.paste_text(text, progress),
+                    _ => portable.type_text(text, progress),
                 }
                 .map(|()| method)
             }
@@ -120,12 +125,12 @@ impl DesktopInjector {
 }
 
 impl Injector for DesktopInjector {
-    fn inject(&mut self, text: &str) -> Result<Method, InjectError> {
+    fn inject(&mut self, text: &str, progress: &mut dyn Progress) -> Result<Method, InjectError> {
         let settings = self.current();
         if settings.mode == InjectMode::None {
             return Ok(Method::Recorded);
         }
-        let result = self.route()?.inject(text, settings);
+        let result = self.route()?.inject(text, settings, progress);
         if let Err(InjectError::Unavailable(_)) = &result {
             // Reconnect next time (the display may have gone and come back).
             self.route = None;

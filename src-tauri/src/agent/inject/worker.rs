@@ -1,18 +1,25 @@
-//! The injection thread: takes jobs in order, records each id durably *before*
-//! injecting (so a message is injected at most once, even across a crash), then
-//! injects and reports. This is the one place where duplicates are recognised.
+//! The injection thread: takes jobs in order and, for each, marks it started in the
+//! [`Inbox`] *before* the first key (so it is typed at most once, even across a
+//! crash), records how far typing got as it goes, stores the result, then reports
+//! it. The inbox is the one place where duplicates are recognised.
 //!
 //! It is a thread, not a task, because the injector's resources are thread-affine
 //! (an X connection, a clipboard owner) and injecting blocks for as long as the
 //! typing takes (about a second for 1,000 characters).
+//!
+//! When the agent stops, the message being typed is interrupted at the next batch
+//! of keys (and reported as such), and the ones not started yet stay in the inbox,
+//! received, for the next start.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 
 use tokio::sync::mpsc as tokio_mpsc;
 
+use super::progress::Progress;
 use super::{InjectError, Injector, Method, Readiness};
-use crate::agent::dedupe::SeenIds;
+use crate::agent::inbox::{Inbox, StoredResult};
 use crate::protocol::MessageId;
 use crate::sync::lock;
 
@@ -27,9 +34,23 @@ pub struct Job {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     Injected(Method),
-    /// Already injected before (a redelivery): skipped, nothing to report.
+    /// Not waiting any more (started or finished before: a redelivery, or a
+    /// recovered message): skipped, nothing to report.
     Duplicate,
+    /// The agent is stopping: not started, kept in the inbox for the next start.
+    Deferred,
     Failed(InjectError),
+}
+
+impl Outcome {
+    /// The result to store and report, for outcomes that have one.
+    pub fn result(&self) -> Option<StoredResult> {
+        match self {
+            Outcome::Injected(_) => Some(StoredResult::injected()),
+            Outcome::Failed(e) => Some(StoredResult::failed(e.to_string())),
+            Outcome::Duplicate | Outcome::Deferred => None,
+        }
+    }
 }
 
 /// The outcome of the job with this id.
@@ -39,19 +60,62 @@ pub struct JobResult {
     pub outcome: Outcome,
 }
 
-/// Record the id, then inject: a duplicate is skipped, and an id that cannot be
-/// recorded is not injected (at most once matters more than at least once here).
-pub fn deliver(seen: &mut SeenIds, injector: &mut dyn Injector, job: &Job) -> Outcome {
-    match seen.insert(job.id.as_str()) {
-        Ok(false) => Outcome::Duplicate,
-        Ok(true) => match injector.inject(&job.text) {
-            Ok(method) => Outcome::Injected(method),
-            Err(e) => Outcome::Failed(e),
-        },
-        Err(e) => Outcome::Failed(InjectError::Failed(format!(
-            "cannot record the message id, not typing it: {e}"
-        ))),
+/// The inbox shared by the connection (which stores arrivals) and this thread.
+pub type SharedInbox = Arc<Mutex<Inbox>>;
+
+/// Records progress in the inbox and says stop once the agent is stopping.
+struct Tracker<'a> {
+    inbox: &'a SharedInbox,
+    id: &'a MessageId,
+    stopping: &'a AtomicBool,
+}
+
+impl Progress for Tracker<'_> {
+    fn advanced(&mut self, typed: usize) -> bool {
+        if let Err(e) = lock(self.inbox).progress(self.id, typed) {
+            tracing::warn!("cannot record typing progress: {e}");
+        }
+        !self.stopping.load(Ordering::Acquire)
     }
+}
+
+/// Start, inject, store the result. A message that is not waiting in the inbox
+/// any more is skipped; one that cannot be marked started is not injected (at most
+/// once matters more than at least once here).
+pub fn deliver(
+    inbox: &SharedInbox,
+    injector: &mut dyn Injector,
+    job: &Job,
+    stopping: &AtomicBool,
+) -> Outcome {
+    if stopping.load(Ordering::Acquire) {
+        return Outcome::Deferred;
+    }
+    let started = lock(inbox).start(&job.id);
+    let outcome = match started {
+        Ok(false) => return Outcome::Duplicate,
+        Ok(true) => {
+            let mut tracker = Tracker {
+                inbox,
+                id: &job.id,
+                stopping,
+            };
+            match injector.inject(&job.text, &mut tracker) {
+                Ok(method) => Outcome::Injected(method),
+                Err(e) => Outcome::Failed(e),
+            }
+        }
+        Err(e) => Outcome::Failed(InjectError::Failed(format!(
+            "cannot record the message on this desktop, not typing it: {e}"
+        ))),
+    };
+    if let Some(result) = outcome.result() {
+        if let Err(e) = lock(inbox).finish(&job.id, &result) {
+            // Still reported now; only a crash before the relay has it loses it.
+            tracing::warn!(id = %job.id, "cannot store the result: {e}");
+        }
+    }
+    outcome
 }
 
 /// What the injection thread is asked to do.
@@ -65,6 +129,7 @@ enum Work {
 pub struct InjectorThread {
     jobs: mpsc::Sender<Work>,
     readiness: Arc<Mutex<Readiness>>,
+    stopping: Arc<AtomicBool>,
 }
 
 impl InjectorThread {
@@ -72,7 +137,7 @@ impl InjectorThread {
     /// connections and clipboard owners belong to the thread that made them).
     pub fn spawn<F>(
         make: F,
-        mut seen: SeenIds,
+        inbox: SharedInbox,
         results: tokio_mpsc::UnboundedSender<JobResult>,
     ) -> std::io::Result<InjectorThread>
     where
@@ -80,7 +145,9 @@ impl InjectorThread {
     {
         let (jobs, rx) = mpsc::channel::<Work>();
         let readiness = Arc::new(Mutex::new(Readiness::Starting));
+        let stopping = Arc::new(AtomicBool::new(false));
         let shared = readiness.clone();
+        let stop = stopping.clone();
         let set = move |r: Readiness| *lock(&shared) = r;
         thread::Builder::new()
             .name("saytype-inject".into())
@@ -100,7 +167,7 @@ impl InjectorThread {
                             continue;
                         }
                     };
-                    let outcome = deliver(&mut seen, injector.as_mut(), &job);
+                    let outcome = deliver(&inbox, injector.as_mut(), &job, &stop);
                     match &outcome {
                         Outcome::Failed(InjectError::Unavailable(why)) => {
                             set(Readiness::Unavailable(why.clone()))
@@ -119,7 +186,11 @@ impl InjectorThread {
                     }
                 }
             })?;
-        Ok(InjectorThread { jobs, readiness })
+        Ok(InjectorThread {
+            jobs,
+            readiness,
+            stopping,
+        })
     }
 
     /// Whether injection works here, and what it does or why it cannot.
@@ -136,6 +207,12 @@ impl InjectorThread {
     pub fn refresh(&self) {
         let _ = self.jobs.send(Work::Refresh);
     }
+
+    /// The agent is stopping: interrupt the message being typed at its next batch
+    /// of keys, and start no other (they stay in the inbox).
+    pub fn stop(&self) {
+        self.stopping.store(true, Ordering::Release);
+    }
 }
 
 #[cfg(test)]
@@ -145,9 +222,19 @@ mod tests {
     struct Recorder(Arc<Mutex<Vec<String>>>);
 
     impl Injector for Recorder {
-        fn inject(&mut self, text: &str) -> Result<Method, InjectError> {
+        fn inject(
+            &mut self,
+            text: &str,
+            progress: &mut dyn Progress,
+        ) -> Result<Method, InjectError> {
             if text == "fail" {
                 return Err(InjectError::Failed("no focus".into()));
+            }
+            let total = text.chars().count();
+            for typed in 1..=total {
+                if !progress.advanced(typed) {
+                    return Err(InjectError::Interrupted { typed, total });
+                }
             }
             lock(&self.0).push(text.to_owned());
             Ok(Method::Typed)
@@ -164,18 +251,74 @@ mod tests {
         }
     }
 
+    fn inbox_with(jobs: &[&Job]) -> SharedInbox {
+        let mut inbox = Inbox::in_memory().expect("inbox");
+        for j in jobs {
+            inbox.receive(&j.id, &j.text, 1).expect("receive");
+        }
+        Arc::new(Mutex::new(inbox))
+    }
+
     #[test]
-    fn a_duplicate_id_is_not_injected_again() {
+    fn a_message_is_injected_once_and_its_result_stored() {
         let typed = Arc::new(Mutex::new(Vec::new()));
         let mut injector = Recorder(typed.clone());
-        let mut seen = SeenIds::in_memory(10);
         let a = job("a", "one");
+        let inbox = inbox_with(&[&a]);
+        let go = AtomicBool::new(false);
         assert_eq!(
-            deliver(&mut seen, &mut injector, &a),
+            deliver(&inbox, &mut injector, &a, &go),
             Outcome::Injected(Method::Typed)
         );
-        assert_eq!(deliver(&mut seen, &mut injector, &a), Outcome::Duplicate);
+        assert_eq!(deliver(&inbox, &mut injector, &a, &go), Outcome::Duplicate);
         assert_eq!(*lock(&typed), ["one"]);
+        let unreported = lock(&inbox).unreported().expect("unreported");
+        assert_eq!(unreported, [(a.id.clone(), StoredResult::injected())]);
+        assert_eq!(
+            lock(&inbox).state_of("a").expect("state"),
+            Some(("done".into(), 3)),
+            "progress was recorded as it went"
+        );
+    }
+
+    #[test]
+    fn a_stopping_agent_interrupts_the_message_and_defers_the_rest() {
+        let mut injector = Recorder(Arc::new(Mutex::new(Vec::new())));
+        let (a, b) = (job("a", "abcdef"), job("b", "later"));
+        let inbox = inbox_with(&[&a, &b]);
+        let stop = AtomicBool::new(true);
+        assert_eq!(deliver(&inbox, &mut injector, &b, &stop), Outcome::Deferred);
+        stop.store(false, Ordering::Release);
+        struct StopAfter<'a>(&'a AtomicBool, Recorder);
+        impl Injector for StopAfter<'_> {
+            fn inject(&mut self, t: &str, p: &mut dyn Progress) -> Result<Method, InjectError> {
+                self.0.store(true, Ordering::Release);
+                self.1.inject(t, p)
+            }
+            fn readiness(&mut self) -> Readiness {
+                Readiness::Starting
+            }
+        }
+        let mut stopping = StopAfter(&stop, injector_recorder());
+        let outcome = deliver(&inbox, &mut stopping, &a, &stop);
+        assert_eq!(
+            outcome,
+            Outcome::Failed(InjectError::Interrupted { typed: 1, total: 6 })
+        );
+        let mut inbox = lock(&inbox);
+        let recovery = inbox.recover().expect("recover");
+        assert_eq!(recovery.waiting.len(), 1, "b waits for the next start");
+        assert_eq!(recovery.waiting[0].id.as_str(), "b");
+        let (_, result) = &inbox.unreported().expect("unreported")[0];
+        assert!(result
+            .error
+            .as_deref()
+            .is_some_and(|e| e.starts_with("interrupted after 1 of 6 characters")));
+        drop(injector);
+    }
+
+    fn injector_recorder() -> Recorder {
+        Recorder(Arc::new(Mutex::new(Vec::new())))
     }
 
     #[tokio::test]
@@ -183,14 +326,12 @@ mod tests {
         let typed = Arc::new(Mutex::new(Vec::new()));
         let (tx, mut rx) = tokio_mpsc::unbounded_channel();
         let sink = typed.clone();
-        let thread = InjectorThread::spawn(
-            move || Box::new(Recorder(sink)),
-            SeenIds::in_memory(100),
-            tx,
-        )
-        .expect("thread");
-        for (id, text) in [("a", "one"), ("b", "two"), ("a", "one"), ("c", "fail")] {
-            assert!(thread.submit(job(id, text)));
+        let jobs = [job("a", "one"), job("b", "two"), job("c", "fail")];
+        let inbox = inbox_with(&jobs.iter().collect::<Vec<_>>());
+        let thread =
+            InjectorThread::spawn(move || Box::new(Recorder(sink)), inbox, tx).expect("thread");
+        for j in [&jobs[0], &jobs[1], &jobs[0], &jobs[2]] {
+            assert!(thread.submit(j.clone()));
         }
         let mut outcomes = Vec::new();
         for _ in 0..4 {

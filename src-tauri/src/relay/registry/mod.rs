@@ -155,6 +155,8 @@ impl Registry {
         let registered = RelayFrame::Registered {
             device_id: device.to_string(),
             queued: d.queue.len(),
+            // This relay confirms results to agents that ask (see `ws`).
+            result_ack: true,
         };
         let _ = tx.send(Outbound::Text(registered.to_json().into()));
         for msg in &d.queue {

@@ -10,13 +10,22 @@ use enigo::{Direction, Keyboard};
 use super::keymap::{keysym_of, CONTROL_L};
 use super::{refresh_keymap, X11Injector};
 use crate::agent::inject::clipboard::paste_with;
+use crate::agent::inject::progress::{checkpoint, Progress};
 use crate::agent::inject::{input_error, InjectError};
 
 impl X11Injector {
     /// Put `text` on the clipboard, send the paste shortcut, hold the clipboard
     /// until the target has read it, then give the user back what they had —
     /// unless something else has taken the clipboard meanwhile.
-    pub fn paste_text(&mut self, text: &str, shift_paste: bool) -> Result<(), InjectError> {
+    pub fn paste_text(
+        &mut self,
+        text: &str,
+        shift_paste: bool,
+        progress: &mut dyn Progress,
+    ) -> Result<(), InjectError> {
+        // A paste is all or nothing: the last chance to stop is before it.
+        let total = text.chars().count();
+        checkpoint(progress, 0, total)?;
         paste_with(&mut self.clipboard, text, || {
             refresh_keymap(&self.conn, &mut self.typist)?;
             let find = |sym: u32| {
@@ -45,6 +54,9 @@ impl X11Injector {
                 let _ = self.enigo.raw(k, Direction::Release);
             }
             sent
-        })
+        })?;
+        // All of it is in: a stop asked for now changes nothing.
+        let _ = progress.advanced(total);
+        Ok(())
     }
 }

@@ -19,6 +19,7 @@ use x11rb::protocol::Event;
 use super::keymap::CAPS_LOCK;
 use super::planner::{Chunk, PlanError, Stroke};
 use super::{read_keymap, x11_error, X11Injector};
+use crate::agent::inject::progress::{checkpoint, Progress, REPORT_EVERY};
 use crate::agent::inject::{input_error, InjectError};
 
 /// Barrier for windows that do not answer `_NET_WM_PING` (xterm and other Xt
@@ -32,22 +33,28 @@ const BACKLOG_PER_KEY: Duration = Duration::from_micros(2_000);
 const PING_TIMEOUT: Duration = Duration::from_secs(3);
 
 impl X11Injector {
-    /// Type `text` into the focused window, exactly.
-    pub fn type_text(&mut self, text: &str) -> Result<(), InjectError> {
+    /// Type `text` into the focused window, exactly, telling `progress` as it goes.
+    pub fn type_text(
+        &mut self,
+        text: &str,
+        progress: &mut dyn Progress,
+    ) -> Result<(), InjectError> {
         self.refresh_keymap()?;
         // Caps Lock would turn typed letters into capitals: lift it while typing.
         let caps = self.caps_lock_on();
         if caps {
             self.tap_keysym(CAPS_LOCK)?;
         }
-        let result = self.type_chunks(text);
+        let result = self.type_chunks(text, progress);
         if caps {
             let _ = self.tap_keysym(CAPS_LOCK);
         }
         result
     }
 
-    fn type_chunks(&mut self, text: &str) -> Result<(), InjectError> {
+    fn type_chunks(&mut self, text: &str, progress: &mut dyn Progress) -> Result<(), InjectError> {
+        let total = text.chars().count();
+        let mut typed = 0;
         let mut rest = text;
         while !rest.is_empty() {
             let chunk = self
@@ -58,9 +65,36 @@ impl X11Injector {
                 return Err(InjectError::Failed("could not plan the text".into()));
             }
             self.apply_bindings(&chunk)?;
-            self.send_strokes(&chunk.strokes)?;
+            let chars = rest[..chunk.consumed].chars().count();
+            let sent = self.send_reported(&chunk.strokes, chars, typed, total, progress);
             self.typist.mark_used(&chunk, Instant::now());
+            sent?;
+            typed += chars;
             rest = &rest[chunk.consumed..];
+        }
+        Ok(())
+    }
+
+    /// Send a chunk's strokes in batches of [`REPORT_EVERY`], reporting after each.
+    /// The planner makes one stroke per character; should a chunk ever differ, it
+    /// is reported once, whole.
+    fn send_reported(
+        &mut self,
+        strokes: &[Stroke],
+        chars: usize,
+        typed: usize,
+        total: usize,
+        progress: &mut dyn Progress,
+    ) -> Result<(), InjectError> {
+        if strokes.len() != chars {
+            self.send_strokes(strokes)?;
+            return checkpoint(progress, typed + chars, total);
+        }
+        let mut done = typed;
+        for batch in strokes.chunks(REPORT_EVERY) {
+            self.send_strokes(batch)?;
+            done += batch.len();
+            checkpoint(progress, done, total)?;
         }
         Ok(())
     }
