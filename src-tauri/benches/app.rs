@@ -5,18 +5,17 @@
 //!
 //! Run: `cargo bench -p saytype --bench app` (needs the `gui` feature, on by default).
 
-#[path = "../tests/common/desktop.rs"]
-#[allow(dead_code, unreachable_pub)]
-mod desktop;
+#[path = "../tests/common/mod.rs"]
+mod common;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use desktop::{tree_rss, XDisplay};
-
-const BIN: &str = env!("CARGO_BIN_EXE_saytype");
+use common::desktop::{tree_rss, XDisplay};
+use common::served::BIN;
+use common::TOKEN;
 
 struct App {
     child: Child,
@@ -42,7 +41,7 @@ impl App {
             .command("dbus-run-session")
             .args(["--", BIN, "--hidden"])
             .env("SAYTYPE_DATA_DIR", &data)
-            .env("SAYTYPE_TOKEN", "bench-token")
+            .env("SAYTYPE_TOKEN", TOKEN)
             .env("XDG_CONFIG_HOME", dir.join("config"))
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
@@ -162,7 +161,7 @@ fn main() {
         .command(BIN)
         .env("DBUS_SESSION_BUS_ADDRESS", app.bus())
         .env("SAYTYPE_DATA_DIR", dir.path().join("data"))
-        .env("SAYTYPE_TOKEN", "bench-token")
+        .env("SAYTYPE_TOKEN", TOKEN)
         .status();
     let deadline = Instant::now() + Duration::from_secs(30);
     let window = loop {
