@@ -92,14 +92,11 @@ impl App {
         out.contains("\"status\":\"ok\"")
     }
 
+    /// Wait for `/health` to answer; how long after the start it did.
     fn wait_health(&self) -> Duration {
-        for _ in 0..400 {
-            if self.health() {
-                return self.started.elapsed();
-            }
-            std::thread::sleep(Duration::from_millis(25));
-        }
-        panic!("/health never answered");
+        wait_for("/health to answer", PATIENCE, || {
+            self.health().then(|| self.started.elapsed())
+        })
     }
 
     fn terminate(&mut self) -> std::process::ExitStatus {
@@ -107,14 +104,9 @@ impl App {
         let _ = Command::new("kill")
             .args(["-TERM", &app.to_string()])
             .status();
-        for _ in 0..200 {
-            if let Some(status) = self.child.try_wait().expect("try_wait") {
-                return status;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        panic!("the app did not stop within 10 s of SIGTERM");
+        wait_for("the app to stop after SIGTERM", PATIENCE, || {
+            self.child.try_wait().expect("try_wait")
+        })
     }
 }
 
@@ -125,6 +117,12 @@ impl Drop for App {
     }
 }
 
+/// How long anything may take here: WebKit's first start on a fresh machine (no
+/// caches yet) is many times slower than later ones. Conditions are polled, so a
+/// fast machine waits no longer than it must.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+/// Poll `check` until it gives a value, or panic after `within`.
 fn wait_for<T>(what: &str, within: Duration, mut check: impl FnMut() -> Option<T>) -> T {
     let deadline = Instant::now() + within;
     loop {
@@ -134,6 +132,34 @@ fn wait_for<T>(what: &str, within: Duration, mut check: impl FnMut() -> Option<T
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// Check that `holds` stays true for all of `period` (polled; fails at once).
+fn stays(what: &str, period: Duration, mut holds: impl FnMut() -> bool) {
+    let end = Instant::now() + period;
+    while Instant::now() < end {
+        assert!(holds(), "{what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Wait until the screen shows a rendered page, not a blank window: screenshots
+/// (the last one kept as an artifact) until one has many colours.
+fn wait_rendered(display: &XDisplay) -> usize {
+    let shot = artifacts().join("window.png");
+    let mut colours = 0;
+    let deadline = Instant::now() + PATIENCE;
+    while Instant::now() < deadline {
+        colours = display.screenshot(&shot);
+        if colours > 20 {
+            return colours;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    panic!(
+        "the window stayed blank ({colours} colours after {PATIENCE:?}; see {})",
+        shot.display()
+    );
 }
 
 fn mib(kib: u64) -> String {
@@ -148,38 +174,32 @@ fn the_app_renders_closes_to_the_tray_and_stops_cleanly() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut app = App::start(&display, dir.path(), &[], &[]);
     let to_health = app.wait_health();
-    let window = wait_for("the window", Duration::from_secs(30), || {
+    let window = wait_for("the window", PATIENCE, || {
         display.windows_named("^SayType$").first().copied()
     });
-    // Let the page load and render.
-    std::thread::sleep(Duration::from_secs(3));
-    let colours = display.screenshot(&artifacts().join("window.png"));
-    assert!(colours > 20, "the window is not blank ({colours} colours)");
-    let (open_kib, open_rows) = tree_rss(app.pid());
-    assert!(
-        open_rows.iter().any(|r| r.1.starts_with("WebKit")),
-        "{open_rows:?}"
-    );
+    let colours = wait_rendered(&display);
+    let (open_kib, open_rows) = wait_for("the WebKit processes", PATIENCE, || {
+        let (kib, rows) = tree_rss(app.pid());
+        rows.iter()
+            .any(|r| r.1.starts_with("WebKit"))
+            .then_some((kib, rows))
+    });
 
     let mut asked = Instant::now() - Duration::from_secs(10);
-    wait_for("the window to close", Duration::from_secs(40), || {
+    wait_for("the window to close", PATIENCE, || {
         if asked.elapsed() > Duration::from_secs(3) {
             display.close_window(window);
             asked = Instant::now();
         }
         display.windows_named("^SayType$").is_empty().then_some(())
     });
-    let (closed_kib, closed_rows) = wait_for(
-        "the WebKit processes to end",
-        Duration::from_secs(10),
-        || {
-            let (kib, rows) = tree_rss(app.pid());
-            (!rows.iter().any(|r| r.1.starts_with("WebKit"))).then_some((kib, rows))
-        },
-    );
+    let (closed_kib, closed_rows) = wait_for("the WebKit processes to end", PATIENCE, || {
+        let (kib, rows) = tree_rss(app.pid());
+        (!rows.iter().any(|r| r.1.starts_with("WebKit"))).then_some((kib, rows))
+    });
     assert!(app.health(), "still running in the tray");
     eprintln!(
-        "figures: /health after {} ms; window open {} ({:?}); window closed {} ({:?})",
+        "figures: /health after {} ms; rendered page ({colours} colours); window open {} ({:?}); window closed {} ({:?})",
         to_health.as_millis(),
         mib(open_kib),
         open_rows
@@ -209,11 +229,9 @@ fn a_second_start_opens_the_first_ones_window() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut app = App::start(&display, dir.path(), &["--hidden"], &[]);
     app.wait_health();
-    std::thread::sleep(Duration::from_secs(1));
-    assert!(
-        display.windows_named("^SayType$").is_empty(),
-        "--hidden opens no window"
-    );
+    stays("--hidden opens no window", Duration::from_secs(1), || {
+        display.windows_named("^SayType$").is_empty()
+    });
     // The second start joins the first one's D-Bus session, like a desktop login.
     let bus = std::fs::read(format!("/proc/{}/environ", app.pid()))
         .ok()
@@ -235,7 +253,7 @@ fn a_second_start_opens_the_first_ones_window() {
         second.success(),
         "the second start hands over and exits: {second:?}"
     );
-    wait_for("the first app's window", Duration::from_secs(30), || {
+    wait_for("the first app's window", PATIENCE, || {
         display.windows_named("^SayType$").first().copied()
     });
     assert!(app.terminate().success());
@@ -276,7 +294,7 @@ fn without_the_appindicator_library_the_window_stands_in_for_the_tray() {
     );
     app.wait_health();
     // No tray: the window opens even with --hidden, and says why.
-    let window = wait_for("the fallback window", Duration::from_secs(30), || {
+    let window = wait_for("the fallback window", PATIENCE, || {
         display.windows_named("no system tray").first().copied()
     });
     let log = std::fs::read_to_string(dir.path().join("app.log")).unwrap_or_default();
@@ -285,7 +303,7 @@ fn without_the_appindicator_library_the_window_stands_in_for_the_tray() {
     // seconds, as a user would click again, in case the first request reached a
     // window still starting up.)
     let mut asked = Instant::now() - Duration::from_secs(10);
-    let status = wait_for("the app to quit", Duration::from_secs(30), || {
+    let status = wait_for("the app to quit", PATIENCE, || {
         if asked.elapsed() > Duration::from_secs(3) {
             display.close_window(window);
             asked = Instant::now();
