@@ -144,15 +144,17 @@ fn stays(what: &str, period: Duration, mut holds: impl FnMut() -> bool) {
 }
 
 /// Wait until the screen shows a rendered page, not a blank window: screenshots
-/// (the last one kept as an artifact) until one has many colours.
-fn wait_rendered(display: &XDisplay) -> usize {
+/// (the last one kept as an artifact) until one has many colours. Returns the
+/// colours and how long it took.
+fn wait_rendered(display: &XDisplay) -> (usize, Duration) {
     let shot = artifacts().join("window.png");
     let mut colours = 0;
-    let deadline = Instant::now() + PATIENCE;
+    let started = Instant::now();
+    let deadline = started + PATIENCE;
     while Instant::now() < deadline {
         colours = display.screenshot(&shot);
         if colours > 20 {
-            return colours;
+            return (colours, started.elapsed());
         }
         std::thread::sleep(Duration::from_millis(250));
     }
@@ -177,7 +179,7 @@ fn the_app_renders_closes_to_the_tray_and_stops_cleanly() {
     let window = wait_for("the window", PATIENCE, || {
         display.windows_named("^SayType$").first().copied()
     });
-    let colours = wait_rendered(&display);
+    let (colours, to_render) = wait_rendered(&display);
     let (open_kib, open_rows) = wait_for("the WebKit processes", PATIENCE, || {
         let (kib, rows) = tree_rss(app.pid());
         rows.iter()
@@ -199,8 +201,9 @@ fn the_app_renders_closes_to_the_tray_and_stops_cleanly() {
     });
     assert!(app.health(), "still running in the tray");
     eprintln!(
-        "figures: /health after {} ms; rendered page ({colours} colours); window open {} ({:?}); window closed {} ({:?})",
+        "figures: /health after {} ms; page rendered {} ms after the window appeared ({colours} colours); window open {} ({:?}); window closed {} ({:?})",
         to_health.as_millis(),
+        to_render.as_millis(),
         mib(open_kib),
         open_rows
             .iter()
