@@ -7,132 +7,23 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::desktop::{tree_rss, XDisplay};
 use common::served::BIN;
+use common::tray::{wait_for, App};
 use common::TOKEN;
-
-struct App {
-    child: Child,
-    port: u16,
-    data: PathBuf,
-    started: Instant,
-}
 
 fn artifacts() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../artifacts/tray")
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-impl App {
-    /// `saytype [args]` in its own D-Bus session, on a fresh data directory whose
-    /// settings pick a free port. `wrap` prefixes the command (e.g. `unshare`).
-    fn start(display: &XDisplay, dir: &Path, args: &[&str], wrap: &[&str]) -> App {
-        let data = dir.join("data");
-        let port = free_port();
-        std::fs::create_dir_all(&data).expect("data dir");
-        std::fs::write(
-            data.join("settings.json"),
-            format!(r#"{{"port": {port}, "injectMode": "none"}}"#),
-        )
-        .expect("settings");
-        let mut cmd = display.command("dbus-run-session");
-        cmd.arg("--").args(wrap).arg(BIN).args(args);
-        cmd.env("SAYTYPE_DATA_DIR", &data)
-            .env("SAYTYPE_TOKEN", TOKEN)
-            .env("XDG_CONFIG_HOME", dir.join("config"))
-            .env_remove("RUST_LOG")
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(dir.join("app.log")).expect("log"));
-        let started = Instant::now();
-        let mut child = cmd.spawn().expect("dbus-run-session saytype");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("listening line");
-        assert!(
-            line.contains(&format!(":{port}")),
-            "listening on the settings' port: {line:?}"
-        );
-        App {
-            child,
-            port,
-            data,
-            started,
-        }
-    }
-
-    /// The app process itself (the child of dbus-run-session, through any wrapper).
-    fn pid(&self) -> u32 {
-        let (_, rows) = tree_rss(self.child.id());
-        rows.iter()
-            .find(|(_, name, _)| name == "saytype")
-            .map(|(pid, _, _)| *pid)
-            .expect("the app process")
-    }
-
-    fn health(&self) -> bool {
-        let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", self.port)) else {
-            return false;
-        };
-        use std::io::{Read, Write};
-        let _ = s.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-        let mut out = String::new();
-        let _ = s.read_to_string(&mut out);
-        out.contains("\"status\":\"ok\"")
-    }
-
-    /// Wait for `/health` to answer; how long after the start it did.
-    fn wait_health(&self) -> Duration {
-        wait_for("/health to answer", PATIENCE, || {
-            self.health().then(|| self.started.elapsed())
-        })
-    }
-
-    fn terminate(&mut self) -> std::process::ExitStatus {
-        let app = self.pid();
-        let _ = Command::new("kill")
-            .args(["-TERM", &app.to_string()])
-            .status();
-        wait_for("the app to stop after SIGTERM", PATIENCE, || {
-            self.child.try_wait().expect("try_wait")
-        })
-    }
-}
-
-impl Drop for App {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// How long anything may take here: WebKit's first start on a fresh machine (no
 /// caches yet) is many times slower than later ones. Conditions are polled, so a
 /// fast machine waits no longer than it must.
 const PATIENCE: Duration = Duration::from_secs(60);
-
-/// Poll `check` until it gives a value, or panic after `within`.
-fn wait_for<T>(what: &str, within: Duration, mut check: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + within;
-    loop {
-        if let Some(v) = check() {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 /// Check that `holds` stays true for all of `period` (polled; fails at once).
 fn stays(what: &str, period: Duration, mut holds: impl FnMut() -> bool) {
@@ -175,7 +66,7 @@ fn the_app_renders_closes_to_the_tray_and_stops_cleanly() {
     };
     let dir = tempfile::tempdir().expect("tempdir");
     let mut app = App::start(&display, dir.path(), &[], &[]);
-    let to_health = app.wait_health();
+    let to_health = app.wait_health(PATIENCE);
     let window = wait_for("the window", PATIENCE, || {
         display.windows_named("^SayType$").first().copied()
     });
@@ -216,7 +107,7 @@ fn the_app_renders_closes_to_the_tray_and_stops_cleanly() {
             .collect::<Vec<_>>(),
     );
 
-    let status = app.terminate();
+    let status = app.terminate(PATIENCE);
     assert!(status.success(), "clean exit on SIGTERM: {status:?}");
     assert!(
         !app.data.join("relay.json").exists(),
@@ -231,20 +122,12 @@ fn a_second_start_opens_the_first_ones_window() {
     };
     let dir = tempfile::tempdir().expect("tempdir");
     let mut app = App::start(&display, dir.path(), &["--hidden"], &[]);
-    app.wait_health();
+    app.wait_health(PATIENCE);
     stays("--hidden opens no window", Duration::from_secs(1), || {
         display.windows_named("^SayType$").is_empty()
     });
     // The second start joins the first one's D-Bus session, like a desktop login.
-    let bus = std::fs::read(format!("/proc/{}/environ", app.pid()))
-        .ok()
-        .and_then(|env| {
-            env.split(|b| *b == 0).find_map(|v| {
-                v.strip_prefix(b"DBUS_SESSION_BUS_ADDRESS=")
-                    .map(|a| String::from_utf8_lossy(a).into_owned())
-            })
-        })
-        .expect("the app's session bus");
+    let bus = app.bus();
     let second = display
         .command(BIN)
         .env("DBUS_SESSION_BUS_ADDRESS", bus)
@@ -259,7 +142,7 @@ fn a_second_start_opens_the_first_ones_window() {
     wait_for("the first app's window", PATIENCE, || {
         display.windows_named("^SayType$").first().copied()
     });
-    assert!(app.terminate().success());
+    assert!(app.terminate(PATIENCE).success());
 }
 
 #[test]
@@ -295,7 +178,7 @@ fn without_the_appindicator_library_the_window_stands_in_for_the_tray() {
         &["--hidden"],
         &["unshare", "--mount", "sh", "-c", &script],
     );
-    app.wait_health();
+    app.wait_health(PATIENCE);
     // No tray: the window opens even with --hidden, and says why.
     let window = wait_for("the fallback window", PATIENCE, || {
         display.windows_named("no system tray").first().copied()

@@ -1,7 +1,8 @@
 //! Helpers for integration tests, one file per idea: [`relay`] (an in-process relay
 //! on a loopback port), [`client`] (post, then poll the status), [`agent`] (a test
 //! agent speaking the WebSocket protocol by hand), [`served`] (the real binary),
-//! [`desktop`] (Xvfb and real windows). The benches include this module too.
+//! [`desktop`] (Xvfb and real windows), [`tray`] (the tray app under D-Bus). The
+//! benches include this module too.
 #![allow(dead_code, unreachable_pub)]
 
 pub mod agent;
@@ -9,6 +10,7 @@ pub mod client;
 pub mod desktop;
 pub mod relay;
 pub mod served;
+pub mod tray;
 
 use std::time::Duration;
 
