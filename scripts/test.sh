@@ -1,44 +1,83 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian/Ubuntu machine: installs what it needs,
 # then checks formatting and lints, and runs every test (unit, integration against
-# real servers on loopback, the real binary).
-set -euo pipefail
+# real servers on loopback, the real binary, the pages in a real browser).
+#
+# Every step runs even when an earlier one failed; the run always ends with one
+# line that CI reads,
+#   saytype: N passed, N failed, N skipped
+# summed over every test binary and node's test runner, and exits non-zero if any
+# step failed. A step that failed without reporting a failed test (formatting,
+# lints, a build error, a browser run that could not start) counts as one failure.
+set -uo pipefail
 cd "$(dirname "$0")/.."
-
-source scripts/setup.sh test
 
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 
-echo "== format"
-cargo fmt --all --check
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+passed=0 failed=0 skipped=0
+failed_steps=()
 
-echo "== lints (core, then with the desktop shell)"
-cargo clippy -p saytype --no-default-features --all-targets --locked -- -D warnings
-cargo clippy -p saytype --all-targets --locked -- -D warnings
-
-echo "== tests"
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
-# The tray app itself (the `gui` build) under Xvfb, then the whole core. Each run
-# builds `saytype` with its own features, so the tray test goes first.
-cargo test -p saytype --locked --test tray_app -- --test-threads=1 2>&1 | tee "$log"
-cargo test -p saytype --no-default-features --locked 2>&1 | tee -a "$log"
-
-# The phone page in a real Chromium against the real binary. A failure here still
-# gets the closing summary line below, then fails the run.
-echo "== browser tests"
-browser_status=0
-cargo build -p saytype --no-default-features --locked --quiet
-src-tauri/tests/browser/run.sh 2>&1 | tee -a "$log" || browser_status=$?
-
-# One closing line for the whole run, summed over every test binary and node's test
-# runner (its `# pass N` / `# fail N` lines). A browser run that failed before any
-# test could report counts as one failure.
-awk -v browser_status="$browser_status" '
+# Counts of one step's log: "passed failed skipped reported_failures".
+count() {
+  awk '
      /^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i; if ($(i+1) ~ /^ignored/) s += $i } }
      /^(#|ℹ) pass [0-9]+$/ { p += $3 }
-     /^(#|ℹ) (fail|cancelled) [0-9]+$/ { f += $3; nf += $3 }
+     /^(#|ℹ) (fail|cancelled) [0-9]+$/ { f += $3 }
      /^(#|ℹ) (skipped|todo) [0-9]+$/ { s += $3 }
-     END { if (browser_status != 0 && nf == 0) f += 1
-           printf "\nsaytype: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
-exit "$browser_status"
+     END { printf "%d %d %d\n", p, f, s }' "$1"
+}
+
+# step NAME COMMAND...: run it with its output shown and logged, add up its counts,
+# and remember a failure instead of stopping.
+n=0
+step() {
+  local name=$1 log status p f s
+  shift
+  n=$((n + 1))
+  log="$logs/$n.log"
+  echo "== $name"
+  "$@" 2>&1 | tee "$log"
+  status=${PIPESTATUS[0]}
+  read -r p f s < <(count "$log")
+  if [ "$status" -ne 0 ]; then
+    failed_steps+=("$name (exit $status)")
+    if [ "$f" -eq 0 ]; then f=1; fi
+  fi
+  passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+}
+
+# Setup installs packages and may put cargo on PATH, so it is sourced (in a
+# subshell first, so that a failure is recorded rather than ending the run).
+step "setup" bash scripts/setup.sh test
+if [ ${#failed_steps[@]} -eq 0 ]; then
+  # shellcheck source=scripts/setup.sh
+  source scripts/setup.sh test >/dev/null
+  set +e
+fi
+
+step "format" cargo fmt --all --check
+step "lints (core)" cargo clippy -p saytype --no-default-features --all-targets --locked -- -D warnings
+step "lints (with the desktop shell)" cargo clippy -p saytype --all-targets --locked -- -D warnings
+
+# The tray app itself (the `gui` build) under Xvfb, then the whole core. Each run
+# builds `saytype` with its own features, so the tray test goes first.
+step "tests (tray app)" cargo test -p saytype --locked --test tray_app -- --test-threads=1
+step "tests (core)" cargo test -p saytype --no-default-features --locked
+
+# The phone and desktop pages in a real Chromium against the real binary.
+browser() {
+  local target=${CARGO_TARGET_DIR:-target}
+  case $target in /*) ;; *) target=$(pwd)/$target ;; esac
+  cargo build -p saytype --no-default-features --locked --quiet &&
+    SAYTYPE_BIN="${SAYTYPE_BIN:-$target/debug/saytype}" src-tauri/tests/browser/run.sh
+}
+step "browser tests" browser
+
+if [ ${#failed_steps[@]} -gt 0 ]; then
+  printf '\nfailed steps:\n'
+  printf '  %s\n' "${failed_steps[@]}"
+fi
+printf '\nsaytype: %d passed, %d failed, %d skipped\n' "$passed" "$failed" "$skipped"
+[ ${#failed_steps[@]} -eq 0 ]

@@ -17,7 +17,6 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use saytype::client::HttpClient;
 use serde_json::{json, Value};
 
-const TOKEN: &str = "bench-token-0123456789abcdef";
 /// Give up on a window that has not changed for this long (it has everything it
 /// will ever get).
 const SETTLED: Duration = Duration::from_secs(3);
@@ -41,11 +40,11 @@ fn now_ms() -> i64 {
 // ---------------------------------------------------------------------------------
 // The X display and the windows: the desktop tests' own helpers.
 
-#[path = "../tests/common/desktop.rs"]
-#[allow(dead_code, unreachable_pub)]
-mod desktop;
+#[path = "../tests/common/mod.rs"]
+mod common;
 
-use desktop::{mixed_text_from as mixed_text, Target, XDisplay};
+use common::desktop::{mixed_text_from as mixed_text, Target, XDisplay};
+use common::TOKEN;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -128,11 +127,7 @@ struct Arrival {
 // ---------------------------------------------------------------------------------
 // The real binary, as the tests run it.
 
-#[path = "../tests/common/served.rs"]
-#[allow(dead_code, unreachable_pub)]
-mod served;
-
-use served::Served;
+use common::served::Served;
 
 /// Xvfb, then `saytype serve` with its agent online.
 struct Desk {

@@ -14,11 +14,8 @@ use std::time::{Duration, Instant};
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use saytype::client::HttpClient;
 use serde_json::json;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
-
-const TOKEN: &str = "bench-token-0123456789abcdef";
 
 fn scale(n: usize) -> usize {
     let factor: f64 = std::env::var("SAYTYPE_BENCH_SCALE")
@@ -28,12 +25,11 @@ fn scale(n: usize) -> usize {
     ((n as f64 * factor).round() as usize).max(1)
 }
 
-#[path = "../tests/common/served.rs"]
-#[allow(dead_code, unreachable_pub)]
-mod served;
+// The tests' helpers: the real binary as a child process, the token, a WebSocket.
+#[path = "../tests/common/mod.rs"]
+mod common;
 
-/// The relay's own device: POSTs without a `deviceId` go there.
-const DEFAULT_DEVICE: &str = "desk";
+use common::{served, ws_connect, Ws, DEFAULT_DEVICE, TOKEN};
 
 /// A `saytype serve --no-agent` child process on a fresh data directory.
 struct Relay {
@@ -74,18 +70,8 @@ impl Relay {
     }
 }
 
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
 async fn connect_agent(relay_ws: &str, device: &str) -> (Ws, usize) {
-    let mut req = relay_ws.into_client_request().expect("request");
-    req.headers_mut().insert(
-        "authorization",
-        format!("Bearer {TOKEN}").parse().expect("header"),
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(req)
-        .await
-        .expect("ws connect");
+    let mut ws = ws_connect(relay_ws, Some(TOKEN)).await.expect("ws connect");
     ws.send(Message::Text(
         json!({"type": "register", "deviceId": device})
             .to_string()
@@ -287,6 +273,7 @@ fn latency_spinning() {
     // The agent: tungstenite over a blocking handshake, then non-blocking.
     let stream = std::net::TcpStream::connect(&authority).expect("connect");
     stream.set_nodelay(true).expect("nodelay");
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     let mut req = relay.ws_url().into_client_request().expect("request");
     req.headers_mut().insert(
         "authorization",

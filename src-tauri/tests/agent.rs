@@ -108,20 +108,16 @@ async fn results_reach_the_history() {
         let r = relay.post(json!({"text": text, "id": id})).await;
         assert_eq!(r.json().expect("json")["status"], "delivered");
     }
-    eventually("results recorded", || async {
-        relay.status_of("ok").await["status"] == "injected"
-            && relay.status_of("bad").await["status"] == "failed"
-            && relay.status_of("nodisp").await["status"] == "failed"
-    })
-    .await;
     assert_eq!(
-        relay.status_of("bad").await["error"],
-        "the window went away"
+        relay.wait_status("ok", "injected").await["status"],
+        "injected"
     );
-    assert_eq!(
-        relay.status_of("nodisp").await["error"],
-        "no display: DISPLAY is not set"
-    );
+    let bad = relay.wait_status("bad", "failed").await;
+    assert_eq!(bad["status"], "failed");
+    assert_eq!(bad["error"], "the window went away");
+    let nodisp = relay.wait_status("nodisp", "failed").await;
+    assert_eq!(nodisp["status"], "failed");
+    assert_eq!(nodisp["error"], "no display: DISPLAY is not set");
     assert_eq!(agent.typed(), ["hello"]);
     agent.stop().await;
 }

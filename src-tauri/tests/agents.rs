@@ -117,12 +117,9 @@ async fn bad_frames_get_error_frames_and_change_nothing() {
         .send_json(json!({"type": "result", "id": "k-1", "status": "injected"}))
         .await;
     // Still connected and working.
-    let post = relay.post(json!({"text": "still here"}));
-    let agent_side = async {
-        let f = agent.next_json().await;
-        agent.ack(f["id"].as_str().expect("id")).await;
-    };
-    let (r, ()) = tokio::join!(post, agent_side);
+    let (r, _) = agent
+        .ack_while(relay.post(json!({"text": "still here"})))
+        .await;
     assert_eq!(r.json().expect("json")["status"], "delivered");
     assert_eq!(relay.status_of("k-1").await["status"], "queued");
 }
@@ -152,26 +149,11 @@ async fn a_live_duplicate_is_refused_and_the_first_agent_is_undisturbed() {
     let (mut first, _) = Agent::register(&relay, DEFAULT_DEVICE).await;
 
     // A POST is waiting for the first agent's ACK while the duplicate arrives.
-    let relay_ref = &relay;
-    let pending = tokio::spawn({
-        let url = relay.http_url();
-        async move {
-            let mut c = saytype::client::HttpClient::connect(&url)
-                .await
-                .expect("connect");
-            c.post_json(
-                "/transcription",
-                Some(TOKEN),
-                &json!({"text": "one", "id": "w-1"}),
-            )
-            .await
-            .expect("post")
-        }
-    });
+    let pending = relay.api().spawn_post(json!({"text": "one", "id": "w-1"}));
     let f = first.next_json().await;
     assert_eq!(f["id"], "w-1");
 
-    let mut dup = Agent::connect(relay_ref).await;
+    let mut dup = Agent::connect(&relay).await;
     dup.send_json(json!({"type": "register", "deviceId": "DESK"}))
         .await;
     assert_eq!(dup.closed_with().await, Some(4000));
@@ -181,17 +163,27 @@ async fn a_live_duplicate_is_refused_and_the_first_agent_is_undisturbed() {
     let r = pending.await.expect("join");
     assert_eq!(r.json().expect("json")["status"], "delivered");
     // And it keeps receiving.
-    let post = relay.post(json!({"text": "two"}));
-    let agent_side = async {
-        let f = first.next_json().await;
-        first.ack(f["id"].as_str().expect("id")).await;
-    };
-    let (r, ()) = tokio::join!(post, agent_side);
+    let (r, _) = first.ack_while(relay.post(json!({"text": "two"}))).await;
     assert_eq!(r.json().expect("json")["status"], "delivered");
     assert_eq!(relay.devices().await[0]["online"], true);
 }
 
-#[tokio::test]
+// The heartbeat tests run on paused time: the relay and the agents share the test's
+// one-thread runtime, and time jumps to the next timer whenever all of them wait, so
+// a second of heartbeat takes no real time. Loopback TCP delivers a write before the
+// writer's syscall returns, so a frame in flight still wakes its reader first.
+
+/// Whether `id` is listed online (`None`: not listed at all).
+async fn online(relay: &TestRelay, id: &str) -> Option<bool> {
+    relay
+        .devices()
+        .await
+        .as_array()
+        .and_then(|a| a.iter().find(|d| d["deviceId"] == id))
+        .map(|d| d["online"] == true)
+}
+
+#[tokio::test(start_paused = true)]
 async fn an_agent_that_missed_a_pong_is_replaced_by_the_newcomer() {
     // Pings at 1 s and 2 s; the second finds the first unanswered (one miss), and
     // the third, at 3 s, would terminate. The newcomer arrives in between.
@@ -205,52 +197,57 @@ async fn an_agent_that_missed_a_pong_is_replaced_by_the_newcomer() {
     tokio::time::sleep(Duration::from_millis(2_500)).await;
     let (mut fresh, _) = Agent::register(&relay, DEFAULT_DEVICE).await;
     assert_eq!(stale.closed_with().await, Some(4000));
-    let post = relay.post(json!({"text": "to the newcomer"}));
-    let agent_side = async {
-        let f = fresh.next_json().await;
-        fresh.ack(f["id"].as_str().expect("id")).await;
-    };
-    let (r, ()) = tokio::join!(post, agent_side);
+    let (r, _) = fresh
+        .ack_while(relay.post(json!({"text": "to the newcomer"})))
+        .await;
     assert_eq!(r.json().expect("json")["status"], "delivered");
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn heartbeat_keeps_live_agents_and_drops_silent_ones_after_two_misses() {
     let relay = TestRelay::with(Options {
-        heartbeat: Duration::from_millis(100),
+        heartbeat: Duration::from_secs(1),
+        ack_timeout: Duration::from_secs(60),
         ..Options::default()
     })
     .await;
     // A reading agent answers every ping: still registered after many intervals.
     let (mut live, _) = Agent::register(&relay, "live").await;
     let reader = tokio::spawn(async move {
-        live.expect_silence(Duration::from_secs(3)).await;
+        live.expect_silence(Duration::from_secs(600)).await;
         live
     });
-    tokio::time::sleep(Duration::from_millis(700)).await;
-    let online = |list: &serde_json::Value, id: &str| {
-        list.as_array()
-            .and_then(|a| a.iter().find(|d| d["deviceId"] == id))
-            .map(|d| d["online"] == true)
-    };
-    assert_eq!(online(&relay.devices().await, "live"), Some(true));
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    assert_eq!(online(&relay, "live").await, Some(true));
 
     // A silent agent (not reading, so no pongs) is dropped after 2 missed pongs:
-    // ping at 100 ms, miss at 200 ms, second miss at 300 ms.
+    // ping at 1 s, first miss at 2 s, second miss (terminate) at 3 s. A POST to it
+    // waits for an ACK meanwhile.
     let (mut silent, _) = Agent::register(&relay, "silent").await;
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    let registered = tokio::time::Instant::now();
+    let pending = relay
+        .api()
+        .spawn_post(json!({"text": "never acked", "id": "s-1", "deviceId": "silent"}));
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
     assert_eq!(
-        online(&relay.devices().await, "silent"),
+        online(&relay, "silent").await,
         Some(true),
         "one miss is tolerated"
     );
-    eventually("silent agent unregistered", || async {
-        online(&relay.devices().await, "silent") == Some(false)
-    })
-    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        online(&relay, "silent").await,
+        Some(false),
+        "the second miss drops it"
+    );
+    // Its pending ACK wait ended with the connection, long before the ACK timeout.
+    let r = pending.await.expect("join");
+    assert_eq!(r.json().expect("json")["status"], "queued");
+    assert!(registered.elapsed() < Duration::from_secs(5));
     // Its socket was terminated.
-    assert!(matches!(silent.next_event(SOON).await, Event::Closed(_)));
-    assert_eq!(online(&relay.devices().await, "live"), Some(true));
+    silent.closed_with().await;
+    assert_eq!(online(&relay, "live").await, Some(true));
+    assert!(!reader.is_finished(), "the live agent is still connected");
     reader.abort();
 }
 
@@ -262,27 +259,12 @@ async fn disconnect_unregisters_at_once_and_fails_pending_waits() {
     })
     .await;
     let (mut agent, _) = Agent::register(&relay, DEFAULT_DEVICE).await;
-    let post = tokio::spawn({
-        let url = relay.http_url();
-        async move {
-            let mut c = saytype::client::HttpClient::connect(&url)
-                .await
-                .expect("connect");
-            let started = std::time::Instant::now();
-            let r = c
-                .post_json(
-                    "/transcription",
-                    Some(TOKEN),
-                    &json!({"text": "x", "id": "d-1"}),
-                )
-                .await
-                .expect("post");
-            (r, started.elapsed())
-        }
-    });
+    let started = std::time::Instant::now();
+    let post = relay.api().spawn_post(json!({"text": "x", "id": "d-1"}));
     assert_eq!(agent.next_json().await["id"], "d-1");
     agent.ws.close(None).await.expect("close");
-    let (r, took) = post.await.expect("join");
+    let r = post.await.expect("join");
+    let took = started.elapsed();
     assert_eq!(r.json().expect("json")["status"], "queued");
     assert!(
         took < Duration::from_secs(10),

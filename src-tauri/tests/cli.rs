@@ -8,29 +8,17 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::served::{Served, BIN};
-use common::{Agent, TOKEN};
+use common::{Agent, RelayClient, TOKEN};
 use saytype::client::HttpClient;
 use serde_json::json;
 
-async fn post(url: &str, token: &str, body: serde_json::Value) -> saytype::client::HttpResponse {
-    let mut c = HttpClient::connect(url).await.expect("connect");
-    c.post_json("/transcription", Some(token), &body)
-        .await
-        .expect("post")
+/// The served relay's API with the tests' token.
+fn api(served: &Served) -> RelayClient {
+    RelayClient::new(&served.url, TOKEN)
 }
 
-async fn register(url: &str, device: &str) -> Agent {
-    let ws_url = format!("{}/ws", url.replace("http://", "ws://"));
-    let ws = common::ws_connect(&ws_url, Some(TOKEN)).await.expect("ws");
-    let mut agent = Agent {
-        ws,
-        device: device.into(),
-    };
-    agent
-        .send_json(json!({"type": "register", "deviceId": device}))
-        .await;
-    assert_eq!(agent.next_json().await["type"], "registered");
-    agent
+async fn register(served: &Served, device: &str) -> Agent {
+    Agent::register_at(&served.ws_url(), device).await.0
 }
 
 #[tokio::test]
@@ -41,9 +29,11 @@ async fn serve_prints_its_address_and_stops_gracefully_on_sigterm() {
     assert_ne!(served.port, 0, "--port 0 picks a free port");
     let mut c = HttpClient::connect(&served.url).await.expect("connect");
     assert_eq!(c.get("/health", None).await.expect("health").status, 200);
-    let r = post(&served.url, TOKEN, json!({"text": "kept", "id": "g-1"})).await;
+    let r = api(&served)
+        .post(&json!({"text": "kept", "id": "g-1"}))
+        .await;
     assert_eq!(r.json().expect("json")["status"], "queued");
-    let mut agent = register(&served.url, "laptop").await;
+    let mut agent = register(&served, "laptop").await;
 
     served.signal("-TERM");
     let status = served.wait_exit();
@@ -53,9 +43,7 @@ async fn serve_prints_its_address_and_stops_gracefully_on_sigterm() {
 
     // Nothing queued was lost.
     let served = Served::start(&data, 0, Some(TOKEN), &[]);
-    let mut c = HttpClient::connect(&served.url).await.expect("connect");
-    let s = c.get("/transcription/g-1", Some(TOKEN)).await.expect("get");
-    assert_eq!(s.json().expect("json")["status"], "queued");
+    assert_eq!(api(&served).status("g-1").await["status"], "queued");
 }
 
 #[tokio::test]
@@ -64,7 +52,7 @@ async fn kill_9_loses_nothing_that_was_accepted() {
     let data = dir.path().join("data");
     let served = Served::start(&data, 0, Some(TOKEN), &["--ack-timeout-ms", "1000"]);
     // Some delivered, some left unACKed on a live agent, some queued offline.
-    let mut agent = register(&served.url, "desk").await;
+    let mut agent = register(&served, "desk").await;
     let url = served.url.clone();
     let sender = tokio::spawn(async move {
         let mut c = HttpClient::connect(&url).await.expect("connect");
@@ -107,16 +95,11 @@ async fn kill_9_loses_nothing_that_was_accepted() {
     let _ = served.wait_exit();
 
     let served = Served::start(&data, 0, Some(TOKEN), &[]);
-    let mut agent = register(&served.url, "desk").await;
+    let mut agent = register(&served, "desk").await;
     let expected: Vec<String> = (20..60).map(|i| format!("k-{i:03}")).collect();
     assert_eq!(agent.take_transcriptions(40).await, expected);
-    let mut c = HttpClient::connect(&served.url).await.expect("connect");
     for id in &acked {
-        let s = c
-            .get(&format!("/transcription/{id}"), Some(TOKEN))
-            .await
-            .expect("get");
-        assert_eq!(s.json().expect("json")["status"], "delivered", "{id}");
+        assert_eq!(api(&served).status(id).await["status"], "delivered", "{id}");
     }
 }
 
@@ -124,10 +107,9 @@ async fn kill_9_loses_nothing_that_was_accepted() {
 async fn transcription_text_stays_out_of_the_logs() {
     let dir = tempfile::tempdir().expect("tempdir");
     let served = Served::start(&dir.path().join("data"), 0, Some(TOKEN), &[]);
-    let mut agent = register(&served.url, "desk").await;
+    let mut agent = register(&served, "desk").await;
     let secret = "my-bank-pin-is-4711";
-    let url = served.url.clone();
-    let poster = tokio::spawn(async move { post(&url, TOKEN, json!({"text": secret})).await });
+    let poster = api(&served).spawn_post(json!({"text": secret}));
     let f = agent.next_json().await;
     agent.ack(f["id"].as_str().expect("id")).await;
     agent
@@ -136,12 +118,9 @@ async fn transcription_text_stays_out_of_the_logs() {
         )
         .await;
     poster.await.expect("post");
-    post(
-        &served.url,
-        TOKEN,
-        json!({"text": format!("{secret}\u{7}")}),
-    )
-    .await;
+    api(&served)
+        .post(&json!({"text": format!("{secret}\u{7}")}))
+        .await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     let log = served.stderr();
     assert!(
@@ -168,10 +147,7 @@ async fn a_token_is_created_on_first_start_and_send_uses_it() {
             .mode();
         assert_eq!(mode & 0o077, 0, "token readable by its owner only");
     }
-    assert_eq!(
-        post(&served.url, TOKEN, json!({"text": "x"})).await.status,
-        401
-    );
+    assert_eq!(api(&served).post(&json!({"text": "x"})).await.status, 401);
 
     let send = |args: &[&str], env_token: Option<&str>| {
         let mut cmd = Command::new(BIN);
@@ -243,40 +219,15 @@ async fn without_a_display_a_message_fails_with_a_readable_reason() {
         ],
     );
     // The local agent registers right after start.
-    let mut c = HttpClient::connect(&served.url).await.expect("connect");
-    let mut answer = serde_json::Value::Null;
-    for _ in 0..100 {
-        let r = c
-            .post_json(
-                "/transcription",
-                Some(TOKEN),
-                &json!({"text": "hello", "id": "nd-1"}),
-            )
-            .await
-            .expect("post");
-        answer = r.json().expect("json");
-        if answer["status"] == "delivered" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let api = api(&served);
+    let answer = api
+        .post_until_taken(&json!({"text": "hello", "id": "nd-1"}))
+        .await;
     assert_ne!(
         answer["status"], "queued",
         "the local agent took it: {answer}"
     );
-    let mut status = serde_json::Value::Null;
-    for _ in 0..100 {
-        status = c
-            .get("/transcription/nd-1", Some(TOKEN))
-            .await
-            .expect("get")
-            .json()
-            .expect("json");
-        if status["status"] == "failed" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let status = api.wait_status("nd-1", "failed").await;
     assert_eq!(status["status"], "failed", "{status}");
     assert!(
         status["error"]
@@ -336,34 +287,11 @@ async fn pair_rotates_the_token_and_the_local_agent_keeps_working() {
         .expect("post");
     assert_eq!(refused.status, 401);
     // The local agent followed the rotation: a message is still delivered and recorded.
-    let mut status = serde_json::Value::Null;
-    for _ in 0..100 {
-        let r = c
-            .post_json(
-                "/transcription",
-                Some(&new),
-                &json!({"text": "after rotation", "id": "rot-1"}),
-            )
-            .await
-            .expect("post");
-        status = r.json().expect("json");
-        if status["status"] != "queued" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_ne!(status["status"], "queued", "{status}");
-    for _ in 0..100 {
-        status = c
-            .get("/transcription/rot-1", Some(&new))
-            .await
-            .expect("get")
-            .json()
-            .expect("json");
-        if status["status"] == "injected" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let api = RelayClient::new(&served.url, &new);
+    let answer = api
+        .post_until_taken(&json!({"text": "after rotation", "id": "rot-1"}))
+        .await;
+    assert_ne!(answer["status"], "queued", "{answer}");
+    let status = api.wait_status("rot-1", "injected").await;
     assert_eq!(status["status"], "injected", "{status}");
 }

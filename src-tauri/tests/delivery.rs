@@ -148,18 +148,7 @@ async fn concurrent_senders_to_many_agents_lose_and_double_nothing() {
     for d in &devices {
         let (mut agent, _) = Agent::register(&relay, d).await;
         agents.push(tokio::spawn(async move {
-            let mut got = Vec::new();
-            loop {
-                match agent.next_event(Duration::from_millis(1_500)).await {
-                    Event::Json(f) if f["type"] == "transcription" => {
-                        let id = f["id"].as_str().expect("id").to_owned();
-                        agent.ack(&id).await;
-                        got.push(id);
-                    }
-                    Event::Json(_) => {}
-                    _ => return got,
-                }
-            }
+            agent.ack_all(Duration::from_millis(1_500)).await
         }));
     }
     let mut senders = Vec::new();

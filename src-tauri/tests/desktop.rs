@@ -8,8 +8,7 @@ use std::time::Duration;
 
 use common::desktop::{mixed_text, Target, XDisplay};
 use common::served::Served;
-use common::TOKEN;
-use saytype::client::HttpClient;
+use common::{RelayClient, TOKEN};
 use serde_json::{json, Value};
 
 const ARRIVE: Duration = Duration::from_secs(20);
@@ -46,38 +45,17 @@ async fn desk(
     ))
 }
 
+/// POST `text` as message `id`; the answer.
 async fn post(url: &str, text: &str, id: &str) -> Value {
-    let mut c = HttpClient::connect(url).await.expect("connect");
-    let r = c
-        .post_json(
-            "/transcription",
-            Some(TOKEN),
-            &json!({"text": text, "id": id}),
-        )
-        .await
-        .expect("post");
+    let r = RelayClient::new(url, TOKEN)
+        .post(&json!({"text": text, "id": id}))
+        .await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     r.json().expect("json")
 }
 
-async fn status(url: &str, id: &str) -> Value {
-    let mut c = HttpClient::connect(url).await.expect("connect");
-    c.get(&format!("/transcription/{id}"), Some(TOKEN))
-        .await
-        .expect("get")
-        .json()
-        .expect("json")
-}
-
 async fn wait_status(url: &str, id: &str, want: &str) -> Value {
-    for _ in 0..500 {
-        let s = status(url, id).await;
-        if s["status"] == want || s["status"] == "failed" {
-            return s;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    status(url, id).await
+    RelayClient::new(url, TOKEN).wait_status(id, want).await
 }
 
 /// Send each text in turn and check the window's whole content after each.

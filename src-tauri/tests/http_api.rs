@@ -198,33 +198,25 @@ async fn offline_default_device_queues_and_online_agent_gets_delivered() {
     assert_eq!(f["text"], "first");
     assert!(f["timestamp"].as_i64().is_some());
     agent.ack("m-1").await;
-    eventually("m-1 delivered", || async {
-        relay.status_of("m-1").await["status"] == "delivered"
-    })
-    .await;
+    assert_eq!(
+        relay.wait_status("m-1", "delivered").await["status"],
+        "delivered"
+    );
 
     // Online: the POST answers only after the ACK, with "delivered".
-    let relay_ref = &relay;
-    let post = async move {
-        relay_ref
-            .post(json!({"text": "second", "deviceId": "DESK", "timestamp": 1234}))
-            .await
-    };
-    let agent_side = async {
-        let f = agent.next_json().await;
-        assert_eq!(f["text"], "second");
-        assert_eq!(f["timestamp"], 1234);
-        agent.ack(f["id"].as_str().expect("id")).await;
-        f["id"].as_str().expect("id").to_owned()
-    };
-    let (r, id) = tokio::join!(post, agent_side);
+    let (r, f) = agent
+        .ack_while(relay.post(json!({"text": "second", "deviceId": "DESK", "timestamp": 1234})))
+        .await;
+    assert_eq!(f["text"], "second");
+    assert_eq!(f["timestamp"], 1234);
+    let id = f["id"].as_str().expect("id");
     let v = r.json().expect("json");
     assert_eq!(v["status"], "delivered");
     assert_eq!(v["deviceId"], "desk");
-    assert_eq!(v["id"], id.as_str());
+    assert_eq!(v["id"], id);
     // Generated ids are UUIDs.
     assert_eq!(id.len(), 36);
-    let s = relay.status_of(&id).await;
+    let s = relay.status_of(id).await;
     assert_eq!(s["status"], "delivered");
     assert!(s["deliveredAt"].as_i64().is_some());
 }
@@ -237,28 +229,22 @@ async fn result_frames_feed_the_history() {
         ("ok-1", "injected", None),
         ("bad-1", "failed", Some("no display")),
     ] {
-        let post = relay.post(json!({"text": "x", "id": id}));
-        let agent_side = async {
-            let f = agent.next_json().await;
-            agent.ack(id).await;
-            let mut result = json!({"type": "result", "id": f["id"], "status": status});
-            if let Some(e) = error {
-                result["error"] = e.into();
-            }
-            agent.send_json(result).await;
-        };
-        let (r, ()) = tokio::join!(post, agent_side);
+        let (r, f) = agent
+            .ack_while(relay.post(json!({"text": "x", "id": id})))
+            .await;
         assert_eq!(r.json().expect("json")["status"], "delivered");
+        let mut result = json!({"type": "result", "id": f["id"], "status": status});
+        if let Some(e) = error {
+            result["error"] = e.into();
+        }
+        agent.send_json(result).await;
     }
-    eventually("results recorded", || async {
-        relay.status_of("ok-1").await["status"] == "injected"
-            && relay.status_of("bad-1").await["status"] == "failed"
-    })
-    .await;
-    let ok = relay.status_of("ok-1").await;
+    let ok = relay.wait_status("ok-1", "injected").await;
+    assert_eq!(ok["status"], "injected");
     assert!(ok["injectedAt"].as_i64().is_some());
     assert!(ok.get("error").is_none());
-    let bad = relay.status_of("bad-1").await;
+    let bad = relay.wait_status("bad-1", "failed").await;
+    assert_eq!(bad["status"], "failed");
     assert_eq!(bad["error"], "no display");
     assert!(bad.get("injectedAt").is_none());
 }
@@ -267,13 +253,9 @@ async fn result_frames_feed_the_history() {
 async fn same_id_is_delivered_once_and_other_text_conflicts() {
     let relay = TestRelay::start().await;
     let (mut agent, _) = Agent::register(&relay, DEFAULT_DEVICE).await;
-    let first = relay.post(json!({"text": "hello", "id": "dup-1"}));
-    let agent_side = async {
-        let f = agent.next_json().await;
-        agent.ack("dup-1").await;
-        f
-    };
-    let (r, f) = tokio::join!(first, agent_side);
+    let (r, f) = agent
+        .ack_while(relay.post(json!({"text": "hello", "id": "dup-1"})))
+        .await;
     assert_eq!(f["id"], "dup-1");
     assert_eq!(r.json().expect("json")["status"], "delivered");
 
@@ -303,10 +285,11 @@ async fn ack_timeout_answers_queued_and_a_late_ack_still_counts() {
     // Not sent again on the same connection.
     agent.expect_silence(Duration::from_millis(300)).await;
     agent.ack("late-1").await;
-    eventually("late ack recorded", || async {
-        relay.status_of("late-1").await["status"] == "delivered"
-    })
-    .await;
+    assert_eq!(
+        relay.wait_status("late-1", "delivered").await["status"],
+        "delivered",
+        "the late ACK counts"
+    );
     assert_eq!(relay.devices().await[0]["queued"], 0);
     // Reconnect: it is not sent again.
     drop(agent);

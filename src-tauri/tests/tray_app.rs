@@ -7,133 +7,52 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::desktop::{tree_rss, XDisplay};
 use common::served::BIN;
+use common::tray::{wait_for, App};
 use common::TOKEN;
-
-struct App {
-    child: Child,
-    port: u16,
-    data: PathBuf,
-    started: Instant,
-}
 
 fn artifacts() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../artifacts/tray")
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
+/// How long anything may take here: WebKit's first start on a fresh machine (no
+/// caches yet) is many times slower than later ones. Conditions are polled, so a
+/// fast machine waits no longer than it must.
+const PATIENCE: Duration = Duration::from_secs(60);
 
-impl App {
-    /// `saytype [args]` in its own D-Bus session, on a fresh data directory whose
-    /// settings pick a free port. `wrap` prefixes the command (e.g. `unshare`).
-    fn start(display: &XDisplay, dir: &Path, args: &[&str], wrap: &[&str]) -> App {
-        let data = dir.join("data");
-        let port = free_port();
-        std::fs::create_dir_all(&data).expect("data dir");
-        std::fs::write(
-            data.join("settings.json"),
-            format!(r#"{{"port": {port}, "injectMode": "none"}}"#),
-        )
-        .expect("settings");
-        let mut cmd = display.command("dbus-run-session");
-        cmd.arg("--").args(wrap).arg(BIN).args(args);
-        cmd.env("SAYTYPE_DATA_DIR", &data)
-            .env("SAYTYPE_TOKEN", TOKEN)
-            .env("XDG_CONFIG_HOME", dir.join("config"))
-            .env_remove("RUST_LOG")
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(dir.join("app.log")).expect("log"));
-        let started = Instant::now();
-        let mut child = cmd.spawn().expect("dbus-run-session saytype");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("listening line");
-        assert!(
-            line.contains(&format!(":{port}")),
-            "listening on the settings' port: {line:?}"
-        );
-        App {
-            child,
-            port,
-            data,
-            started,
-        }
-    }
-
-    /// The app process itself (the child of dbus-run-session, through any wrapper).
-    fn pid(&self) -> u32 {
-        let (_, rows) = tree_rss(self.child.id());
-        rows.iter()
-            .find(|(_, name, _)| name == "saytype")
-            .map(|(pid, _, _)| *pid)
-            .expect("the app process")
-    }
-
-    fn health(&self) -> bool {
-        let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", self.port)) else {
-            return false;
-        };
-        use std::io::{Read, Write};
-        let _ = s.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-        let mut out = String::new();
-        let _ = s.read_to_string(&mut out);
-        out.contains("\"status\":\"ok\"")
-    }
-
-    fn wait_health(&self) -> Duration {
-        for _ in 0..400 {
-            if self.health() {
-                return self.started.elapsed();
-            }
-            std::thread::sleep(Duration::from_millis(25));
-        }
-        panic!("/health never answered");
-    }
-
-    fn terminate(&mut self) -> std::process::ExitStatus {
-        let app = self.pid();
-        let _ = Command::new("kill")
-            .args(["-TERM", &app.to_string()])
-            .status();
-        for _ in 0..200 {
-            if let Some(status) = self.child.try_wait().expect("try_wait") {
-                return status;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        panic!("the app did not stop within 10 s of SIGTERM");
-    }
-}
-
-impl Drop for App {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn wait_for<T>(what: &str, within: Duration, mut check: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + within;
-    loop {
-        if let Some(v) = check() {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+/// Check that `holds` stays true for all of `period` (polled; fails at once).
+fn stays(what: &str, period: Duration, mut holds: impl FnMut() -> bool) {
+    let end = Instant::now() + period;
+    while Instant::now() < end {
+        assert!(holds(), "{what}");
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// Wait until the screen shows a rendered page, not a blank window: screenshots
+/// (the last one kept as an artifact) until one has many colours. Returns the
+/// colours and how long it took.
+fn wait_rendered(display: &XDisplay) -> (usize, Duration) {
+    let shot = artifacts().join("window.png");
+    let mut colours = 0;
+    let started = Instant::now();
+    let deadline = started + PATIENCE;
+    while Instant::now() < deadline {
+        colours = display.screenshot(&shot);
+        if colours > 20 {
+            return (colours, started.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    panic!(
+        "the window stayed blank ({colours} colours after {PATIENCE:?}; see {})",
+        shot.display()
+    );
 }
 
 fn mib(kib: u64) -> String {
@@ -147,40 +66,35 @@ fn the_app_renders_closes_to_the_tray_and_stops_cleanly() {
     };
     let dir = tempfile::tempdir().expect("tempdir");
     let mut app = App::start(&display, dir.path(), &[], &[]);
-    let to_health = app.wait_health();
-    let window = wait_for("the window", Duration::from_secs(30), || {
+    let to_health = app.wait_health(PATIENCE);
+    let window = wait_for("the window", PATIENCE, || {
         display.windows_named("^SayType$").first().copied()
     });
-    // Let the page load and render.
-    std::thread::sleep(Duration::from_secs(3));
-    let colours = display.screenshot(&artifacts().join("window.png"));
-    assert!(colours > 20, "the window is not blank ({colours} colours)");
-    let (open_kib, open_rows) = tree_rss(app.pid());
-    assert!(
-        open_rows.iter().any(|r| r.1.starts_with("WebKit")),
-        "{open_rows:?}"
-    );
+    let (colours, to_render) = wait_rendered(&display);
+    let (open_kib, open_rows) = wait_for("the WebKit processes", PATIENCE, || {
+        let (kib, rows) = tree_rss(app.pid());
+        rows.iter()
+            .any(|r| r.1.starts_with("WebKit"))
+            .then_some((kib, rows))
+    });
 
     let mut asked = Instant::now() - Duration::from_secs(10);
-    wait_for("the window to close", Duration::from_secs(40), || {
+    wait_for("the window to close", PATIENCE, || {
         if asked.elapsed() > Duration::from_secs(3) {
             display.close_window(window);
             asked = Instant::now();
         }
         display.windows_named("^SayType$").is_empty().then_some(())
     });
-    let (closed_kib, closed_rows) = wait_for(
-        "the WebKit processes to end",
-        Duration::from_secs(10),
-        || {
-            let (kib, rows) = tree_rss(app.pid());
-            (!rows.iter().any(|r| r.1.starts_with("WebKit"))).then_some((kib, rows))
-        },
-    );
+    let (closed_kib, closed_rows) = wait_for("the WebKit processes to end", PATIENCE, || {
+        let (kib, rows) = tree_rss(app.pid());
+        (!rows.iter().any(|r| r.1.starts_with("WebKit"))).then_some((kib, rows))
+    });
     assert!(app.health(), "still running in the tray");
     eprintln!(
-        "figures: /health after {} ms; window open {} ({:?}); window closed {} ({:?})",
+        "figures: /health after {} ms; page rendered {} ms after the window appeared ({colours} colours); window open {} ({:?}); window closed {} ({:?})",
         to_health.as_millis(),
+        to_render.as_millis(),
         mib(open_kib),
         open_rows
             .iter()
@@ -193,7 +107,7 @@ fn the_app_renders_closes_to_the_tray_and_stops_cleanly() {
             .collect::<Vec<_>>(),
     );
 
-    let status = app.terminate();
+    let status = app.terminate(PATIENCE);
     assert!(status.success(), "clean exit on SIGTERM: {status:?}");
     assert!(
         !app.data.join("relay.json").exists(),
@@ -208,22 +122,12 @@ fn a_second_start_opens_the_first_ones_window() {
     };
     let dir = tempfile::tempdir().expect("tempdir");
     let mut app = App::start(&display, dir.path(), &["--hidden"], &[]);
-    app.wait_health();
-    std::thread::sleep(Duration::from_secs(1));
-    assert!(
-        display.windows_named("^SayType$").is_empty(),
-        "--hidden opens no window"
-    );
+    app.wait_health(PATIENCE);
+    stays("--hidden opens no window", Duration::from_secs(1), || {
+        display.windows_named("^SayType$").is_empty()
+    });
     // The second start joins the first one's D-Bus session, like a desktop login.
-    let bus = std::fs::read(format!("/proc/{}/environ", app.pid()))
-        .ok()
-        .and_then(|env| {
-            env.split(|b| *b == 0).find_map(|v| {
-                v.strip_prefix(b"DBUS_SESSION_BUS_ADDRESS=")
-                    .map(|a| String::from_utf8_lossy(a).into_owned())
-            })
-        })
-        .expect("the app's session bus");
+    let bus = app.bus();
     let second = display
         .command(BIN)
         .env("DBUS_SESSION_BUS_ADDRESS", bus)
@@ -235,10 +139,10 @@ fn a_second_start_opens_the_first_ones_window() {
         second.success(),
         "the second start hands over and exits: {second:?}"
     );
-    wait_for("the first app's window", Duration::from_secs(30), || {
+    wait_for("the first app's window", PATIENCE, || {
         display.windows_named("^SayType$").first().copied()
     });
-    assert!(app.terminate().success());
+    assert!(app.terminate(PATIENCE).success());
 }
 
 #[test]
@@ -274,9 +178,9 @@ fn without_the_appindicator_library_the_window_stands_in_for_the_tray() {
         &["--hidden"],
         &["unshare", "--mount", "sh", "-c", &script],
     );
-    app.wait_health();
+    app.wait_health(PATIENCE);
     // No tray: the window opens even with --hidden, and says why.
-    let window = wait_for("the fallback window", Duration::from_secs(30), || {
+    let window = wait_for("the fallback window", PATIENCE, || {
         display.windows_named("no system tray").first().copied()
     });
     let log = std::fs::read_to_string(dir.path().join("app.log")).unwrap_or_default();
@@ -285,7 +189,7 @@ fn without_the_appindicator_library_the_window_stands_in_for_the_tray() {
     // seconds, as a user would click again, in case the first request reached a
     // window still starting up.)
     let mut asked = Instant::now() - Duration::from_secs(10);
-    let status = wait_for("the app to quit", Duration::from_secs(30), || {
+    let status = wait_for("the app to quit", PATIENCE, || {
         if asked.elapsed() > Duration::from_secs(3) {
             display.close_window(window);
             asked = Instant::now();

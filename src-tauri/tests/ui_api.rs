@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{eventually, TOKEN};
+use common::{eventually, RelayClient, TOKEN};
 use saytype::agent::inject::{InjectMode, InjectSettings, NewlineKey};
 use saytype::client::HttpClient;
 use saytype::daemon::{Daemon, DaemonOptions};
@@ -92,15 +92,14 @@ impl Desk {
         v
     }
 
+    /// The relay's API (`/transcription`) with the token.
+    fn api(&self) -> RelayClient {
+        RelayClient::new(&self.url, TOKEN)
+    }
+
     async fn post_text(&self, text: &str, id: &str) -> Value {
-        let (_, v) = self
-            .call(
-                hyper::Method::POST,
-                "/transcription",
-                Some(json!({"text": text, "id": id})),
-            )
-            .await;
-        v
+        let r = self.api().post(&json!({"text": text, "id": id})).await;
+        r.json().unwrap_or(Value::Null)
     }
 
     async fn stop(self) {
@@ -221,10 +220,10 @@ async fn delete_clear_and_retry() {
         Some(json!({"paused": false})),
     )
     .await;
-    eventually("q-1 injected", || async {
-        desk.get("/transcription/q-1").await["status"] == "injected"
-    })
-    .await;
+    assert_eq!(
+        desk.api().wait_status("q-1", "injected").await["status"],
+        "injected"
+    );
     // Only failed messages can be retried.
     let (status, v) = desk
         .call(hyper::Method::POST, "/ui/api/messages/q-1/retry", None)
@@ -345,10 +344,10 @@ async fn a_failed_message_is_retried_as_a_new_one() {
     )
     .await;
     desk.post_text("try me", "f-1").await;
-    eventually("f-1 failed", || async {
-        desk.get("/transcription/f-1").await["status"] == "failed"
-    })
-    .await;
+    assert_eq!(
+        desk.api().wait_status("f-1", "failed").await["status"],
+        "failed"
+    );
     let failed = desk.get("/ui/api/history?id=f-1").await;
     assert!(
         failed[0]["error"]
@@ -366,14 +365,14 @@ async fn a_failed_message_is_retried_as_a_new_one() {
     assert_eq!(status, 200, "{retried}");
     let new_id = retried["id"].as_str().expect("id").to_owned();
     assert_ne!(new_id, "f-1");
-    eventually("retry injected", || async {
-        desk.get(&format!("/transcription/{new_id}")).await["status"] == "injected"
-    })
-    .await;
+    assert_eq!(
+        desk.api().wait_status(&new_id, "injected").await["status"],
+        "injected"
+    );
     let again = desk.get(&format!("/ui/api/history?id={new_id}")).await;
     assert_eq!(again[0]["text"], "try me");
     assert_eq!(
-        desk.get("/transcription/f-1").await["status"],
+        desk.api().status("f-1").await["status"],
         "failed",
         "the attempt stays as it was"
     );
