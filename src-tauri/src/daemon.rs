@@ -20,10 +20,14 @@ use crate::protocol::DeviceId;
 use crate::relay::desktop::{Desktop, Pending};
 use crate::relay::{Relay, RelayState};
 use crate::settings::{Settings, SettingsError};
+use crate::sync::lock;
 
+/// How to start a [`Daemon`]: the stored settings overridden by the command line.
 #[derive(Debug, Clone)]
 pub struct DaemonOptions {
     pub data_dir: PathBuf,
+    /// The pairing token to use instead of the data directory's (`SAYTYPE_TOKEN`).
+    pub token: Option<String>,
     pub bind: IpAddr,
     pub port: u16,
     pub mdns: bool,
@@ -40,6 +44,7 @@ impl DaemonOptions {
     pub fn from_settings(data_dir: PathBuf, settings: &Settings) -> DaemonOptions {
         DaemonOptions {
             data_dir,
+            token: None,
             bind: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
             port: settings.port,
             mdns: true,
@@ -77,7 +82,7 @@ struct Parts {
 impl Daemon {
     /// Start everything; returns once the relay is listening.
     pub async fn start(opts: DaemonOptions, shutdown: CancellationToken) -> anyhow::Result<Daemon> {
-        let mut config = RelayConfig::new(opts.data_dir.clone())?;
+        let mut config = RelayConfig::new(opts.data_dir.clone(), opts.token.clone())?;
         config.bind = SocketAddr::new(opts.bind, opts.port);
         config.heartbeat = opts.heartbeat;
         config.ack_timeout = opts.ack_timeout;
@@ -221,10 +226,6 @@ async fn forward_agent_changes(
     while status.changed().await.is_ok() {
         relay.emit(UiEvent::Agent);
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Desktop for Parts {

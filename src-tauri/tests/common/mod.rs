@@ -65,7 +65,7 @@ impl TestRelay {
 
     /// A relay on an existing data directory (to test restarts).
     pub async fn on_dir(dir: tempfile::TempDir, opts: Options) -> TestRelay {
-        let mut config = RelayConfig::new(dir.path().to_path_buf()).expect("config");
+        let mut config = RelayConfig::new(dir.path().to_path_buf(), None).expect("config");
         config.bind = opts.bind;
         config.token = TOKEN.into();
         config.default_device = saytype::protocol::DeviceId::parse(DEFAULT_DEVICE).expect("id");
