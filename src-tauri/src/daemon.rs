@@ -61,6 +61,8 @@ impl DaemonOptions {
     }
 }
 
+/// A running SayType: stop it by cancelling the token given to [`Daemon::start`],
+/// then await [`Daemon::run`].
 pub struct Daemon {
     relay: Relay,
     agent: Option<Agent>,
@@ -95,38 +97,7 @@ impl Daemon {
         let relay = Relay::start(config, shutdown.clone()).await?;
         let addr = relay.local_addr();
 
-        let (advertiser, mdns) = if opts.mdns {
-            match Advertiser::start(&device, addr.port()) {
-                Ok(a) => (
-                    Some(a),
-                    MdnsView {
-                        enabled: true,
-                        advertising: true,
-                        detail: None,
-                    },
-                ),
-                Err(e) => {
-                    tracing::warn!("{e}; phones can still pair with the link from `saytype pair`");
-                    (
-                        None,
-                        MdnsView {
-                            enabled: true,
-                            advertising: false,
-                            detail: Some(e.to_string()),
-                        },
-                    )
-                }
-            }
-        } else {
-            (
-                None,
-                MdnsView {
-                    enabled: false,
-                    advertising: false,
-                    detail: None,
-                },
-            )
-        };
+        let (advertiser, mdns) = advertise(opts.mdns, &device, addr.port());
         let info = crate::pairing::RelayInfo {
             port: addr.port(),
             pid: std::process::id(),
@@ -215,6 +186,38 @@ impl Daemon {
             }
         }
         Ok(())
+    }
+}
+
+/// Start the mDNS advertisement when `enabled`, and say how it went for the window.
+/// A failure is not fatal: phones can still pair with the link.
+fn advertise(enabled: bool, device: &DeviceId, port: u16) -> (Option<Advertiser>, MdnsView) {
+    if !enabled {
+        let view = MdnsView {
+            enabled: false,
+            advertising: false,
+            detail: None,
+        };
+        return (None, view);
+    }
+    match Advertiser::start(device, port) {
+        Ok(a) => {
+            let view = MdnsView {
+                enabled: true,
+                advertising: true,
+                detail: None,
+            };
+            (Some(a), view)
+        }
+        Err(e) => {
+            tracing::warn!("{e}; phones can still pair with the link from `saytype pair`");
+            let view = MdnsView {
+                enabled: true,
+                advertising: false,
+                detail: Some(e.to_string()),
+            };
+            (None, view)
+        }
     }
 }
 

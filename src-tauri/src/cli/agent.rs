@@ -51,14 +51,14 @@ pub(super) async fn agent(args: AgentArgs, env: &Env) -> anyhow::Result<ExitCode
 /// `--relay` as given, once it is plainly a `ws://` URL with a host: a typo is
 /// reported at once instead of being retried for ever.
 fn checked_ws_url(raw: String) -> anyhow::Result<String> {
-    let url = url::Url::parse(&raw)
-        .with_context(|| format!("the relay URL is not a valid URL: {raw:?}"))?;
-    if url.scheme() != "ws" {
+    let Some(rest) = raw.strip_prefix("ws://") else {
         bail!("the relay URL must start with ws:// (got {raw:?})");
-    }
-    if url.host_str().is_none_or(str::is_empty) {
+    };
+    // The URL standard repairs `ws:///ws` into `ws://ws/`: say what is missing instead.
+    if rest.is_empty() || rest.starts_with('/') {
         bail!("the relay URL has no host: {raw:?}");
     }
+    url::Url::parse(&raw).with_context(|| format!("the relay URL is not valid: {raw:?}"))?;
     Ok(raw)
 }
 
