@@ -3,31 +3,61 @@
 //! client crate with TLS would add much for nothing: the relay speaks plain HTTP on
 //! the LAN.)
 
-use anyhow::{anyhow, bail, Context};
 use axum::body::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::SendRequest;
 use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
 
+/// Why a request to the relay failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("the relay URL must start with http:// (got {0:?})")]
+    NotHttp(String),
+    #[error("the relay URL has no host: {0:?}")]
+    NoHost(String),
+    #[error("the relay URL {url:?} is not valid: {err}")]
+    BadUrl { url: String, err: url::ParseError },
+    #[error("cannot connect to the relay at {authority}: {err}")]
+    Connect {
+        authority: String,
+        err: std::io::Error,
+    },
+    #[error(transparent)]
+    Http(#[from] hyper::Error),
+    #[error(transparent)]
+    Request(#[from] hyper::http::Error),
+    #[error("the relay's answer is not JSON: {0}")]
+    NotJson(serde_json::Error),
+    #[error(transparent)]
+    Encode(serde_json::Error),
+}
+
 /// `http://host:port[/base]` → (`host:port`, base path without a trailing slash).
-pub fn split_http_url(url: &str) -> anyhow::Result<(String, String)> {
+/// The port defaults to 80; anything after the path (query, fragment) is ignored.
+pub fn split_http_url(url: &str) -> Result<(String, String), ClientError> {
     let rest = url
         .strip_prefix("http://")
-        .ok_or_else(|| anyhow!("the relay URL must start with http:// (got {url:?})"))?;
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], rest[i..].trim_end_matches('/')),
-        None => (rest, ""),
-    };
-    if authority.is_empty() {
-        bail!("the relay URL has no host: {url:?}");
+        .ok_or_else(|| ClientError::NotHttp(url.to_owned()))?;
+    // The URL standard repairs `http:///x` into `http://x/`; a relay URL without a
+    // host is a mistake to report, not to guess at.
+    if rest.is_empty() || rest.starts_with('/') {
+        return Err(ClientError::NoHost(url.to_owned()));
     }
-    let authority = if authority.contains(':') && !authority.ends_with(']') {
-        authority.to_owned()
-    } else {
-        format!("{authority}:80")
-    };
-    Ok((authority, path.to_owned()))
+    let parsed = url::Url::parse(url).map_err(|err| match err {
+        url::ParseError::EmptyHost => ClientError::NoHost(url.to_owned()),
+        err => ClientError::BadUrl {
+            url: url.to_owned(),
+            err,
+        },
+    })?;
+    let host = parsed
+        .host_str()
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| ClientError::NoHost(url.to_owned()))?;
+    let port = parsed.port_or_known_default().unwrap_or(80);
+    let base = parsed.path().trim_end_matches('/').to_owned();
+    Ok((format!("{host}:{port}"), base))
 }
 
 /// One HTTP/1.1 connection to the relay.
@@ -45,19 +75,23 @@ pub struct HttpResponse {
 }
 
 impl HttpResponse {
-    pub fn json(&self) -> anyhow::Result<serde_json::Value> {
-        serde_json::from_slice(&self.body).context("the relay's answer is not JSON")
+    pub fn json(&self) -> Result<serde_json::Value, ClientError> {
+        serde_json::from_slice(&self.body).map_err(ClientError::NotJson)
     }
 }
 
 impl HttpClient {
     /// Connect to `http://host:port[/base]`.
-    pub async fn connect(url: &str) -> anyhow::Result<HttpClient> {
+    pub async fn connect(url: &str) -> Result<HttpClient, ClientError> {
         let (authority, base) = split_http_url(url)?;
-        let stream = tokio::net::TcpStream::connect(&authority)
-            .await
-            .with_context(|| format!("cannot connect to the relay at {authority}"))?;
-        stream.set_nodelay(true)?;
+        let connected = match tokio::net::TcpStream::connect(&authority).await {
+            Ok(stream) => stream.set_nodelay(true).map(|()| stream),
+            Err(err) => Err(err),
+        };
+        let stream = connected.map_err(|err| ClientError::Connect {
+            authority: authority.clone(),
+            err,
+        })?;
         let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
         tokio::spawn(async move {
             let _ = conn.await;
@@ -75,7 +109,7 @@ impl HttpClient {
         path: &str,
         token: Option<&str>,
         json_body: Option<Vec<u8>>,
-    ) -> anyhow::Result<HttpResponse> {
+    ) -> Result<HttpResponse, ClientError> {
         let mut builder = Request::builder()
             .method(method)
             .uri(format!("{}{path}", self.base))
@@ -102,12 +136,16 @@ impl HttpClient {
         path: &str,
         token: Option<&str>,
         body: &serde_json::Value,
-    ) -> anyhow::Result<HttpResponse> {
-        self.request(Method::POST, path, token, Some(serde_json::to_vec(body)?))
-            .await
+    ) -> Result<HttpResponse, ClientError> {
+        let body = serde_json::to_vec(body).map_err(ClientError::Encode)?;
+        self.request(Method::POST, path, token, Some(body)).await
     }
 
-    pub async fn get(&mut self, path: &str, token: Option<&str>) -> anyhow::Result<HttpResponse> {
+    pub async fn get(
+        &mut self,
+        path: &str,
+        token: Option<&str>,
+    ) -> Result<HttpResponse, ClientError> {
         self.request(Method::GET, path, token, None).await
     }
 }
@@ -125,7 +163,18 @@ mod tests {
         );
         assert_eq!(split("http://host:1/x/"), ("host:1".into(), "/x".into()));
         assert_eq!(split("http://host"), ("host:80".into(), "".into()));
+        assert_eq!(split("http://[::1]:9/"), ("[::1]:9".into(), "".into()));
+        assert_eq!(
+            split("http://host:80/a/b"),
+            ("host:80".into(), "/a/b".into())
+        );
         assert!(split_http_url("https://x").is_err());
         assert!(split_http_url("http:///x").is_err());
+        assert!(split_http_url("http://").is_err());
+        assert!(split_http_url("http://host:99999").is_err());
+        assert_eq!(
+            split_http_url("ftp://x").expect_err("not http").to_string(),
+            "the relay URL must start with http:// (got \"ftp://x\")"
+        );
     }
 }

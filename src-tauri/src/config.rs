@@ -1,12 +1,13 @@
 //! Settings with their defaults, the data directory and the pairing token.
+//!
+//! Nothing here reads the environment: `SAYTYPE_DATA_DIR` and `SAYTYPE_TOKEN` are
+//! read once, at the command line's edge, and arrive here as parameters.
 
 use std::fs;
-use std::io::Write;
+use std::io::{self, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-
-use anyhow::Context;
 
 use crate::protocol::DeviceId;
 
@@ -19,6 +20,25 @@ pub const REGISTRATION_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_QUEUE_CAP: usize = 1_000;
 const TOKEN_FILE: &str = "token";
 const TOKEN_BYTES: usize = 32;
+
+/// Why the data directory or a file in it could not be prepared. The messages carry
+/// their cause, so they read whole wherever they are shown.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot create {}: {err}", path.display())]
+    CreateDir { path: PathBuf, err: io::Error },
+    #[error("cannot restrict {}: {err}", path.display())]
+    Restrict { path: PathBuf, err: io::Error },
+    #[error("cannot write {}: {err}", path.display())]
+    Write { path: PathBuf, err: io::Error },
+    #[error("cannot encode {}: {err}", path.display())]
+    Encode {
+        path: PathBuf,
+        err: serde_json::Error,
+    },
+    #[error("no randomness: {0}")]
+    Random(getrandom::Error),
+}
 
 /// Everything the relay needs to run.
 #[derive(Debug, Clone)]
@@ -35,9 +55,13 @@ pub struct RelayConfig {
 }
 
 impl RelayConfig {
-    /// Defaults for a relay on `data_dir`, reading or creating its token.
-    pub fn new(data_dir: PathBuf) -> anyhow::Result<RelayConfig> {
-        let token = load_or_create_token(&data_dir)?;
+    /// Defaults for a relay on `data_dir`. Its token is `token_override` when given
+    /// (`SAYTYPE_TOKEN`), else the data directory's, created on first start.
+    pub fn new(
+        data_dir: PathBuf,
+        token_override: Option<String>,
+    ) -> Result<RelayConfig, ConfigError> {
+        let token = load_or_create_token(&data_dir, token_override)?;
         Ok(RelayConfig {
             bind: SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), DEFAULT_PORT),
             data_dir,
@@ -55,12 +79,9 @@ impl RelayConfig {
     }
 }
 
-/// The data directory: `SAYTYPE_DATA_DIR`, else the platform's
-/// (`~/.local/share/saytype` on Linux).
-pub fn default_data_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("SAYTYPE_DATA_DIR").filter(|d| !d.is_empty()) {
-        return PathBuf::from(dir);
-    }
+/// The platform's data directory (`~/.local/share/saytype` on Linux): the default
+/// when neither `--data-dir` nor `SAYTYPE_DATA_DIR` names one.
+pub fn platform_data_dir() -> PathBuf {
     directories::ProjectDirs::from("", "", "saytype")
         .map(|p| p.data_dir().to_path_buf())
         .unwrap_or_else(|| PathBuf::from(".saytype"))
@@ -68,13 +89,20 @@ pub fn default_data_dir() -> PathBuf {
 
 /// Create the data directory, readable by its owner only (it holds the token and the
 /// text history).
-pub fn ensure_data_dir(dir: &Path) -> anyhow::Result<()> {
-    fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+pub fn ensure_data_dir(dir: &Path) -> Result<(), ConfigError> {
+    fs::create_dir_all(dir).map_err(|err| ConfigError::CreateDir {
+        path: dir.to_owned(),
+        err,
+    })?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
-            .with_context(|| format!("cannot restrict {}", dir.display()))?;
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(|err| {
+            ConfigError::Restrict {
+                path: dir.to_owned(),
+                err,
+            }
+        })?;
     }
     Ok(())
 }
@@ -86,10 +114,14 @@ pub fn local_device_id() -> DeviceId {
     DeviceId::parse(&host.to_string_lossy()).unwrap_or_else(DeviceId::fallback)
 }
 
-/// The pairing token: `SAYTYPE_TOKEN` if set, else the one in the data directory,
-/// created on first start (256 random bits, URL-safe base64, mode 0600).
-pub fn load_or_create_token(data_dir: &Path) -> anyhow::Result<String> {
-    if let Some(token) = existing_token(data_dir) {
+/// The pairing token: `token_override` if given (`SAYTYPE_TOKEN`), else the one in
+/// the data directory, created on first start (256 random bits, URL-safe base64,
+/// mode 0600).
+pub fn load_or_create_token(
+    data_dir: &Path,
+    token_override: Option<String>,
+) -> Result<String, ConfigError> {
+    if let Some(token) = token_override.or_else(|| stored_token(data_dir)) {
         return Ok(token);
     }
     let token = new_token()?;
@@ -98,33 +130,27 @@ pub fn load_or_create_token(data_dir: &Path) -> anyhow::Result<String> {
 }
 
 /// Save a token as the data directory's (a rotation, or the first start).
-pub fn store_token(data_dir: &Path, token: &str) -> anyhow::Result<()> {
+pub fn store_token(data_dir: &Path, token: &str) -> Result<(), ConfigError> {
     ensure_data_dir(data_dir)?;
     write_private(&data_dir.join(TOKEN_FILE), token)
 }
 
-/// The token in force, if there is one: `SAYTYPE_TOKEN`, else the data directory's.
-pub fn existing_token(data_dir: &Path) -> Option<String> {
-    if let Some(t) = std::env::var("SAYTYPE_TOKEN")
-        .ok()
-        .filter(|t| !t.is_empty())
-    {
-        return Some(t);
-    }
+/// The data directory's token, if it has one.
+pub fn stored_token(data_dir: &Path) -> Option<String> {
     let stored = fs::read_to_string(data_dir.join(TOKEN_FILE)).ok()?;
     Some(stored.trim().to_owned()).filter(|t| !t.is_empty())
 }
 
 /// A fresh random token.
-pub fn new_token() -> anyhow::Result<String> {
+pub fn new_token() -> Result<String, ConfigError> {
     use base64::Engine;
     let mut bytes = [0u8; TOKEN_BYTES];
-    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    getrandom::fill(&mut bytes).map_err(ConfigError::Random)?;
     Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }
 
 /// Write a file that only its owner can read, atomically (temp file + rename).
-pub fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+pub fn write_private(path: &Path, contents: &str) -> Result<(), ConfigError> {
     let tmp = path.with_extension("tmp");
     let mut options = fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
@@ -133,13 +159,36 @@ pub fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options
-        .open(&tmp)
-        .with_context(|| format!("cannot write {}", tmp.display()))?;
-    file.write_all(contents.as_bytes())?;
-    file.sync_all()?;
-    fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
+    let written = options.open(&tmp).and_then(|mut file| {
+        file.write_all(contents.as_bytes())?;
+        file.sync_all()
+    });
+    written.map_err(|err| ConfigError::Write {
+        path: tmp.clone(),
+        err,
+    })?;
+    fs::rename(&tmp, path).map_err(|err| ConfigError::Write {
+        path: path.to_owned(),
+        err,
+    })
+}
+
+/// Write `value` as JSON with [`write_private`] (`pretty` for files people read).
+pub fn write_private_json<T: serde::Serialize>(
+    path: &Path,
+    value: &T,
+    pretty: bool,
+) -> Result<(), ConfigError> {
+    let text = if pretty {
+        serde_json::to_string_pretty(value)
+    } else {
+        serde_json::to_string(value)
+    };
+    let text = text.map_err(|err| ConfigError::Encode {
+        path: path.to_owned(),
+        err,
+    })?;
+    write_private(path, &text)
 }
 
 #[cfg(test)]
@@ -148,18 +197,17 @@ mod tests {
 
     #[test]
     fn token_is_created_once_and_private() {
-        // SAYTYPE_TOKEN is not set in the test environment of this crate.
-        if std::env::var_os("SAYTYPE_TOKEN").is_some() {
-            return;
-        }
         let dir = tempfile::tempdir().expect("tempdir");
         let data = dir.path().join("data");
-        let first = load_or_create_token(&data).expect("token");
+        let first = load_or_create_token(&data, None).expect("token");
         assert!(first.len() >= 22, "at least 128 bits");
         assert!(first
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
-        assert_eq!(load_or_create_token(&data).expect("token"), first);
+        assert_eq!(load_or_create_token(&data, None).expect("token"), first);
+        assert_eq!(stored_token(&data).as_deref(), Some(first.as_str()));
+        let given = load_or_create_token(&data, Some("given".into())).expect("token");
+        assert_eq!(given, "given", "an override wins over the stored token");
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

@@ -20,10 +20,14 @@ use crate::protocol::DeviceId;
 use crate::relay::desktop::{Desktop, Pending};
 use crate::relay::{Relay, RelayState};
 use crate::settings::{Settings, SettingsError};
+use crate::sync::lock;
 
+/// How to start a [`Daemon`]: the stored settings overridden by the command line.
 #[derive(Debug, Clone)]
 pub struct DaemonOptions {
     pub data_dir: PathBuf,
+    /// The pairing token to use instead of the data directory's (`SAYTYPE_TOKEN`).
+    pub token: Option<String>,
     pub bind: IpAddr,
     pub port: u16,
     pub mdns: bool,
@@ -40,6 +44,7 @@ impl DaemonOptions {
     pub fn from_settings(data_dir: PathBuf, settings: &Settings) -> DaemonOptions {
         DaemonOptions {
             data_dir,
+            token: None,
             bind: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
             port: settings.port,
             mdns: true,
@@ -56,6 +61,8 @@ impl DaemonOptions {
     }
 }
 
+/// A running SayType: stop it by cancelling the token given to [`Daemon::start`],
+/// then await [`Daemon::run`].
 pub struct Daemon {
     relay: Relay,
     agent: Option<Agent>,
@@ -77,7 +84,7 @@ struct Parts {
 impl Daemon {
     /// Start everything; returns once the relay is listening.
     pub async fn start(opts: DaemonOptions, shutdown: CancellationToken) -> anyhow::Result<Daemon> {
-        let mut config = RelayConfig::new(opts.data_dir.clone())?;
+        let mut config = RelayConfig::new(opts.data_dir.clone(), opts.token.clone())?;
         config.bind = SocketAddr::new(opts.bind, opts.port);
         config.heartbeat = opts.heartbeat;
         config.ack_timeout = opts.ack_timeout;
@@ -90,38 +97,7 @@ impl Daemon {
         let relay = Relay::start(config, shutdown.clone()).await?;
         let addr = relay.local_addr();
 
-        let (advertiser, mdns) = if opts.mdns {
-            match Advertiser::start(&device, addr.port()) {
-                Ok(a) => (
-                    Some(a),
-                    MdnsView {
-                        enabled: true,
-                        advertising: true,
-                        detail: None,
-                    },
-                ),
-                Err(e) => {
-                    tracing::warn!("{e}; phones can still pair with the link from `saytype pair`");
-                    (
-                        None,
-                        MdnsView {
-                            enabled: true,
-                            advertising: false,
-                            detail: Some(e.to_string()),
-                        },
-                    )
-                }
-            }
-        } else {
-            (
-                None,
-                MdnsView {
-                    enabled: false,
-                    advertising: false,
-                    detail: None,
-                },
-            )
-        };
+        let (advertiser, mdns) = advertise(opts.mdns, &device, addr.port());
         let info = crate::pairing::RelayInfo {
             port: addr.port(),
             pid: std::process::id(),
@@ -213,6 +189,38 @@ impl Daemon {
     }
 }
 
+/// Start the mDNS advertisement when `enabled`, and say how it went for the window.
+/// A failure is not fatal: phones can still pair with the link.
+fn advertise(enabled: bool, device: &DeviceId, port: u16) -> (Option<Advertiser>, MdnsView) {
+    if !enabled {
+        let view = MdnsView {
+            enabled: false,
+            advertising: false,
+            detail: None,
+        };
+        return (None, view);
+    }
+    match Advertiser::start(device, port) {
+        Ok(a) => {
+            let view = MdnsView {
+                enabled: true,
+                advertising: true,
+                detail: None,
+            };
+            (Some(a), view)
+        }
+        Err(e) => {
+            tracing::warn!("{e}; phones can still pair with the link from `saytype pair`");
+            let view = MdnsView {
+                enabled: true,
+                advertising: false,
+                detail: Some(e.to_string()),
+            };
+            (None, view)
+        }
+    }
+}
+
 /// The window shows the agent's state live.
 async fn forward_agent_changes(
     mut status: tokio::sync::watch::Receiver<AgentStatus>,
@@ -221,10 +229,6 @@ async fn forward_agent_changes(
     while status.changed().await.is_ok() {
         relay.emit(UiEvent::Agent);
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Desktop for Parts {

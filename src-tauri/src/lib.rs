@@ -10,7 +10,9 @@
 //! Module map:
 //! - [`protocol`]: wire types and validation; the only place JSON shapes live. Ids,
 //!   text rules, error and close codes.
-//! - [`config`]: settings and their defaults, the data directory, the pairing token.
+//! - [`config`]: settings and their defaults, the data directory, the pairing token,
+//!   private files. It reads no environment: the command line passes
+//!   `SAYTYPE_DATA_DIR` and `SAYTYPE_TOKEN` down as parameters.
 //! - [`relay`]: the server, leaves first with no import cycle: `error` (`ApiError`),
 //!   `extract` (token and loopback checks), `events` (live window events, phones
 //!   seen), `desktop`, `assets`; then `registry` (who is online, per-device queues,
@@ -21,18 +23,24 @@
 //!   and `ui/` (the window's API); `router` on top.
 //! - [`agent`]: the desktop agent. `client` is the protocol as a pure state machine
 //!   (frame in, actions out), driven by the thin IO loop `eventloop` (connect,
-//!   reconnect with `backoff`, pause, shut down); `dedupe` (injected ids on disk:
-//!   nothing typed twice); `inject` (the `Injector` trait, the injection thread,
-//!   the `auto` rule, the clipboard guard, and one backend per route: `x11` typing
+//!   reconnect with `backoff`, pause, graceful stop); `inbox` (every ACKed message on
+//!   disk before its ACK, its typing progress and its result until the relay
+//!   confirms it); `inject` (the `Injector` trait, the injection thread, the `auto`
+//!   rule, the clipboard guard, progress, and one backend per route: `x11` typing
 //!   with its own keymap planner and pasting, `portable` for other systems).
 //! - [`discovery`]: mDNS advertising (the relay) and browsing (`discover`, agents).
-//! - [`pairing`]: the pairing link (token in the URL fragment) and its QR codes.
-//! - [`client`]: a minimal HTTP client for `saytype send`, benchmarks and tests.
+//! - [`pairing`]: the pairing link (token in the URL fragment), the one choice of
+//!   its LAN address ([`pairing::pairing_link`]), its QR codes, and the running
+//!   relay's port file for `saytype pair`.
+//! - [`client`]: a minimal HTTP client for `saytype send`, benchmarks and tests; it
+//!   parses the relay's `http://` URL with the `url` crate.
 //! - [`daemon`]: one process's SayType, as `saytype serve` and the tray app run it:
 //!   relay + local agent + mDNS, and the desktop controls the window uses.
 //! - [`settings`]: the user's persisted settings (injection mode, port, autostart).
-//! - [`cli`]: the command line of PROTOCOL.md §6.
-//! - [`sync`]: the poison-tolerant lock helper.
+//! - [`sync`]: the poison-tolerant lock everyone uses.
+//! - [`shutdown`]: SIGINT/SIGTERM cancel a `CancellationToken` (serve, agent, tray).
+//! - [`cli`]: the command line of PROTOCOL.md §6, one file per command; the
+//!   environment is read there, once, and passed down.
 //! - `app` (feature `gui`): the Tauri tray app, a thin shell over the [`daemon`]:
 //!   `tray` (icon states, menu ids in one enum) and `window` (the window runs in a
 //!   child process, `saytype window`, so WebKit's memory goes when it closes).
@@ -47,6 +55,7 @@ pub mod pairing;
 pub mod protocol;
 pub mod relay;
 pub mod settings;
+pub mod shutdown;
 pub mod sync;
 
 #[cfg(feature = "gui")]

@@ -2,13 +2,44 @@
 //! code. The token travels in the URL *fragment*, which browsers never send to a
 //! server, so it appears in no request line and no log on the way.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 
 use qrcode::render::{svg, unicode};
 use qrcode::QrCode;
 use serde::{Deserialize, Serialize};
 
+use crate::config::ConfigError;
+
+/// A pairing link, with the address chosen for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PairingLink {
+    /// `http://<host>:<port>/#token=<token>`.
+    pub link: String,
+    /// The address in the link.
+    pub host: IpAddr,
+    /// This machine's LAN addresses: what the host was chosen from, and what the
+    /// desktop window offers instead.
+    pub lan_addresses: Vec<IpAddr>,
+}
+
+/// The link a phone opens to pair with the relay on `port`: for `host` when given,
+/// else this machine's first LAN address, else 127.0.0.1 (which pairs this machine
+/// only; `lan_addresses` is then empty). The one place that chooses the address,
+/// for `saytype pair`, the tray's "Copy pairing link" and the window's pairing view.
+pub fn pairing_link(port: u16, token: &str, host: Option<IpAddr>) -> PairingLink {
+    let lan_addresses = crate::discovery::lan_addresses();
+    let host = host
+        .or_else(|| lan_addresses.first().copied())
+        .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    PairingLink {
+        link: link(host, port, token),
+        host,
+        lan_addresses,
+    }
+}
+
+/// The link for a given address (see [`pairing_link`] to choose one).
 pub fn link(host: IpAddr, port: u16, token: &str) -> String {
     match host {
         IpAddr::V6(v6) => format!("http://[{v6}]:{port}/#token={token}"),
@@ -52,8 +83,8 @@ fn info_path(data_dir: &Path) -> PathBuf {
     data_dir.join("relay.json")
 }
 
-pub fn write_relay_info(data_dir: &Path, info: &RelayInfo) -> anyhow::Result<()> {
-    crate::config::write_private(&info_path(data_dir), &serde_json::to_string(info)?)
+pub fn write_relay_info(data_dir: &Path, info: &RelayInfo) -> Result<(), ConfigError> {
+    crate::config::write_private_json(&info_path(data_dir), info, false)
 }
 
 pub fn read_relay_info(data_dir: &Path) -> Option<RelayInfo> {
@@ -79,6 +110,20 @@ mod tests {
         let qr = qr_terminal(&l).expect("qr");
         assert!(qr.lines().count() > 10);
         assert!(qr_svg(&l).expect("svg").starts_with("<?xml"));
+    }
+
+    #[test]
+    fn pairing_link_uses_the_given_host_else_a_lan_one() {
+        let given = pairing_link(7373, "t", Some("10.0.0.5".parse().expect("ip")));
+        assert_eq!(given.link, "http://10.0.0.5:7373/#token=t");
+        let chosen = pairing_link(7373, "t", None);
+        let expected = chosen
+            .lan_addresses
+            .first()
+            .copied()
+            .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
+        assert_eq!(chosen.host, expected);
+        assert_eq!(chosen.link, link(expected, 7373, "t"));
     }
 
     #[test]

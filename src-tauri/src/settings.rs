@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::agent::inject::{InjectMode, NewlineKey};
+use crate::config::ConfigError;
 
 const FILE: &str = "settings.json";
 
@@ -15,10 +16,19 @@ const FILE: &str = "settings.json";
 pub enum SettingsError {
     #[error("the port must be between 1024 and 65535 (got {0})")]
     Port(u16),
-    #[error("cannot change start at login: {0:#}")]
-    Autostart(anyhow::Error),
-    #[error("cannot save the settings: {0:#}")]
-    Save(anyhow::Error),
+    #[error("cannot change start at login: {0}")]
+    Autostart(AutostartError),
+    #[error("cannot save the settings: {0}")]
+    Save(ConfigError),
+}
+
+/// Why the autostart entry could not be written or removed.
+#[derive(Debug, thiserror::Error)]
+pub enum AutostartError {
+    #[error("no configuration directory to put the autostart entry in")]
+    NoConfigDir,
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,17 +72,17 @@ impl Settings {
         Ok(())
     }
 
-    pub fn save(&self, data_dir: &Path) -> anyhow::Result<()> {
+    pub fn save(&self, data_dir: &Path) -> Result<(), ConfigError> {
         crate::config::ensure_data_dir(data_dir)?;
-        crate::config::write_private(&data_dir.join(FILE), &serde_json::to_string_pretty(self)?)
+        crate::config::write_private_json(&data_dir.join(FILE), self, true)
     }
 }
 
 /// Start SayType at login, the freedesktop way: an autostart entry in
 /// `$XDG_CONFIG_HOME/autostart` (works on GNOME, KDE, Xfce, ... without a plugin).
-pub fn set_start_at_login(enabled: bool) -> anyhow::Result<()> {
+pub fn set_start_at_login(enabled: bool) -> Result<(), AutostartError> {
     let Some(path) = autostart_entry() else {
-        anyhow::bail!("no configuration directory to put the autostart entry in");
+        return Err(AutostartError::NoConfigDir);
     };
     if !enabled {
         match std::fs::remove_file(&path) {

@@ -8,96 +8,12 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::local_agent::start_agent;
 use common::*;
 use futures_util::{SinkExt, StreamExt};
-use saytype::agent::inject::{InjectError, Injector, Method, Readiness};
-use saytype::agent::{Agent as DesktopAgent, AgentError, AgentOptions, AgentStatus};
-use saytype::protocol::DeviceId;
+use saytype::agent::{AgentError, AgentStatus};
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_util::sync::CancellationToken;
-
-/// Records what it was asked to inject; "fail" fails, "no display" is unavailable.
-struct Recorder(Arc<Mutex<Vec<String>>>);
-
-impl Injector for Recorder {
-    fn inject(&mut self, text: &str) -> Result<Method, InjectError> {
-        match text {
-            "fail" => Err(InjectError::Failed("the window went away".into())),
-            "no display" => Err(InjectError::Unavailable(
-                "no display: DISPLAY is not set".into(),
-            )),
-            _ => {
-                self.0.lock().expect("lock").push(text.to_owned());
-                Ok(Method::Typed)
-            }
-        }
-    }
-    fn readiness(&mut self) -> Readiness {
-        Readiness::Ready("recorder".into())
-    }
-}
-
-struct TestAgent {
-    agent: DesktopAgent,
-    typed: Arc<Mutex<Vec<String>>>,
-    shutdown: CancellationToken,
-}
-
-fn start_agent(
-    url: &str,
-    token: &str,
-    device: &str,
-    data_dir: Option<&std::path::Path>,
-) -> TestAgent {
-    let typed = Arc::new(Mutex::new(Vec::new()));
-    let sink = typed.clone();
-    let mut opts = AgentOptions::new(
-        url.to_owned(),
-        token.to_owned(),
-        DeviceId::parse(device).expect("id"),
-    );
-    opts.backoff_base = Duration::from_millis(20);
-    opts.backoff_cap = Duration::from_millis(200);
-    let shutdown = CancellationToken::new();
-    let agent = DesktopAgent::start_with(
-        opts,
-        move || Box::new(Recorder(sink)),
-        data_dir,
-        shutdown.clone(),
-    )
-    .expect("agent starts");
-    TestAgent {
-        agent,
-        typed,
-        shutdown,
-    }
-}
-
-impl TestAgent {
-    async fn wait_connected(&mut self) {
-        let status = &mut self.agent.status;
-        tokio::time::timeout(
-            SOON,
-            status.wait_for(|s| matches!(s, AgentStatus::Connected { .. })),
-        )
-        .await
-        .expect("agent connects in time")
-        .expect("status channel");
-    }
-
-    fn typed(&self) -> Vec<String> {
-        self.typed.lock().expect("lock").clone()
-    }
-
-    async fn stop(self) {
-        self.shutdown.cancel();
-        tokio::time::timeout(SOON, self.agent.wait())
-            .await
-            .expect("stops")
-            .expect("cleanly");
-    }
-}
 
 #[tokio::test]
 async fn results_reach_the_history() {
@@ -138,16 +54,11 @@ async fn the_agent_reconnects_after_a_relay_restart_and_gets_what_was_queued() {
     relay.post(json!({"text": "before", "id": "r-1"})).await;
     let dir = relay.stop().await;
     // The relay is down: the agent keeps trying (with backoff) without giving up.
-    tokio::time::timeout(
-        SOON,
-        agent
-            .agent
-            .status
-            .wait_for(|s| matches!(s, AgentStatus::Disconnected { .. })),
-    )
-    .await
-    .expect("notices")
-    .expect("status");
+    agent
+        .wait_status("disconnected", |s| {
+            matches!(s, AgentStatus::Disconnected { .. })
+        })
+        .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let relay = TestRelay::on_dir(dir, opts()).await;
     relay
@@ -163,10 +74,7 @@ async fn the_agent_reconnects_after_a_relay_restart_and_gets_what_was_queued() {
 async fn a_refused_token_stops_the_agent_with_a_reason() {
     let relay = TestRelay::start().await;
     let agent = start_agent(&relay.ws_url(), "wrong-token", DEFAULT_DEVICE, None);
-    let result = tokio::time::timeout(SOON, agent.agent.wait())
-        .await
-        .expect("stops by itself");
-    let err = result.expect_err("refused");
+    let err = agent.stopped().await.expect_err("refused");
     assert_eq!(
         err.downcast_ref::<AgentError>(),
         Some(&AgentError::Unauthorized)
@@ -179,32 +87,31 @@ async fn a_refused_duplicate_retries_until_the_device_id_is_free() {
     let relay = TestRelay::start().await;
     let (holder, _) = Agent::register(&relay, DEFAULT_DEVICE).await;
     let mut agent = start_agent(&relay.ws_url(), TOKEN, DEFAULT_DEVICE, None);
-    tokio::time::timeout(
-        SOON,
-        agent.agent.status.wait_for(
+    agent
+        .wait_status(
+            "refused with 4000",
             |s| matches!(s, AgentStatus::Disconnected { reason, .. } if reason.contains("4000")),
-        ),
-    )
-    .await
-    .expect("refused with 4000")
-    .expect("status");
+        )
+        .await;
     drop(holder);
     agent.wait_connected().await;
     agent.stop().await;
 }
 
-/// A stand-in relay that sends the same transcription on every connection and
-/// counts the ACKs it gets back.
-async fn resending_relay() -> (String, Arc<Mutex<usize>>) {
+/// A stand-in relay (of the protocol as written: it never confirms results) that
+/// sends the same transcription on every connection and counts the ACKs and the
+/// results it gets back.
+async fn resending_relay() -> (String, Arc<Mutex<usize>>, Arc<Mutex<usize>>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
     let acks = Arc::new(Mutex::new(0usize));
-    let counter = acks.clone();
+    let results = Arc::new(Mutex::new(0usize));
+    let (counter, reported) = (acks.clone(), results.clone());
     tokio::spawn(async move {
         while let Ok((tcp, _)) = listener.accept().await {
-            let counter = counter.clone();
+            let (counter, reported) = (counter.clone(), reported.clone());
             tokio::spawn(async move {
                 let Ok(mut ws) = tokio_tungstenite::accept_async(tcp).await else {
                     return;
@@ -223,27 +130,36 @@ async fn resending_relay() -> (String, Arc<Mutex<usize>>) {
                     if msg.to_text().is_ok_and(|t| t.contains("\"ack\"")) {
                         *counter.lock().expect("lock") += 1;
                     }
+                    if msg.to_text().is_ok_and(|t| t.contains("\"result\"")) {
+                        *reported.lock().expect("lock") += 1;
+                    }
                 }
             });
         }
     });
-    (format!("ws://{addr}/ws"), acks)
+    (format!("ws://{addr}/ws"), acks, results)
 }
 
 #[tokio::test]
 async fn an_id_is_never_injected_twice_even_across_agent_restarts() {
-    let (url, acks) = resending_relay().await;
+    let (url, acks, results) = resending_relay().await;
     let dir = tempfile::tempdir().expect("tempdir");
     let mut first = start_agent(&url, TOKEN, "desk", Some(dir.path()));
     first.wait_connected().await;
     eventually("typed once", || async { first.typed().len() == 1 }).await;
+    eventually("reported", || async { *results.lock().expect("lock") == 1 }).await;
     first.stop().await;
 
     // A new agent process (same data directory) gets the same id again: it ACKs it
-    // (so the relay can drop it) and types nothing.
+    // (so the relay can drop it), answers with the stored result (the relay may
+    // have missed it) and types nothing.
     let mut second = start_agent(&url, TOKEN, "desk", Some(dir.path()));
     second.wait_connected().await;
     eventually("second ack", || async { *acks.lock().expect("lock") >= 2 }).await;
+    eventually("answered with its result", || async {
+        *results.lock().expect("lock") >= 2
+    })
+    .await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(
         second.typed().is_empty(),

@@ -41,6 +41,7 @@ async fn desk() -> Desk {
     config_home();
     let dir = tempfile::tempdir().expect("tempdir");
     let mut opts = DaemonOptions::from_settings(dir.path().join("data"), &Settings::default());
+    opts.token = Some(TOKEN.into());
     opts.bind = "127.0.0.1".parse().expect("ip");
     opts.port = 0;
     opts.mdns = false;

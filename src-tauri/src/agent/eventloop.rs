@@ -99,6 +99,16 @@ struct Session {
     shutdown: CancellationToken,
 }
 
+/// The typing side the loop drives.
+pub(super) struct Typing {
+    pub(super) injector: Arc<InjectorThread>,
+    pub(super) inbox: SharedInbox,
+    pub(super) results: mpsc::UnboundedReceiver<JobResult>,
+    /// Messages the previous run stored and never started, handed to the
+    /// injector first, in order.
+    pub(super) recovered: Vec<Job>,
+}
+
 /// The running loop: a [`Session`] per connection, paused and stopped from outside.
 pub(super) struct EventLoop {
     session: Session,
@@ -107,18 +117,19 @@ pub(super) struct EventLoop {
 }
 
 impl EventLoop {
-    /// `recovered`: messages the previous run stored and never started, handed to
-    /// the injector first, in order.
     pub(super) fn new(
         opts: AgentOptions,
-        injector: Arc<InjectorThread>,
-        inbox: SharedInbox,
-        results: mpsc::UnboundedReceiver<JobResult>,
-        recovered: Vec<Job>,
+        typing: Typing,
         status: watch::Sender<AgentStatus>,
         paused: watch::Receiver<bool>,
         shutdown: CancellationToken,
     ) -> EventLoop {
+        let Typing {
+            injector,
+            inbox,
+            results,
+            recovered,
+        } = typing;
         let mut in_flight = 0;
         for job in recovered {
             if injector.submit(job) {
@@ -154,10 +165,11 @@ impl EventLoop {
             }
             self.session.set_status(AgentStatus::Connecting);
             let token = self.session.opts.current_token();
+            // A shutdown is the session's own business: it reports what is being
+            // typed before it closes.
             let end = tokio::select! {
                 end = self.session.connect_and_serve(&token) => end,
                 _ = self.paused.wait_for(|p| *p) => SessionEnd::Paused,
-                _ = self.shutdown.cancelled() => SessionEnd::Shutdown,
             };
             let reason = match end {
                 SessionEnd::Paused => {
@@ -238,7 +250,11 @@ impl Session {
 
     /// One connection, from connect to its end.
     async fn connect_and_serve(&mut self, token: &str) -> SessionEnd {
-        let mut ws = match self.connect(token).await {
+        let connected = tokio::select! {
+            connected = self.connect(token) => connected,
+            _ = self.shutdown.cancelled() => return SessionEnd::Shutdown,
+        };
+        let mut ws = match connected {
             Ok(ws) => ws,
             Err(end) => return end,
         };

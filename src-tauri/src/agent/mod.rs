@@ -31,7 +31,7 @@ use tokio_util::sync::CancellationToken;
 use crate::protocol::DeviceId;
 pub use client::{AgentError, AgentStatus};
 pub use eventloop::AgentOptions;
-use eventloop::EventLoop;
+use eventloop::{EventLoop, Typing};
 use inbox::Inbox;
 use inject::{DesktopInjector, Injector, InjectorThread, Job, Readiness, SharedInjectSettings};
 
@@ -135,16 +135,13 @@ impl Agent {
         )?);
         let (status_tx, status) = watch::channel(AgentStatus::Connecting);
         let (paused, paused_rx) = watch::channel(false);
-        let events = EventLoop::new(
-            opts,
-            injector.clone(),
+        let typing = Typing {
+            injector: injector.clone(),
             inbox,
             results,
             recovered,
-            status_tx,
-            paused_rx,
-            shutdown,
-        );
+        };
+        let events = EventLoop::new(opts, typing, status_tx, paused_rx, shutdown);
         let task = tokio::spawn(events.run());
         let control = AgentControl {
             status: status.clone(),

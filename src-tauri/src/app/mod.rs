@@ -12,6 +12,7 @@ mod window;
 pub use window::run_window;
 
 use std::panic::{self, AssertUnwindSafe};
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -22,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 use crate::agent::AgentControl;
 use crate::daemon::{Daemon, DaemonOptions};
 use crate::relay::RelayState;
+use crate::sync::lock;
 
 /// What the tray and the window need, kept in Tauri's state.
 pub(crate) struct Core {
@@ -50,8 +52,9 @@ impl Core {
 }
 
 /// Run the tray app until the user quits (or SIGINT/SIGTERM). Unless `hidden` (a
-/// start at login), the window opens at once.
-pub fn run(hidden: bool) -> anyhow::Result<()> {
+/// start at login), the window opens at once. `data_dir` and `token` (an override of
+/// the stored one) come from the command line's environment.
+pub fn run(hidden: bool, data_dir: PathBuf, token: Option<String>) -> anyhow::Result<()> {
     ensure_display()?;
     // The tray process never draws with OpenGL (no webview; the menu is plain GTK),
     // but the first GTK program of a session probes it, which maps Mesa's driver and
@@ -72,9 +75,9 @@ pub fn run(hidden: bool) -> anyhow::Result<()> {
     let app = build_app()?;
     let handle = app.handle().clone();
 
-    let data_dir = crate::config::default_data_dir();
     let settings = crate::settings::Settings::load(&data_dir);
-    let opts = DaemonOptions::from_settings(data_dir, &settings);
+    let mut opts = DaemonOptions::from_settings(data_dir, &settings);
+    opts.token = token;
     let shutdown = CancellationToken::new();
     let daemon = runtime.block_on(Daemon::start(opts, shutdown.clone()))?;
     println!("listening on http://{}", daemon.local_addr());
@@ -171,23 +174,7 @@ fn ensure_display() -> anyhow::Result<()> {
 
 /// SIGINT/SIGTERM: quit like the menu's Quit does.
 async fn quit_on_signal(handle: tauri::AppHandle, shutdown: CancellationToken) {
-    use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
-        return;
-    };
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
-        _ = shutdown.cancelled() => return,
+    if crate::shutdown::cancel_on_signal(shutdown).await {
+        handle.exit(0);
     }
-    tracing::info!("shutting down");
-    shutdown.cancel();
-    handle.exit(0);
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }

@@ -10,9 +10,10 @@ use tauri::menu::{CheckMenuItem, Menu, MenuEvent, MenuItem, PredefinedMenuItem, 
 use tauri::tray::TrayIconBuilder;
 use tauri::{AppHandle, Manager, Wry};
 
-use super::{lock, window, Core};
+use super::{window, Core};
 use crate::agent::inject::InjectMode;
 use crate::agent::AgentStatus;
+use crate::sync::lock;
 
 const TRAY: &str = "saytype";
 
@@ -212,16 +213,12 @@ fn on_menu(app: &AppHandle, event: MenuEvent) {
 }
 
 fn copy_pairing_link(core: &Core) {
-    let lan = crate::discovery::lan_addresses();
-    let host = lan
-        .first()
-        .copied()
-        .unwrap_or(std::net::IpAddr::from([127, 0, 0, 1]));
-    let link = crate::pairing::link(
-        host,
+    let link = crate::pairing::pairing_link(
         core.relay.local_addr().port(),
         &core.relay.current_token(),
-    );
+        None,
+    )
+    .link;
     let mut clipboard = lock(&core.clipboard);
     if clipboard.is_none() {
         *clipboard = arboard::Clipboard::new().ok();

@@ -11,7 +11,8 @@ use std::time::Duration;
 use anyhow::Context as _;
 use tauri::{AppHandle, Manager};
 
-use super::{lock, Core};
+use super::Core;
+use crate::sync::lock;
 
 /// The child's environment variable that carries the window's address (with the
 /// token): an argument would be readable by every local user in `/proc`.

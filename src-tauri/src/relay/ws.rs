@@ -167,7 +167,7 @@ async fn await_registration(
                     return Err(End::Close(close::UNAUTHORIZED, "UNAUTHORIZED"));
                 }
                 let result_acks = result_ack.then(|| tx.clone());
-                return match state.registry().register(&device, tx, now_ms()) {
+                return match state.registry().register(&device, tx, now_ms(), result_ack) {
                     Ok(conn) => Ok((
                         AgentConn {
                             device,

@@ -51,11 +51,12 @@ impl Gate {
         self.released.notify_all();
     }
 
-    /// If armed, type up to the hold point and wait there. Returns how many
-    /// characters are in.
-    fn pass(&self, progress: &mut dyn Progress) -> usize {
+    /// If armed, type up to the hold point and wait there, asking `progress`
+    /// now and then whether to go on (a stopping agent says no: interrupted
+    /// there). Returns how many characters are in.
+    fn pass(&self, progress: &mut dyn Progress, total: usize) -> Result<usize, InjectError> {
         let Some(after) = self.state.lock().expect("gate").armed.take() else {
-            return 0;
+            return Ok(0);
         };
         for typed in 1..=after {
             progress.advanced(typed);
@@ -63,10 +64,21 @@ impl Gate {
         self.holding.store(true, Ordering::Release);
         let mut s = self.state.lock().expect("gate");
         while !s.open {
-            s = self.released.wait(s).expect("gate");
+            if !progress.advanced(after) {
+                self.holding.store(false, Ordering::Release);
+                return Err(InjectError::Interrupted {
+                    typed: after,
+                    total,
+                });
+            }
+            s = self
+                .released
+                .wait_timeout(s, Duration::from_millis(10))
+                .expect("gate")
+                .0;
         }
         self.holding.store(false, Ordering::Release);
-        after
+        Ok(after)
     }
 }
 
@@ -89,7 +101,7 @@ impl Injector for Scripted {
             _ => {}
         }
         let total = text.chars().count();
-        let held = self.gate.pass(progress);
+        let held = self.gate.pass(progress, total)?;
         for typed in held + 1..=total {
             if !progress.advanced(typed) {
                 return Err(InjectError::Interrupted { typed, total });
@@ -111,6 +123,7 @@ pub struct TestAgent {
     typed: Arc<Mutex<Vec<String>>>,
     shutdown: CancellationToken,
     runtime: Option<tokio::runtime::Runtime>,
+    crashed: bool,
 }
 
 /// Start an agent for `device` on `url`, keeping its inbox in `data_dir`.
@@ -157,6 +170,7 @@ pub fn start_agent(
         typed,
         shutdown,
         runtime: Some(runtime),
+        crashed: false,
     }
 }
 
@@ -204,8 +218,10 @@ impl TestAgent {
             .expect("stops")
     }
 
-    /// Die at once, as with `kill -9`: nothing more is sent or written.
+    /// Die at once, as with `kill -9`: nothing more is sent or written. (A message
+    /// held at the gate stays held: its thread never goes on.)
     pub fn crash(mut self) {
+        self.crashed = true;
         self.agent.take();
         if let Some(runtime) = self.runtime.take() {
             runtime.shutdown_background();
@@ -215,6 +231,9 @@ impl TestAgent {
 
 impl Drop for TestAgent {
     fn drop(&mut self) {
+        if self.crashed {
+            return;
+        }
         self.shutdown.cancel();
         // A gate left shut would hold the injection thread for ever.
         self.gate.release();

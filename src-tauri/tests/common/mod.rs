@@ -8,6 +8,7 @@
 pub mod agent;
 pub mod client;
 pub mod desktop;
+pub mod local_agent;
 pub mod relay;
 pub mod served;
 pub mod tray;

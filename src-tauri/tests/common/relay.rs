@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{RelayClient, DEFAULT_DEVICE, TOKEN};
 
+#[derive(Clone)]
 pub struct Options {
     /// `127.0.0.1:0` unless a test needs the same port across a restart.
     pub bind: SocketAddr,
@@ -51,7 +52,7 @@ impl TestRelay {
 
     /// A relay on an existing data directory (to test restarts).
     pub async fn on_dir(dir: tempfile::TempDir, opts: Options) -> TestRelay {
-        let mut config = RelayConfig::new(dir.path().to_path_buf()).expect("config");
+        let mut config = RelayConfig::new(dir.path().to_path_buf(), None).expect("config");
         config.bind = opts.bind;
         config.token = TOKEN.into();
         config.default_device = saytype::protocol::DeviceId::parse(DEFAULT_DEVICE).expect("id");
@@ -110,6 +111,23 @@ impl TestRelay {
 
     pub async fn devices(&self) -> Value {
         self.get("/devices").await.json().expect("json")
+    }
+
+    /// Whether an agent is registered as `device`, asked of the relay itself (also
+    /// while it is stopping and answers no HTTP any more).
+    pub fn is_online(&self, device: &str) -> bool {
+        self.relay.as_ref().is_some_and(|r| {
+            r.state()
+                .registry()
+                .devices()
+                .iter()
+                .any(|d| d.device_id.as_str() == device && d.online)
+        })
+    }
+
+    /// Start a graceful stop; [`TestRelay::stop`] waits for its end.
+    pub fn begin_stop(&self) {
+        self.shutdown.cancel();
     }
 
     /// Graceful stop; returns the data directory for a restart.

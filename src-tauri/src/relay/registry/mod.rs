@@ -131,11 +131,16 @@ impl Registry {
     /// A live agent with the same id keeps its place and the newcomer is refused; one
     /// that has already missed a pong (or whose task has ended) is closed and
     /// replaced.
+    ///
+    /// `result_ack`: the agent asked for result confirmations, so `registered` says
+    /// this relay gives them (an agent that did not ask gets the frame of the
+    /// protocol exactly).
     pub fn register(
         &mut self,
         device: &DeviceId,
         tx: OutboundTx,
         now: i64,
+        result_ack: bool,
     ) -> Result<ConnId, RegisterError> {
         let d = self.devices.entry(device.clone()).or_default();
         if let Some(old) = &d.conn {
@@ -155,8 +160,7 @@ impl Registry {
         let registered = RelayFrame::Registered {
             device_id: device.to_string(),
             queued: d.queue.len(),
-            // This relay confirms results to agents that ask (see `ws`).
-            result_ack: true,
+            result_ack,
         };
         let _ = tx.send(Outbound::Text(registered.to_json().into()));
         for msg in &d.queue {
@@ -315,7 +319,7 @@ mod tests {
         assert!(enqueue(&mut r, &d, "a").is_none());
         assert!(enqueue(&mut r, &d, "b").is_none());
         let (tx, mut rx) = mpsc::unbounded_channel();
-        r.register(&d, tx, 5).expect("registers");
+        r.register(&d, tx, 5, false).expect("registers");
         assert_eq!(drain(&mut rx), ["<registered:2>", "a", "b"]);
         assert!(enqueue(&mut r, &d, "c").is_some());
         assert_eq!(drain(&mut rx), ["c"]);
@@ -330,7 +334,7 @@ mod tests {
         let d = dev("desk");
         let mut r = Registry::new(d.clone(), 10);
         let (tx, _rx) = mpsc::unbounded_channel();
-        let conn = r.register(&d, tx, 0).expect("registers");
+        let conn = r.register(&d, tx, 0, false).expect("registers");
         let mut first = enqueue(&mut r, &d, "a").expect("sent");
         let mut second = enqueue(&mut r, &d, "b").expect("sent");
         assert!(r.ack(&d, "a"));
@@ -340,7 +344,7 @@ mod tests {
         assert!(!r.is_online(&d));
         // The unACKed message is still first in line for the next connection.
         let (tx, mut rx) = mpsc::unbounded_channel();
-        r.register(&d, tx, 10).expect("registers again");
+        r.register(&d, tx, 10, false).expect("registers again");
         assert_eq!(drain(&mut rx), ["<registered:1>", "b"]);
     }
 
@@ -349,10 +353,10 @@ mod tests {
         let d = dev("desk");
         let mut r = Registry::new(d.clone(), 10);
         let (tx1, mut rx1) = mpsc::unbounded_channel();
-        let conn1 = r.register(&d, tx1, 0).expect("registers");
+        let conn1 = r.register(&d, tx1, 0, false).expect("registers");
         let mut wait = enqueue(&mut r, &d, "a").expect("sent");
         let (tx2, mut rx2) = mpsc::unbounded_channel();
-        assert_eq!(r.register(&d, tx2, 1), Err(RegisterError::Duplicate));
+        assert_eq!(r.register(&d, tx2, 1, false), Err(RegisterError::Duplicate));
         assert!(drain(&mut rx2).is_empty());
         assert_eq!(drain(&mut rx1), ["<registered:0>", "a"]);
         assert!(
@@ -375,12 +379,12 @@ mod tests {
         let d = dev("desk");
         let mut r = Registry::new(d.clone(), 10);
         let (tx1, mut rx1) = mpsc::unbounded_channel();
-        let conn1 = r.register(&d, tx1, 0).expect("registers");
+        let conn1 = r.register(&d, tx1, 0, false).expect("registers");
         let mut wait = enqueue(&mut r, &d, "a").expect("sent");
         assert_eq!(r.heartbeat_tick(&d, conn1), Beat::Ping);
         assert_eq!(r.heartbeat_tick(&d, conn1), Beat::Ping); // one missed
         let (tx2, mut rx2) = mpsc::unbounded_channel();
-        let conn2 = r.register(&d, tx2, 1).expect("replaces");
+        let conn2 = r.register(&d, tx2, 1, false).expect("replaces");
         assert_ne!(conn1, conn2);
         assert_eq!(drain(&mut rx1), ["<registered:0>", "a", "close 4000"]);
         assert_eq!(wait.try_recv(), Ok(false));
@@ -396,10 +400,10 @@ mod tests {
         let d = dev("desk");
         let mut r = Registry::new(d.clone(), 10);
         let (tx1, rx1) = mpsc::unbounded_channel();
-        r.register(&d, tx1, 0).expect("registers");
+        r.register(&d, tx1, 0, false).expect("registers");
         drop(rx1);
         let (tx2, _rx2) = mpsc::unbounded_channel();
-        assert!(r.register(&d, tx2, 1).is_ok());
+        assert!(r.register(&d, tx2, 1, false).is_ok());
     }
 
     #[test]

@@ -1,0 +1,75 @@
+//! `saytype pair`: the pairing link and its QR code in the terminal, optionally after
+//! rotating the token.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use super::args::PairArgs;
+use super::env::Env;
+use crate::client::HttpClient;
+use crate::config::{self, DEFAULT_PORT};
+use crate::pairing::{pairing_link, qr_terminal, read_relay_info};
+
+pub(super) async fn pair(args: PairArgs, env: &Env) -> anyhow::Result<ExitCode> {
+    let data_dir = env.data_dir(args.data_dir);
+    // A relay that crashed leaves its file behind: only trust a live process.
+    let running = read_relay_info(&data_dir)
+        .filter(|info| Path::new(&format!("/proc/{}", info.pid)).exists());
+    let port = running.as_ref().map_or(DEFAULT_PORT, |r| r.port);
+    let mut token = config::load_or_create_token(&data_dir, env.token.clone())?;
+    if args.rotate {
+        token = rotate(&data_dir, port, &token, running.is_some(), env).await?;
+    }
+    let pairing = pairing_link(port, &token, args.host);
+    if args.host.is_none() && pairing.lan_addresses.is_empty() {
+        eprintln!("saytype: no LAN address found; the link uses 127.0.0.1 (this machine only)");
+    }
+    if running.is_none() {
+        eprintln!(
+            "saytype: no relay is running on {}; start it (saytype serve) before scanning",
+            data_dir.display()
+        );
+    }
+    if let Some(qr) = qr_terminal(&pairing.link) {
+        println!("{qr}");
+    }
+    println!(
+        "Scan the code with your phone, or open this link on it:\n{}",
+        pairing.link
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A new token: through the running relay (so it takes effect at once and closes
+/// old connections), or in the data directory when no relay runs.
+async fn rotate(
+    data_dir: &Path,
+    port: u16,
+    token: &str,
+    running: bool,
+    env: &Env,
+) -> anyhow::Result<String> {
+    if env.token_set {
+        eprintln!(
+            "saytype: SAYTYPE_TOKEN is set; it will override the rotated token at the next start"
+        );
+    }
+    if running {
+        let mut client = HttpClient::connect(&format!("http://127.0.0.1:{port}")).await?;
+        let response = client
+            .request(hyper::Method::POST, "/token/rotate", Some(token), None)
+            .await?;
+        anyhow::ensure!(
+            response.status.is_success(),
+            "the relay refused to rotate the token: {}",
+            String::from_utf8_lossy(&response.body)
+        );
+        let new = response.json()?["token"].as_str().map(str::to_owned);
+        return new.context("the relay did not return the new token");
+    }
+    let new = config::new_token()?;
+    config::store_token(data_dir, &new)?;
+    Ok(new)
+}
