@@ -76,7 +76,7 @@ function onEvent(event) {
 
 function start() {
   const token = openSession(locked);
-  onSettingsChange(redrawStatus); // the injector line depends on the mode
+  onSettingsChange(() => quietly(refreshStatus())); // a new mode is checked at once
   $('pause').addEventListener('click', togglePause);
   $('history').addEventListener('click', onRowAction);
   $('filter').addEventListener('click', (event) => {

@@ -11,7 +11,9 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
-use crate::agent::inject::{InjectSettings, SharedInjectSettings};
+use crate::agent::inject::{
+    InjectMode, InjectSettings, Readiness, SharedInjectSettings, RECORDING_ONLY,
+};
 use crate::agent::{Agent, AgentControl, AgentOptions, AgentStatus};
 use crate::config::RelayConfig;
 use crate::discovery::Advertiser;
@@ -142,7 +144,7 @@ impl Daemon {
         relay.state().set_desktop(parts.clone());
         if let Some(control) = &parts.agent {
             tokio::spawn(forward_agent_changes(
-                control.status_watch(),
+                control.clone(),
                 relay.state().clone(),
             ));
         }
@@ -222,11 +224,14 @@ fn advertise(enabled: bool, device: &DeviceId, port: u16) -> (Option<Advertiser>
 }
 
 /// The window shows the agent's state live.
-async fn forward_agent_changes(
-    mut status: tokio::sync::watch::Receiver<AgentStatus>,
-    relay: RelayState,
-) {
-    while status.changed().await.is_ok() {
+async fn forward_agent_changes(control: AgentControl, relay: RelayState) {
+    let mut status = control.status_watch();
+    let mut injector = control.injector_watch();
+    loop {
+        tokio::select! {
+            changed = status.changed() => if changed.is_err() { return },
+            changed = injector.changed() => if changed.is_err() { return },
+        }
         relay.emit(UiEvent::Agent);
     }
 }
@@ -241,21 +246,26 @@ impl Desktop for Parts {
             AgentStatus::Disconnected { reason, .. } => (AgentState::Disconnected, Some(reason)),
             AgentStatus::Stopped { reason } => (AgentState::Stopped, Some(reason)),
         };
-        let injector_ok = control.injector_ok();
-        let injector_state = if !injector_ok {
-            InjectorState::Unavailable
-        } else if lock(&self.inject).mode == crate::agent::inject::InjectMode::None {
-            InjectorState::Recording
-        } else {
-            InjectorState::Ready
+        let recording = lock(&self.inject).mode == InjectMode::None;
+        let readiness = control.injector_readiness();
+        let (injector_state, injector) = match (&readiness, recording) {
+            // Nothing is typed, so nothing can fail, whatever was checked last.
+            (_, true) => (InjectorState::Recording, RECORDING_ONLY.to_owned()),
+            // A line of the old mode or of the start: the check is on its way.
+            (Readiness::Recording | Readiness::Starting, false) => (
+                InjectorState::Checking,
+                "checking the new injection mode…".to_owned(),
+            ),
+            (Readiness::Ready(line), false) => (InjectorState::Ready, line.clone()),
+            (Readiness::Unavailable(why), false) => (InjectorState::Unavailable, why.clone()),
         };
         Some(LocalAgentView {
             device_id: self.device.to_string(),
             state,
             detail,
-            injector: control.injector_state(),
+            injector,
+            injector_ok: injector_state != InjectorState::Unavailable,
             injector_state,
-            injector_ok,
             paused: control.is_paused(),
         })
     }
@@ -290,6 +300,13 @@ impl Desktop for Parts {
             newline: new.newline,
         };
         *lock(&self.settings) = new.clone();
+        if new.inject_mode != old.inject_mode {
+            // Check the new mode now (in turn with the messages), so the window says
+            // at once whether it can work here, not after the next message failed.
+            if let Some(agent) = &self.agent {
+                agent.refresh_injector();
+            }
+        }
         Ok(new)
     }
 

@@ -15,27 +15,14 @@ export function agentLabel(state) {
   return AGENT_STATE[state] || [state, 'wait'];
 }
 
-/** What the injector says in the record-only mode (the relay's words for it). */
-export const RECORDING_ONLY = 'recording only (injection mode: none)';
-
 /**
- * The "Typing" line: { works: true | false | null (not known yet), text }, from the
- * agent's `injectorState` and the injection mode in force (`mode`, from the
- * settings; undefined before they are loaded).
- *
- * The agent checks its injector at start and with each message, so right after the
- * mode changes its line (`injector`) can still describe the old mode:
- * - in the mode "none" nothing is typed, so nothing can fail: say that;
- * - `recordedLine` is the line last shown while the injector was recording only;
- *   the same line under a mode that types was not checked since the mode changed.
+ * The "Typing" line: { works: true | false | null (being checked), text }, from the
+ * agent's `injectorState` alone (the relay squares it with the mode in force and
+ * checks a new mode at once); `injector` is the text to show.
  */
-export function injectorView(agent, mode, recordedLine = null) {
-  const state = agent.injectorState;
-  if (mode === 'none') return { works: true, text: RECORDING_ONLY };
-  if (mode && (state === 'recording' || (state === 'ready' && agent.injector === recordedLine))) {
-    return { works: null, text: `injection mode: ${mode}; checked when the next message arrives` };
-  }
-  return { works: state !== 'unavailable', text: agent.injector };
+export function injectorView(agent) {
+  const works = { ready: true, recording: true, unavailable: false, checking: null }[agent.injectorState];
+  return { works: works === undefined ? null : works, text: agent.injector };
 }
 
 /** The look of the "Typing" line: [class, sign]. */

@@ -5,7 +5,6 @@ import { $, fill, h } from '../lib/dom.js';
 import { coalesce } from '../lib/coalesce.js';
 import { api, session } from './session.js';
 import { showError, toast } from './notes.js';
-import { savedSettings } from './settings.js';
 import {
   agentLabel, deviceNotes, describeUserAgent, injectorLook, injectorView, mdnsView, phoneNotes, relayView,
   sortDevices,
@@ -13,8 +12,6 @@ import {
 
 /** The last status shown (redrawn as times age and when the settings change). */
 let lastStatus = null;
-/** The injector's line last seen while it was recording only (see injectorView). */
-let recordedLine = null;
 
 const tag = (text, kind, title) => h('span', { className: `tag tag-${kind}`, title }, text);
 const detail = (text) => h('span', { className: 'detail' }, text);
@@ -35,8 +32,7 @@ function renderAgent(agent) {
     tag(label, kind),
     agent.detail ? detail(agent.detail) : null,
     agent.paused ? detail('Messages wait at the relay (queued) until you resume.') : null);
-  if (agent.injectorState === 'recording') recordedLine = agent.injector;
-  const { works, text } = injectorView(agent, savedSettings()?.injectMode, recordedLine);
+  const { works, text } = injectorView(agent);
   const [look, sign] = injectorLook(works);
   fill($('injector'),
     h('span', { className: look }, h('span', { className: 'sign', 'aria-hidden': 'true' }, sign), ' ', text));
@@ -86,7 +82,7 @@ export const refreshStatus = coalesce(async () => {
   renderStatus(await api('GET', '/ui/api/status'));
 });
 
-/** Draw the last status again: "seen 2 min ago" ages, the injector line follows the mode. */
+/** Draw the last status again: "seen 2 min ago" ages. */
 export function redrawStatus() {
   if (lastStatus) renderStatus(lastStatus);
 }

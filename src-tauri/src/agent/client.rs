@@ -21,42 +21,10 @@
 //!   as they are sent;
 //! - close codes say whether to retry or to stop for good.
 
-use std::time::Duration;
-
 use super::inbox::{Arrival, InboxError, StoredResult};
 use super::inject::{Job, JobResult};
+use super::status::{AgentError, AgentStatus};
 use crate::protocol::{close, AgentFrame, DeviceId, MessageId, RelayFrame};
-
-/// What the agent is doing, for status displays.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AgentStatus {
-    Connecting,
-    Connected {
-        queued: usize,
-    },
-    /// Paused by the user: not connected, so messages wait at the relay.
-    Paused,
-    /// Lost the connection; retrying after `retry_in`.
-    Disconnected {
-        reason: String,
-        retry_in: Duration,
-    },
-    /// Gave up for good (wrong token, invalid device id) or was shut down.
-    Stopped {
-        reason: String,
-    },
-}
-
-/// Why the agent stopped.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum AgentError {
-    #[error("the relay refused the pairing token (401): pair this agent again")]
-    Unauthorized,
-    #[error("the relay refused the device id {0:?}")]
-    InvalidDeviceId(String),
-    #[error("the injection thread has stopped")]
-    InjectorStopped,
-}
 
 /// What the IO loop must do, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]

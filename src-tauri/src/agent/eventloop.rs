@@ -20,9 +20,10 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use tokio_util::sync::CancellationToken;
 
 use super::backoff::{random_jitter, Backoff};
-use super::client::{Action, AgentError, AgentStatus, ClientState, Closed};
+use super::client::{Action, ClientState, Closed};
 use super::inject::worker::SharedInbox;
 use super::inject::{InjectorThread, Job, JobResult};
+use super::status::{AgentError, AgentStatus};
 use crate::protocol::{now_ms, AgentFrame, DeviceId};
 use crate::sync::lock;
 

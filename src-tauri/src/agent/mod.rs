@@ -3,6 +3,7 @@
 //! code runs inside `saytype serve` (and the tray app) and as `saytype agent`.
 //!
 //! - [`client`]: the protocol as a pure state machine (frame in, actions out);
+//! - [`status`]: what the agent is doing, and why it stopped;
 //! - [`eventloop`]: the thin IO loop that drives it: connect, read, write,
 //!   reconnect with [`backoff`], pause, shut down;
 //! - [`inbox`]: every transcription the agent ACKs, on disk before the ACK, with
@@ -20,6 +21,7 @@ pub mod client;
 pub mod eventloop;
 pub mod inbox;
 pub mod inject;
+pub mod status;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -29,11 +31,11 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::protocol::DeviceId;
-pub use client::{AgentError, AgentStatus};
 pub use eventloop::AgentOptions;
 use eventloop::{EventLoop, Typing};
 use inbox::Inbox;
 use inject::{DesktopInjector, Injector, InjectorThread, Job, Readiness, SharedInjectSettings};
+pub use status::{AgentError, AgentStatus};
 
 /// A running agent.
 pub struct Agent {
@@ -76,6 +78,11 @@ impl AgentControl {
 
     pub fn status_watch(&self) -> watch::Receiver<AgentStatus> {
         self.status.clone()
+    }
+
+    /// The injector's readiness, and word of every change.
+    pub fn injector_watch(&self) -> watch::Receiver<Readiness> {
+        self.injector.readiness_watch()
     }
 
     /// Whether injection works here, and what it does or why it cannot.

@@ -55,6 +55,9 @@ pub enum InjectorState {
     Recording,
     /// Cannot type here (no display, no permission, ...); `injector` says why.
     Unavailable,
+    /// The injection mode just changed and the injector is being checked again
+    /// (an event follows when it is done).
+    Checking,
 }
 
 /// The agent inside this process.

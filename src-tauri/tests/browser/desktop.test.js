@@ -150,9 +150,9 @@ describe('desktop window', () => {
     await saveSettings(page, () => page.locator('#s-inject').selectOption('type'));
     assert.match(await page.locator('#s-feedback').innerText(), /Saved\. Applies from the next message\./);
     assert.equal((await relay.api('GET', '/ui/api/settings')).data.injectMode, 'type');
-    // The agent checks its injector again with the next message; until then the status
-    // says so rather than showing the old mode's line.
-    await page.locator('#injector', { hasText: 'injection mode: type; checked when the next message arrives' }).waitFor(WAIT);
+    // The new mode is checked at once: the status says typing cannot work here before
+    // any message is lost to it.
+    await page.locator('#injector .injector-bad', { hasText: 'no display' }).waitFor(WAIT);
 
     const text = 'This one cannot be typed without a display.';
     const failed = await send(text);

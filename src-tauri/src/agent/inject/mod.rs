@@ -105,6 +105,8 @@ pub enum Readiness {
     Starting,
     /// What the injector does ("ready to type into the focused X11 window").
     Ready(String),
+    /// Record-only mode (`--inject none`): nothing is typed, so nothing can fail.
+    Recording,
     /// Why it cannot work here ("no display: ...").
     Unavailable(String),
 }
@@ -118,10 +120,14 @@ impl Readiness {
     pub fn text(&self) -> &str {
         match self {
             Readiness::Starting => "starting",
+            Readiness::Recording => RECORDING_ONLY,
             Readiness::Ready(t) | Readiness::Unavailable(t) => t,
         }
     }
 }
+
+/// What the record-only injector says of itself.
+pub const RECORDING_ONLY: &str = "recording only (injection mode: none)";
 
 /// enigo's connection to the input system, or why there is none.
 fn new_enigo(settings: &enigo::Settings) -> Result<enigo::Enigo, InjectError> {

@@ -140,7 +140,7 @@ impl Injector for DesktopInjector {
 
     fn readiness(&mut self) -> Readiness {
         if self.current().mode == InjectMode::None {
-            return Readiness::Ready("recording only (injection mode: none)".into());
+            return Readiness::Recording;
         }
         match self.route() {
             Ok(route) => Readiness::Ready(route.ready_line().into()),

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 
-use tokio::sync::mpsc as tokio_mpsc;
+use tokio::sync::{mpsc as tokio_mpsc, watch};
 
 use super::progress::Progress;
 use super::{InjectError, Injector, Method, Readiness};
@@ -128,7 +128,8 @@ enum Work {
 /// A handle to the injection thread.
 pub struct InjectorThread {
     jobs: mpsc::Sender<Work>,
-    readiness: Arc<Mutex<Readiness>>,
+    /// Watched by the window, which shows each change live.
+    readiness: watch::Sender<Readiness>,
     stopping: Arc<AtomicBool>,
 }
 
@@ -144,11 +145,17 @@ impl InjectorThread {
         F: FnOnce() -> Box<dyn Injector> + Send + 'static,
     {
         let (jobs, rx) = mpsc::channel::<Work>();
-        let readiness = Arc::new(Mutex::new(Readiness::Starting));
+        let readiness = watch::Sender::new(Readiness::Starting);
         let stopping = Arc::new(AtomicBool::new(false));
         let shared = readiness.clone();
         let stop = stopping.clone();
-        let set = move |r: Readiness| *lock(&shared) = r;
+        let set = move |r: Readiness| {
+            shared.send_if_modified(|old| {
+                let changed = *old != r;
+                *old = r;
+                changed
+            });
+        };
         thread::Builder::new()
             .name("saytype-inject".into())
             .spawn(move || {
@@ -195,7 +202,12 @@ impl InjectorThread {
 
     /// Whether injection works here, and what it does or why it cannot.
     pub fn readiness(&self) -> Readiness {
-        lock(&self.readiness).clone()
+        self.readiness.borrow().clone()
+    }
+
+    /// The readiness, and word of every change.
+    pub fn readiness_watch(&self) -> watch::Receiver<Readiness> {
+        self.readiness.subscribe()
     }
 
     /// Queue a job; `false` if the thread has stopped.

@@ -1,28 +1,29 @@
 //! Pairing a phone from the window: the link and its QR code, and a new token
 //! (which revokes the old one at once).
 
-use std::net::IpAddr;
-
 use axum::extract::State;
 use axum::Json;
 
+use crate::pairing::{pairing_link, PairingLink};
 use crate::protocol::ui::{PairingView, Rotated, UiEvent};
 use crate::relay::error::ApiError;
 use crate::relay::extract::Authorized;
 use crate::relay::RelayState;
 
-/// The link a phone opens, for the first LAN address (loopback if there is none).
+/// The link a phone opens (the address chosen by [`pairing_link`]) and its QR code.
 fn pairing_view(state: &RelayState, token: &str) -> PairingView {
-    let lan = crate::discovery::lan_addresses();
-    let host = lan.first().copied().unwrap_or(IpAddr::from([127, 0, 0, 1]));
     let port = state.local_addr().port();
-    let link = crate::pairing::link(host, port, token);
+    let PairingLink {
+        link,
+        host,
+        lan_addresses,
+    } = pairing_link(port, token, None);
     PairingView {
         qr_svg: crate::pairing::qr_svg(&link).unwrap_or_default(),
         link,
         host: host.to_string(),
         port,
-        lan_addresses: lan.iter().map(ToString::to_string).collect(),
+        lan_addresses: lan_addresses.iter().map(ToString::to_string).collect(),
     }
 }
 

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
-  RECORDING_ONLY, agentLabel, describeUserAgent, deviceNotes, injectorLook, injectorView, mdnsView, phoneNotes,
+  agentLabel, describeUserAgent, deviceNotes, injectorLook, injectorView, mdnsView, phoneNotes,
   relayView, sortDevices,
 } from '../../../../ui/desktop/status-view.js';
 import {
@@ -16,26 +16,20 @@ describe('status', () => {
   const agent = (injectorState, injector) => ({ injectorState, injector, injectorOk: injectorState !== 'unavailable' });
 
   test('the injector line follows injectorState, never its words', () => {
-    assert.deepEqual(injectorView(agent('ready', 'ready to type into the focused X11 window'), 'auto'),
+    assert.deepEqual(injectorView(agent('ready', 'ready to type into the focused X11 window')),
       { works: true, text: 'ready to type into the focused X11 window' });
-    assert.deepEqual(injectorView(agent('unavailable', 'no display: DISPLAY is not set'), 'type'),
+    assert.deepEqual(injectorView(agent('unavailable', 'no display: DISPLAY is not set')),
       { works: false, text: 'no display: DISPLAY is not set' });
-    // Words that look like trouble do not make it trouble.
-    assert.equal(injectorView(agent('ready', 'cannot say'), 'type').works, true);
-    // Before the settings are loaded: the agent's own account.
-    assert.deepEqual(injectorView(agent('recording', RECORDING_ONLY), undefined), { works: true, text: RECORDING_ONLY });
-  });
-
-  test('right after the mode changes, a line of the old mode is not shown as the new one', () => {
-    // Mode "none": nothing can fail, whatever the agent checked last.
-    assert.deepEqual(injectorView(agent('unavailable', 'no display'), 'none'), { works: true, text: RECORDING_ONLY });
-    // The settings already say "type", the agent still records only.
-    const pending = { works: null, text: 'injection mode: type; checked when the next message arrives' };
-    assert.deepEqual(injectorView(agent('recording', RECORDING_ONLY), 'type'), pending);
-    // The status says "ready" but its line is the one it had while recording only.
-    assert.deepEqual(injectorView(agent('ready', RECORDING_ONLY), 'type', RECORDING_ONLY), pending);
-    // Checked since: shown.
-    assert.equal(injectorView(agent('ready', 'ready to type'), 'type', RECORDING_ONLY).works, true);
+    // Words that look like trouble do not make it trouble, nor the reverse.
+    assert.equal(injectorView(agent('ready', 'cannot say')).works, true);
+    assert.equal(injectorView(agent('unavailable', 'ready to type')).works, false);
+    const recording = 'recording only (injection mode: none)';
+    assert.deepEqual(injectorView(agent('recording', recording)), { works: true, text: recording });
+    // Right after the mode changed, the relay checks it again: not known yet.
+    assert.deepEqual(injectorView(agent('checking', 'checking the new injection mode…')),
+      { works: null, text: 'checking the new injection mode…' });
+    // A state from a newer relay: not known.
+    assert.equal(injectorView(agent('someday', 'x')).works, null);
   });
 
   test('looks and labels', () => {
