@@ -2,14 +2,18 @@
 //!
 //! One process bundles a relay (phones `POST /transcription`, agents connect over
 //! `/ws`), a desktop agent that types what it receives, mDNS discovery and a small UI.
-//! The contract is `shared/PROTOCOL.md`; data flows one way:
-//! phone → [`relay::http`] → [`relay::store`] (persisted, queued) →
-//! [`relay::registry`] → [`relay::ws`] → agent → ACK → store (delivered) → inject →
-//! result → store (injected / failed).
+//! The contract is `shared/PROTOCOL.md` (extensions: `docs/protocol-extensions.md`);
+//! data flows one way, each arrow one function call or one channel:
+//! phone → [`relay::http`] → [`relay::delivery`] → [`relay::store`] (persisted,
+//! queued) → [`relay::registry`] → [`relay::ws`] → agent [`agent::client`] →
+//! [`agent::inbox`] (on disk) → ACK → store (delivered) → [`agent::inject`] → inbox
+//! (result) → `result` → store (injected / failed) → `resultAck` → inbox (reported),
+//! and every store change → [`relay::events`] → the window.
 //!
 //! Module map:
-//! - [`protocol`]: wire types and validation; the only place JSON shapes live. Ids,
-//!   text rules, error and close codes.
+//! - [`protocol`]: wire types and validation; the only place JSON shapes live:
+//!   `ids` (ids, text rules, statuses), `errors` (codes, bodies, close codes),
+//!   `http` (the sender API), `ws` (agent and relay frames), `ui` (the window's API).
 //! - [`config`]: settings and their defaults, the data directory, the pairing token,
 //!   private files. It reads no environment: the command line passes
 //!   `SAYTYPE_DATA_DIR` and `SAYTYPE_TOKEN` down as parameters.

@@ -2,10 +2,10 @@
 //! then the platform's route. On Linux that is X11 (also under XWayland): typing
 //! and pasting through one [`x11::X11Injector`], connected lazily and again after a
 //! failure, so an agent started before the display comes up recovers. Elsewhere it
-//! is the [`portable`] backend.
+//! is the [`portable`](super::portable) backend.
 //!
 //! Wayland routes (virtual keyboard, portal, wl-clipboard) slot in here: a
-//! [`Route`] variant each, chosen by [`Route::detect`] before X11.
+//! `Route` variant each, chosen by `Route::detect` before X11.
 
 #[cfg(not(target_os = "linux"))]
 use super::portable::PortableInjector;
