@@ -22,6 +22,37 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// What every validated string of the wire has: `as_str`, `Display`, and serde
+/// through `String` with `parse` as the gate (`why` is the error serde reports).
+macro_rules! validated_string {
+    ($name:ident, $why:literal) => {
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = InvalidId;
+            fn try_from(raw: String) -> Result<$name, InvalidId> {
+                $name::parse(&raw).ok_or(InvalidId($why))
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0.to_string()
+            }
+        }
+    };
+}
+
 /// A normalised, valid device id (PROTOCOL.md §1).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -58,17 +89,12 @@ impl DeviceId {
     pub fn fallback() -> DeviceId {
         DeviceId("desktop".into())
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl fmt::Display for DeviceId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+validated_string!(
+    DeviceId,
+    "deviceId must be 1-64 characters of a-z 0-9 . _ - after normalisation"
+);
 
 /// A valid message id: 1–128 of `[A-Za-z0-9._:-]`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -89,52 +115,17 @@ impl MessageId {
     pub fn generate() -> MessageId {
         MessageId(uuid::Uuid::new_v4().to_string().into())
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl fmt::Display for MessageId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+validated_string!(
+    MessageId,
+    "id must be 1-128 characters of A-Z a-z 0-9 . _ : -"
+);
 
 /// Raised when a wire value is not a valid id (serde names the field).
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct InvalidId(&'static str);
-
-impl TryFrom<String> for DeviceId {
-    type Error = InvalidId;
-    fn try_from(raw: String) -> Result<DeviceId, InvalidId> {
-        DeviceId::parse(&raw).ok_or(InvalidId(
-            "deviceId must be 1-64 characters of a-z 0-9 . _ - after normalisation",
-        ))
-    }
-}
-
-impl From<DeviceId> for String {
-    fn from(id: DeviceId) -> String {
-        id.0.to_string()
-    }
-}
-
-impl TryFrom<String> for MessageId {
-    type Error = InvalidId;
-    fn try_from(raw: String) -> Result<MessageId, InvalidId> {
-        MessageId::parse(&raw).ok_or(InvalidId(
-            "id must be 1-128 characters of A-Z a-z 0-9 . _ : -",
-        ))
-    }
-}
-
-impl From<MessageId> for String {
-    fn from(id: MessageId) -> String {
-        id.0.to_string()
-    }
-}
 
 impl std::borrow::Borrow<str> for MessageId {
     fn borrow(&self) -> &str {
