@@ -271,3 +271,29 @@ async fn a_graceful_stop_interrupts_reports_and_keeps_the_rest_for_the_next_star
     assert_eq!(second.typed(), ["waits", "too"]);
     second.stop().await;
 }
+
+#[tokio::test]
+async fn a_relay_and_agent_stopping_together_still_record_the_interruption() {
+    // `saytype serve` and the tray app stop their relay and local agent at once.
+    let opts = fixed_port();
+    let relay = TestRelay::with(opts.clone()).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let mut agent = start_agent(&relay.ws_url(), TOKEN, DEFAULT_DEVICE, Some(dir.path()));
+    agent.wait_connected().await;
+    agent.gate.arm(5);
+    post_all(&relay, &[("t-1", "cut short by a quit")]).await;
+    hold_at(&agent, "t-1 held after 5 characters").await;
+    relay.begin_stop();
+    agent.begin_stop();
+    agent.stopped().await.expect("stops cleanly");
+    let relay_dir = relay.stop().await;
+
+    // Recorded before the relay went, not only at the agent's next start.
+    let relay = TestRelay::on_dir(relay_dir, opts).await;
+    let t1 = relay.status_of("t-1").await;
+    assert_eq!(t1["status"], "failed", "{t1}");
+    assert!(
+        error_of(&t1).starts_with("interrupted after 5 of 19 characters"),
+        "{t1}"
+    );
+}

@@ -266,7 +266,17 @@ impl Session {
         let deadline = tokio::time::sleep(REGISTER_WAIT);
         tokio::pin!(deadline);
         loop {
+            // A stop comes first: when the relay is closing at the same moment
+            // (the local agent of a stopping `serve`), the result of the message
+            // being typed still goes out while the relay reads.
             let actions = tokio::select! {
+                biased;
+                _ = self.shutdown.cancelled() => {
+                    self.finish_in_flight(&mut ws).await;
+                    let bye = CloseFrame { code: 1000.into(), reason: "agent stopping".into() };
+                    let _ = ws.close(Some(bye)).await;
+                    return SessionEnd::Shutdown;
+                }
                 _ = &mut deadline, if !self.state.is_registered() => {
                     return SessionEnd::retry("no answer to register");
                 }
@@ -284,12 +294,6 @@ impl Session {
                     Some(done) => self.outcome(done),
                     None => return SessionEnd::Shutdown,
                 },
-                _ = self.shutdown.cancelled() => {
-                    self.finish_in_flight(&mut ws).await;
-                    let bye = CloseFrame { code: 1000.into(), reason: "agent stopping".into() };
-                    let _ = ws.close(Some(bye)).await;
-                    return SessionEnd::Shutdown;
-                }
             };
             if let Err(end) = self.execute(&mut ws, actions).await {
                 return end;
