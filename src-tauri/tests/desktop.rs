@@ -91,6 +91,24 @@ async fn typing_into_xterm_is_exact() {
 }
 
 #[tokio::test]
+async fn a_shift_left_held_down_by_a_killed_agent_does_not_shift_the_next_message() {
+    let Some((desk, target)) = desk("type", |d, dir| Target::xterm(d, dir, false)).await else {
+        return;
+    };
+    // What an agent killed between Shift's press and release leaves behind (the
+    // chaos soak found it): Shift down in the X server, through XTest.
+    let held = desk
+        .display
+        .command("xdotool")
+        .args(["keydown", "shift"])
+        .status()
+        .expect("xdotool");
+    assert!(held.success());
+    let text = "[next-7] abc def xyz\n".to_owned();
+    send_and_compare(&desk, &target, &[text]).await;
+}
+
+#[tokio::test]
 async fn typing_into_a_gtk_text_field_is_exact() {
     let Some((desk, target)) = desk("type", Target::gtk).await else {
         return;

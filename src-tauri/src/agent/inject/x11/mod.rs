@@ -6,11 +6,14 @@
 //! - [`keymap`]: the server's core key mapping, as data;
 //! - [`planner`]: which keycode types which character, and what to bind first;
 //! - [`typing`]: the typing backend (executes the planner's chunks);
-//! - [`paste`]: the paste backend (clipboard + Ctrl+V, Ctrl+Shift+V in terminals).
+//! - [`paste`]: the paste backend (clipboard + Ctrl+V, Ctrl+Shift+V in terminals);
+//! - [`held`]: modifier keys a killed run left held down, released before each
+//!   message.
 //!
 //! Both backends share one [`X11Injector`]: one X connection, one enigo, one view of
 //! the keymap and of the keycodes we bound (unbound again on drop).
 
+pub mod held;
 pub mod keymap;
 pub mod paste;
 pub mod planner;

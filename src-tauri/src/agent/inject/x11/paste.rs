@@ -26,6 +26,7 @@ impl X11Injector {
         // A paste is all or nothing: the last chance to stop is before it.
         let total = text.chars().count();
         checkpoint(progress, 0, total)?;
+        self.release_held_modifiers()?;
         paste_with(&mut self.clipboard, text, || {
             refresh_keymap(&self.conn, &mut self.typist)?;
             let find = |sym: u32| {

@@ -40,6 +40,7 @@ impl X11Injector {
         progress: &mut dyn Progress,
     ) -> Result<(), InjectError> {
         self.refresh_keymap()?;
+        self.release_held_modifiers()?;
         // Caps Lock would turn typed letters into capitals: lift it while typing.
         let caps = self.caps_lock_on();
         if caps {
