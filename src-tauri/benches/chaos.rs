@@ -432,7 +432,50 @@ impl Drop for AgentProc {
 }
 
 // ---------------------------------------------------------------------------------
-// Watching the window.
+// Watching the window and the X server.
+
+/// Keys the X server holds down now (as keysyms of their first level), e.g. a
+/// Shift that a killed agent pressed and never released. Diagnostics only: the
+/// soak never releases them itself.
+fn keys_down(display: &str) -> Vec<String> {
+    use x11rb::connection::Connection;
+    use x11rb::protocol::xproto::ConnectionExt;
+    let Ok((conn, _)) = x11rb::connect(Some(display)) else {
+        return vec!["(no X connection)".into()];
+    };
+    let Ok(Ok(keymap)) = conn.query_keymap().map(|c| c.reply()) else {
+        return vec!["(QueryKeymap failed)".into()];
+    };
+    let min = conn.setup().min_keycode;
+    let max = conn.setup().max_keycode;
+    let mapping = conn
+        .get_keyboard_mapping(min, max - min + 1)
+        .ok()
+        .and_then(|c| c.reply().ok());
+    let mut down = Vec::new();
+    for code in min..=max {
+        if keymap.keys[usize::from(code / 8)] & (1 << (code % 8)) != 0 {
+            let sym = mapping.as_ref().map_or(0, |m| {
+                let per = usize::from(m.keysyms_per_keycode);
+                m.keysyms
+                    .get(usize::from(code - min) * per)
+                    .copied()
+                    .unwrap_or(0)
+            });
+            let name = match sym {
+                0xffe1 => "Shift_L".to_owned(),
+                0xffe2 => "Shift_R".to_owned(),
+                0xffe3 => "Control_L".to_owned(),
+                0xffe9 => "Alt_L".to_owned(),
+                0xfe03 => "ISO_Level3_Shift".to_owned(),
+                0xff7e => "Mode_switch".to_owned(),
+                _ => format!("keysym {sym:#x}"),
+            };
+            down.push(format!("keycode {code} ({name})"));
+        }
+    }
+    down
+}
 
 /// The last opening marker in the window's file, if its message is long, not
 /// closed yet, and between 10% and 70% typed: `(n, typed bytes)`.
@@ -498,6 +541,9 @@ struct Desk {
     relay: ServeProc,
     /// `None` in the local scenario (the relay's own agent types).
     agent: Option<AgentProc>,
+    display: String,
+    /// After which stops of the typist keys were left pressed in the X server.
+    keys_left_down: Vec<String>,
 }
 
 impl Desk {
@@ -517,9 +563,16 @@ impl Desk {
     }
 
     async fn stop_typist(&mut self, sig: &str, why: &str) -> String {
-        match &mut self.agent {
+        let how = match &mut self.agent {
             Some(a) => a.stop(sig, why).await,
             None => self.relay.stop(sig, why).await,
+        };
+        let down = keys_down(&self.display);
+        if down.is_empty() {
+            how
+        } else {
+            self.keys_left_down.push(format!("{why} ({sig}): {}", down.join(", ")));
+            format!("{how}; KEYS LEFT DOWN in the X server: {}", down.join(", "))
         }
     }
 
@@ -560,6 +613,8 @@ struct Outcome {
     report: Report,
     counters: Arc<Counters>,
     problems: Vec<String>,
+    keys_left_down: Vec<String>,
+    stops_of_typist: u32,
 }
 
 #[allow(clippy::too_many_lines)]
@@ -622,6 +677,8 @@ async fn run(
             log_offset: 0,
             incarnation: 0,
         }),
+        display: display.name.clone(),
+        keys_left_down: Vec::new(),
     };
     tokio::task::block_in_place(|| desk.ensure_up());
     if let Some(s) = &desk.relay.served {
@@ -704,7 +761,11 @@ async fn run(
                 } else {
                     "-TERM"
                 };
-                let how = desk.relay.stop(sig, action).await;
+                let how = if scenario == Scenario::Local {
+                    desk.stop_typist(sig, action).await
+                } else {
+                    desk.relay.stop(sig, action).await
+                };
                 journal.note(true, &format!("{action}: {how}"));
                 report.count(action);
                 if sig == "-TERM" {
@@ -890,6 +951,13 @@ async fn run(
     let total = started.elapsed();
     journal.note(true, "settled; checking");
 
+    // What was sent, for post-mortems.
+    if let Ok(mut f) = std::fs::File::create(dir.join("sent.jsonl")) {
+        for (n, m) in ledger.lock().expect("ledger").iter() {
+            let line = json!({"id": message_id(*n), "text": m.text, "accepted": m.accepted, "attempts": m.attempts, "status": statuses.get(n)});
+            let _ = writeln!(f, "{line}");
+        }
+    }
     let (figures, problems) = check(&accepted, &ledger, &statuses, &target.text());
     for p in &problems {
         journal.note(false, &format!("PROBLEM {p}"));
@@ -900,6 +968,12 @@ async fn run(
     }
     desk.relay.stop("-TERM", "end of the scenario").await;
     std::fs::copy(&target.out, dir.join("window.txt")).ok();
+    let stops_of_typist = report
+        .kills
+        .iter()
+        .filter(|(k, _)| k.starts_with(typist))
+        .map(|(_, v)| *v)
+        .sum();
     Outcome {
         scenario,
         chaos,
@@ -908,6 +982,8 @@ async fn run(
         report,
         counters,
         problems,
+        keys_left_down: desk.keys_left_down,
+        stops_of_typist,
     }
 }
 
@@ -1029,6 +1105,12 @@ fn check(
                         c.chars().count(),
                         c.chars().skip(same).take(30).collect::<String>(),
                         text.chars().skip(same).take(30).collect::<String>()
+                    ));
+                }
+                None if window.contains(&format!("</c{n}>\n")) => {
+                    f.disagree += 1;
+                    problems.push(format!(
+                        "{id}: injected, its closing marker is in the window but not its opening one (garbled head)"
                     ));
                 }
                 None => {
@@ -1176,6 +1258,14 @@ fn print_outcome(o: &Outcome) {
     println!("  stuck               {}", f.stuck);
     println!("  status ≠ window     {}", f.disagree);
     println!("  stray fragments     {}", f.stray.len());
+    println!(
+        "  typist stops that left keys pressed in the X server: {} of {}",
+        o.keys_left_down.len(),
+        o.stops_of_typist
+    );
+    for k in &o.keys_left_down {
+        println!("    {k}");
+    }
     for p in o.problems.iter().take(40) {
         println!("  ! {p}");
     }
