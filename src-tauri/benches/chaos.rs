@@ -132,10 +132,46 @@ impl Journal {
 /// Words to build texts from: ASCII words and punctuation, and accented letters
 /// (typed through spare keycodes). Never `<`: markers are found by it.
 const WORDS: &[&str] = &[
-    "the", "quick", "brown", "fox", "jumps", "over", "lazy", "dog", "HELLO", "World!", "(42)",
-    "a+b=c", "x_y", "\"quoted\"", "it's", "~`#$%^&*", "[a]{b}|c", "100%", "q?", "k:v;",
-    "1,234.56", "a/b\\c", "@home", "-->", "Grüße", "Köln", "ça", "naïve", "Ñandú", "déjà",
-    "vu", "São", "Paulo", "smörgåsbord", "façade", "über", "niño", "crème", "brûlée", "€5",
+    "the",
+    "quick",
+    "brown",
+    "fox",
+    "jumps",
+    "over",
+    "lazy",
+    "dog",
+    "HELLO",
+    "World!",
+    "(42)",
+    "a+b=c",
+    "x_y",
+    "\"quoted\"",
+    "it's",
+    "~`#$%^&*",
+    "[a]{b}|c",
+    "100%",
+    "q?",
+    "k:v;",
+    "1,234.56",
+    "a/b\\c",
+    "@home",
+    "-->",
+    "Grüße",
+    "Köln",
+    "ça",
+    "naïve",
+    "Ñandú",
+    "déjà",
+    "vu",
+    "São",
+    "Paulo",
+    "smörgåsbord",
+    "façade",
+    "über",
+    "niño",
+    "crème",
+    "brûlée",
+    "€5",
 ];
 
 fn open_marker(n: u64) -> String {
@@ -242,14 +278,20 @@ async fn sender(
                 }
                 Ok(Ok((code, v))) => {
                     counters.other_status.fetch_add(1, Ordering::Relaxed);
-                    journal.note(true, &format!("sender {k}: {} answered {code} {v}", message_id(n)));
+                    journal.note(
+                        true,
+                        &format!("sender {k}: {} answered {code} {v}", message_id(n)),
+                    );
                 }
                 Ok(Err(_)) => {
                     counters.refused.fetch_add(1, Ordering::Relaxed);
                 }
                 Err(_) => {
                     counters.timeouts.fetch_add(1, Ordering::Relaxed);
-                    journal.note(false, &format!("sender {k}: {} POST timed out", message_id(n)));
+                    journal.note(
+                        false,
+                        &format!("sender {k}: {} POST timed out", message_id(n)),
+                    );
                 }
             }
             if started.elapsed() > POST_GIVE_UP {
@@ -296,7 +338,10 @@ impl ServeProc {
             }
             std::thread::sleep(ms(250));
         }
-        panic!("saytype serve would not start again; see {}", self.log.display());
+        panic!(
+            "saytype serve would not start again; see {}",
+            self.log.display()
+        );
     }
 
     fn is_up(&self) -> bool {
@@ -314,9 +359,7 @@ impl ServeProc {
         let Some(mut s) = self.served.take() else {
             return "not running".into();
         };
-        let _ = Command::new("kill")
-            .args([sig, &s.child.id().to_string()])
-            .status();
+        signal(&mut s.child, sig);
         let outcome = wait_child(&mut s.child, sig).await;
         let mut f = std::fs::OpenOptions::new()
             .create(true)
@@ -335,6 +378,18 @@ impl ServeProc {
     }
 }
 
+/// `-KILL` at once (no `kill` process to start first: an aimed kill lands within
+/// a millisecond), other signals through `kill`.
+fn signal(child: &mut Child, sig: &str) {
+    if sig == "-KILL" {
+        let _ = child.kill();
+    } else {
+        let _ = Command::new("kill")
+            .args([sig, &child.id().to_string()])
+            .status();
+    }
+}
+
 /// Wait (asynchronously) for a signalled child; `kill -9` after [`EXIT_WAIT`].
 async fn wait_child(child: &mut Child, sig: &str) -> String {
     let t = Instant::now();
@@ -346,7 +401,10 @@ async fn wait_child(child: &mut Child, sig: &str) -> String {
     }
     let _ = child.kill();
     let _ = child.wait();
-    format!("DID NOT EXIT within {} s of {sig}: killed", EXIT_WAIT.as_secs())
+    format!(
+        "DID NOT EXIT within {} s of {sig}: killed",
+        EXIT_WAIT.as_secs()
+    )
 }
 
 /// `saytype agent --inject type`, restartable; stderr of all incarnations in `log`.
@@ -408,7 +466,7 @@ impl AgentProc {
             return "not running".into();
         };
         let pid = child.id();
-        let _ = Command::new("kill").args([sig, &pid.to_string()]).status();
+        signal(&mut child, sig);
         let outcome = wait_child(&mut child, sig).await;
         if let Ok(mut f) = std::fs::OpenOptions::new().append(true).open(&self.log) {
             let _ = writeln!(
@@ -478,7 +536,7 @@ fn keys_down(display: &str) -> Vec<String> {
 }
 
 /// The last opening marker in the window's file, if its message is long, not
-/// closed yet, and between 10% and 70% typed: `(n, typed bytes)`.
+/// closed yet, and between 5% and 50% typed: `(n, typed bytes)`.
 fn long_in_progress(out: &Path, ledger: &Ledger) -> Option<(u64, usize)> {
     let mut f = std::fs::File::open(out).ok()?;
     let len = f.metadata().ok()?.len();
@@ -490,7 +548,7 @@ fn long_in_progress(out: &Path, ledger: &Ledger) -> Option<(u64, usize)> {
     let typed = tail.len() - at;
     let ledger = ledger.lock().ok()?;
     let total = ledger.get(&n)?.text.len();
-    (total >= LONG && typed * 10 >= total && typed * 10 <= total * 7).then_some((n, typed))
+    (total >= LONG && typed * 20 >= total && typed * 2 <= total).then_some((n, typed))
 }
 
 /// Byte offsets and numbers of every `<cN>` in `s`.
@@ -571,7 +629,8 @@ impl Desk {
         if down.is_empty() {
             how
         } else {
-            self.keys_left_down.push(format!("{why} ({sig}): {}", down.join(", ")));
+            self.keys_left_down
+                .push(format!("{why} ({sig}): {}", down.join(", ")));
             format!("{how}; KEYS LEFT DOWN in the X server: {}", down.join(", "))
         }
     }
@@ -810,7 +869,9 @@ async fn run(
                     report.register_delays.push(delay);
                     journal.note(
                         true,
-                        &format!("aimed register: killed {delay} ms after the registration line: {how}"),
+                        &format!(
+                            "aimed register: killed {delay} ms after the registration line: {how}"
+                        ),
                     );
                 } else {
                     *report.aimed_misses.entry(action.into()).or_default() += 1;
@@ -826,7 +887,7 @@ async fn run(
                 let mut hit = None;
                 while t.elapsed() < Duration::from_secs(20) {
                     if let Some((n, a)) = long_in_progress(&target.out, &ledger) {
-                        sleep(ms(15)).await;
+                        sleep(ms(3)).await;
                         if let Some((n2, b)) = long_in_progress(&target.out, &ledger) {
                             if n2 == n && b > a {
                                 hit = Some(n);
@@ -834,7 +895,7 @@ async fn run(
                             }
                         }
                     }
-                    sleep(ms(10)).await;
+                    sleep(ms(3)).await;
                 }
                 if let Some(n) = hit {
                     let term = rng.chance(35);
@@ -873,14 +934,20 @@ async fn run(
                     tokio::task::block_in_place(|| desk.ensure_up());
                 } else {
                     *report.aimed_misses.entry(action.into()).or_default() += 1;
-                    journal.note(false, "aimed typing: no long message being typed within 20 s");
+                    journal.note(
+                        false,
+                        "aimed typing: no long message being typed within 20 s",
+                    );
                 }
             }
             _ => unreachable!(),
         }
     }
     let chaos = started.elapsed();
-    journal.note(true, "chaos over: no more kills; senders finish their last message");
+    journal.note(
+        true,
+        "chaos over: no more kills; senders finish their last message",
+    );
 
     // Settle.
     tokio::task::block_in_place(|| desk.ensure_up());
@@ -903,7 +970,10 @@ async fn run(
         .sum();
     journal.note(
         true,
-        &format!("{} accepted; settling (waiting for every id to be final)", accepted.len()),
+        &format!(
+            "{} accepted; settling (waiting for every id to be final)",
+            accepted.len()
+        ),
     );
     let client = RelayClient::new(&url, TOKEN);
     let settle_deadline = Instant::now() + Duration::from_secs(240) + ms(backlog_chars as u64 / 20);
@@ -917,7 +987,9 @@ async fn run(
             {
                 continue;
             }
-            let r = client.get(&format!("/transcription/{}", message_id(n))).await;
+            let r = client
+                .get(&format!("/transcription/{}", message_id(n)))
+                .await;
             let v = r.json().unwrap_or(Value::Null);
             let v = if r.status == 200 {
                 v
@@ -1098,7 +1170,11 @@ fn check(
                 Some(c) if c == text => f.typed_once += 1,
                 Some(c) => {
                     f.disagree += 1;
-                    let same = c.chars().zip(text.chars()).take_while(|(a, b)| a == b).count();
+                    let same = c
+                        .chars()
+                        .zip(text.chars())
+                        .take_while(|(a, b)| a == b)
+                        .count();
                     problems.push(format!(
                         "{id}: injected, but the window's copy differs from char {same} \
                          ({} of {total_chars} chars): {:?} vs sent {:?}",
@@ -1199,10 +1275,7 @@ fn print_outcome(o: &Outcome) {
         o.chaos.as_secs_f64(),
         o.total.as_secs_f64()
     );
-    println!(
-        "  kills: {} in all",
-        o.report.kills.values().sum::<u32>()
-    );
+    println!("  kills: {} in all", o.report.kills.values().sum::<u32>());
     for (k, v) in &o.report.kills {
         println!("    {v:4}  {k}");
     }
@@ -1339,7 +1412,10 @@ fn main() {
     );
     let bad = sum(|f| f.lost + f.doubled + f.stuck + f.disagree);
     if bad > 0 {
-        println!("FAILED: see the problems above and the logs in {}", root.display());
+        println!(
+            "FAILED: see the problems above and the logs in {}",
+            root.display()
+        );
         std::process::exit(1);
     }
 }
