@@ -130,49 +130,9 @@ impl Journal {
 // Messages: unique, self-delimiting texts, and what became of each POST.
 
 /// Words to build texts from: ASCII words and punctuation, and accented letters
-/// (typed through spare keycodes). Never `<`: markers are found by it.
-const WORDS: &[&str] = &[
-    "the",
-    "quick",
-    "brown",
-    "fox",
-    "jumps",
-    "over",
-    "lazy",
-    "dog",
-    "HELLO",
-    "World!",
-    "(42)",
-    "a+b=c",
-    "x_y",
-    "\"quoted\"",
-    "it's",
-    "~`#$%^&*",
-    "[a]{b}|c",
-    "100%",
-    "q?",
-    "k:v;",
-    "1,234.56",
-    "a/b\\c",
-    "@home",
-    "-->",
-    "Grüße",
-    "Köln",
-    "ça",
-    "naïve",
-    "Ñandú",
-    "déjà",
-    "vu",
-    "São",
-    "Paulo",
-    "smörgåsbord",
-    "façade",
-    "über",
-    "niño",
-    "crème",
-    "brûlée",
-    "€5",
-];
+/// (typed through spare keycodes), separated by spaces. Never `<`: markers are
+/// found by it.
+const WORDS: &str = r#"the quick brown fox jumps over lazy dog HELLO World! (42) a+b=c x_y "quoted" it's ~`#$%^&* [a]{b}|c 100% q? k:v; 1,234.56 a/b\c @home --> Grüße Köln ça naïve Ñandú déjà vu São Paulo smörgåsbord façade über niño crème brûlée €5"#;
 
 fn open_marker(n: u64) -> String {
     format!("<c{n}>")
@@ -180,10 +140,11 @@ fn open_marker(n: u64) -> String {
 
 /// `<cN>` + about `len` characters of words + `</cN>` + newline.
 fn make_text(n: u64, len: usize, rng: &mut Rng) -> String {
+    let words: Vec<&str> = WORDS.split(' ').collect();
     let mut body = String::new();
     let mut count = 0;
     while count < len {
-        let w = *rng.pick(WORDS);
+        let w = *rng.pick(&words);
         body.push_str(w);
         count += w.chars().count() + 1;
         body.push(match rng.next() % 40 {
@@ -361,21 +322,28 @@ impl ServeProc {
         };
         signal(&mut s.child, sig);
         let outcome = wait_child(&mut s.child, sig).await;
-        let mut f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.log)
-            .expect("log");
-        let _ = writeln!(
-            f,
-            "===== incarnation {} (pid {}) ended: {why} ({sig}): {outcome} at {} =====\n{}",
-            self.incarnation,
-            s.child.id(),
-            unix_ms(),
-            s.stderr()
-        );
+        let ended = ended_line(self.incarnation, s.child.id(), why, sig, &outcome);
+        let mut f = append_to(&self.log);
+        let _ = writeln!(f, "{ended}\n{}", s.stderr());
         outcome
     }
+}
+
+/// A log file, opened for appending.
+fn append_to(path: &Path) -> std::fs::File {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .expect("log file")
+}
+
+/// The line a process incarnation's log ends with.
+fn ended_line(incarnation: u32, pid: u32, why: &str, sig: &str, outcome: &str) -> String {
+    format!(
+        "===== incarnation {incarnation} (pid {pid}) ended: {why} ({sig}): {outcome} at {} =====",
+        unix_ms()
+    )
 }
 
 /// `-KILL` at once (no `kill` process to start first: an aimed kill lands within
@@ -420,11 +388,7 @@ struct AgentProc {
 impl AgentProc {
     fn start(&mut self) {
         self.incarnation += 1;
-        let mut f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.log)
-            .expect("agent log");
+        let mut f = append_to(&self.log);
         let _ = writeln!(
             f,
             "===== incarnation {} starting at {} =====",
@@ -468,14 +432,8 @@ impl AgentProc {
         let pid = child.id();
         signal(&mut child, sig);
         let outcome = wait_child(&mut child, sig).await;
-        if let Ok(mut f) = std::fs::OpenOptions::new().append(true).open(&self.log) {
-            let _ = writeln!(
-                f,
-                "===== incarnation {} (pid {pid}) ended: {why} ({sig}): {outcome} at {} =====",
-                self.incarnation,
-                unix_ms()
-            );
-        }
+        let ended = ended_line(self.incarnation, pid, why, sig, &outcome);
+        let _ = writeln!(append_to(&self.log), "{ended}");
         outcome
     }
 }
@@ -814,32 +772,18 @@ async fn run(
             })
             .map_or("relay -9", |a| a.0);
         match action {
-            "relay -9" | "relay TERM" | "serve -9" | "serve TERM" => {
+            "relay -9" | "relay TERM" | "serve -9" | "serve TERM" | "agent -9" | "agent TERM" => {
                 let sig = if action.ends_with("-9") {
                     "-KILL"
                 } else {
                     "-TERM"
                 };
-                let how = if scenario == Scenario::Local {
+                // In the local scenario the relay is the typist too.
+                let how = if action.starts_with(typist) {
                     desk.stop_typist(sig, action).await
                 } else {
                     desk.relay.stop(sig, action).await
                 };
-                journal.note(true, &format!("{action}: {how}"));
-                report.count(action);
-                if sig == "-TERM" {
-                    report.term_exits.push(term_ms(&how));
-                }
-                sleep(ms(rng.range(100, 2_000))).await;
-                tokio::task::block_in_place(|| desk.ensure_up());
-            }
-            "agent -9" | "agent TERM" => {
-                let sig = if action.ends_with("-9") {
-                    "-KILL"
-                } else {
-                    "-TERM"
-                };
-                let how = desk.stop_typist(sig, action).await;
                 journal.note(true, &format!("{action}: {how}"));
                 report.count(action);
                 if sig == "-TERM" {
