@@ -1355,6 +1355,9 @@ fn main() {
         sum(|f| f.disagree),
     );
     let bad = sum(|f| f.lost + f.doubled + f.stuck + f.disagree);
+    // `exit` runs no destructors: end Xvfb first.
+    drop(rt);
+    drop(display);
     if bad > 0 {
         println!(
             "FAILED: see the problems above and the logs in {}",
