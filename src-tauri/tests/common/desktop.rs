@@ -232,6 +232,11 @@ impl Target {
         Target { child, out }
     }
 
+    /// A window already started, writing what it receives to `out`.
+    pub fn from_child(child: Child, out: PathBuf) -> Target {
+        Target { child, out }
+    }
+
     pub fn text(&self) -> String {
         std::fs::read_to_string(&self.out).unwrap_or_default()
     }
@@ -316,7 +321,9 @@ pub fn tree_rss(root: u32) -> (u64, Vec<(u32, String, u64)>) {
     (rows.iter().map(|r| r.2).sum(), rows)
 }
 
-const GTK_FIELD: &str = r#"
+/// A GTK 3 text view mirrored to the file `argv[1]`; `argv[1].focused` appears
+/// once it has the keyboard focus.
+pub const GTK_FIELD: &str = r#"
 import os, sys
 import gi
 gi.require_version("Gtk", "3.0")
@@ -336,6 +343,7 @@ def changed(b):
     os.replace(tmp, out)
 
 buf.connect("changed", changed)
+view.connect("focus-in-event", lambda *a: open(out + ".focused", "w").close())
 win.add(view)
 win.connect("destroy", Gtk.main_quit)
 win.show_all()
