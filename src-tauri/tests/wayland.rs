@@ -94,8 +94,7 @@ fn texts() -> Vec<String> {
     vec![
         "Hello, World! 0123456789 ~`!@#$%^&*()_+-=[]{}\\|;:'\",.<>/? ".into(),
         "line one\nline two\n\tindented with a tab\n".into(),
-        "Grüße aus Köln – ça va? Ñandú, 漢字かな, 한국어, emoji 😀👍🏽 family 👨‍👩‍👧 flags 🇩🇪🇫🇷\n"
-            .into(),
+        "Grüße aus Köln – ça va? Ñandú, 漢字かな, 한국어, emoji 😀👍🏽 family 👨‍👩‍👧 flags 🇩🇪🇫🇷\n".into(),
         mixed_text(1_000),
     ]
 }
@@ -127,7 +126,10 @@ async fn the_input_method_types_mixed_unicode_exactly() {
     send_and_compare(&s, &texts()).await;
     // Said after each message: the route the focused window gets.
     let line = route_line(&s).await;
-    assert!(line.contains("typing through the input method (sway)"), "{line}");
+    assert!(
+        line.contains("typing through the input method (sway)"),
+        "{line}"
+    );
 }
 
 #[tokio::test]
@@ -140,7 +142,10 @@ async fn the_virtual_keyboard_types_when_another_input_method_holds_the_seat() {
         return;
     };
     let line = route_line(&s).await;
-    assert!(line.contains("typing through a virtual keyboard (sway)"), "{line}");
+    assert!(
+        line.contains("typing through a virtual keyboard (sway)"),
+        "{line}"
+    );
     send_and_compare(&s, &texts()).await;
 }
 

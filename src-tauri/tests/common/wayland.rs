@@ -124,13 +124,20 @@ impl Sway {
             .spawn()
             .expect("setpriv sway");
         let socket = "wayland-1".to_owned();
-        let stream = wait_for(|| UnixStream::connect(rt.join(&socket)).ok(), "sway's socket");
+        let stream = wait_for(
+            || UnixStream::connect(rt.join(&socket)).ok(),
+            "sway's socket",
+        );
         let swaysock = wait_for(
             || {
-                std::fs::read_dir(rt).ok()?.flatten().map(|e| e.path()).find(|p| {
-                    p.file_name()
-                        .is_some_and(|n| n.to_string_lossy().starts_with("sway-ipc."))
-                })
+                std::fs::read_dir(rt)
+                    .ok()?
+                    .flatten()
+                    .map(|e| e.path())
+                    .find(|p| {
+                        p.file_name()
+                            .is_some_and(|n| n.to_string_lossy().starts_with("sway-ipc."))
+                    })
             },
             "sway's IPC socket",
         );

@@ -19,9 +19,9 @@ pub mod portable;
 pub mod progress;
 pub mod route;
 pub mod rule;
-pub mod worker;
 #[cfg(target_os = "linux")]
 pub mod wayland;
+pub mod worker;
 #[cfg(target_os = "linux")]
 pub mod x11;
 

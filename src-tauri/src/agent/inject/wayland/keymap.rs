@@ -55,7 +55,8 @@ pub enum PlanError {
 /// Whether every character of `text` can be typed (all but control characters
 /// other than tab and newline).
 pub fn can_type(text: &str) -> bool {
-    text.chars().all(|c| matches!(c, '\n' | '\t') || !c.is_control())
+    text.chars()
+        .all(|c| matches!(c, '\n' | '\t') || !c.is_control())
 }
 
 /// Plan `text`: segments of at most [`CHARS_PER_KEYMAP`] distinct characters.
@@ -168,7 +169,9 @@ mod tests {
         );
         assert_eq!(s.keys[6], key(FIRST_CHAR - 4, false), "the ZWJ is a key");
         assert_eq!(s.keys[9], key(RETURN - 8, true), "Shift+Return");
-        for sym in ["U0061", "U00E9", "U0020", "U1F468", "U200D", "U1F1E9", "U1F1EA"] {
+        for sym in [
+            "U0061", "U00E9", "U0020", "U1F468", "U200D", "U1F1E9", "U1F1EA",
+        ] {
             assert!(s.keymap.contains(&format!("[ {sym} ]")), "{sym}");
         }
         assert!(s.keymap.contains("modifier_map Shift { <SHFT> };"));
@@ -187,7 +190,10 @@ mod tests {
         assert_eq!(segments.len(), 2);
         assert_eq!(segments[0].keys.len(), CHARS_PER_KEYMAP);
         assert_eq!(segments[1].keys.len(), 302 - CHARS_PER_KEYMAP);
-        assert_eq!(segments[0].keymap.matches("key <C").count(), CHARS_PER_KEYMAP);
+        assert_eq!(
+            segments[0].keymap.matches("key <C").count(),
+            CHARS_PER_KEYMAP
+        );
         // The highest keycode is 255.
         assert!(segments[0].keymap.contains("<C255> = 255;"));
         assert!(!segments[0].keymap.contains("<C256>"));

@@ -216,7 +216,9 @@ impl Drop for WlrInjector {
 
 /// The compositor went away or closed our connection.
 pub(super) fn lost(e: impl std::fmt::Display) -> InjectError {
-    InjectError::Unavailable(format!("lost the connection to the Wayland compositor ({e})"))
+    InjectError::Unavailable(format!(
+        "lost the connection to the Wayland compositor ({e})"
+    ))
 }
 
 impl Dispatch<WlRegistry, GlobalListContents> for State {

@@ -51,9 +51,13 @@ impl WlrInjector {
     }
 
     /// Type `text` with the virtual keyboard, exactly, whatever the user's layout.
-    pub fn type_keys(&mut self, text: &str, progress: &mut dyn Progress) -> Result<(), InjectError> {
-        let segments = keymap::plan(text, self.newline)
-            .map_err(|e| InjectError::Failed(e.to_string()))?;
+    pub fn type_keys(
+        &mut self,
+        text: &str,
+        progress: &mut dyn Progress,
+    ) -> Result<(), InjectError> {
+        let segments =
+            keymap::plan(text, self.newline).map_err(|e| InjectError::Failed(e.to_string()))?;
         let keyboard = self.keyboard();
         let total = text.chars().count();
         let mut typed = 0;
