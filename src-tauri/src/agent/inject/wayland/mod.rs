@@ -14,6 +14,7 @@
 //! compositors' routes (KWin fake-input, mutter, the portal + libei) are further
 //! fields and routes of their own, picked in `route.rs`.
 
+pub mod commit;
 pub mod input_method;
 pub mod keymap;
 pub mod session;

@@ -25,7 +25,7 @@ use wayland_protocols_wlr::foreign_toplevel::v1::client::{
     zwlr_foreign_toplevel_manager_v1::{self as toplevels, ZwlrForeignToplevelManagerV1},
 };
 
-use super::input_method::ImState;
+use super::commit::ImState;
 use super::{compositor_name, Offer};
 use crate::agent::inject::{InjectError, NewlineKey};
 
