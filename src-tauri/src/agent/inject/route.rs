@@ -50,7 +50,7 @@ impl Route {
                     let xwayland = has_display()
                         .then(x11::X11Injector::connect)
                         .and_then(Result::ok);
-                    return Ok(Route::Wlroots(Box::new(wlr), xwayland));
+                    return Ok(Route::Wlroots(wlr, xwayland));
                 }
                 Found::Other(_) if !has_display() => {
                     return Err(InjectError::Unavailable(

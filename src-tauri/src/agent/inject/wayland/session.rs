@@ -48,7 +48,7 @@ pub enum Found {
     NoWayland,
     /// A compositor without the wlroots routes (KWin, mutter): its offer.
     Other(Offer),
-    Wlroots(WlrInjector),
+    Wlroots(Box<WlrInjector>),
 }
 
 /// Typing and pasting through a wlroots compositor.
@@ -117,7 +117,7 @@ impl WlrInjector {
             name: compositor_name(),
         };
         injector.sync()?;
-        Ok(Found::Wlroots(injector))
+        Ok(Found::Wlroots(Box::new(injector)))
     }
 
     /// A round trip: the compositor has processed everything we sent, and we have
