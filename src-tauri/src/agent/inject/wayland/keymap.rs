@@ -168,7 +168,7 @@ mod tests {
             ]
         );
         assert_eq!(s.keys[6], key(FIRST_CHAR - 4, false), "the ZWJ is a key");
-        assert_eq!(s.keys[9], key(RETURN - 8, true), "Shift+Return");
+        assert_eq!(s.keys[10], key(RETURN - 8, true), "Shift+Return");
         for sym in [
             "U0061", "U00E9", "U0020", "U1F468", "U200D", "U1F1E9", "U1F1EA",
         ] {
