@@ -7,7 +7,8 @@
 //! Run: `cargo bench -p saytype --no-default-features --bench inject`
 //! One scenario: `... --bench inject -- type|type-ascii|paste|wayland` (`type-ascii`:
 //! the same text without its non-ASCII characters, for comparison; `wayland`: each
-//! wlroots route under headless sway, which needs sway)
+//! wlroots route under headless sway, which needs sway; `SAYTYPE_BENCH_ROUTES=paste`
+//! runs only the routes whose label contains it)
 //! Needs Xvfb, xterm, xdotool and python3 with GTK 3 (python3-gi, gir1.2-gtk-3.0).
 //! The number of runs can be scaled down for a smoke run with
 //! `SAYTYPE_BENCH_SCALE=0.1`.
@@ -525,7 +526,12 @@ async fn wayland() {
         ("virtual keyboard", "type", true),
         ("paste", "paste", false),
     ];
+    // `SAYTYPE_BENCH_ROUTES=paste`: only the routes whose label contains it.
+    let only = std::env::var("SAYTYPE_BENCH_ROUTES").unwrap_or_default();
     for (label, inject, other_im) in routes {
+        if !label.contains(only.as_str()) {
+            continue;
+        }
         let sway =
             Sway::start(false, Layout::Us).expect("sway (scripts/setup.sh test installs it)");
         let _im = other_im.then(|| sway.hold_input_method());
