@@ -91,6 +91,13 @@ impl WlrInjector {
     /// Paste `text`: the data-control clipboard holds it (the user's comes back
     /// through the `Lent` guard), the window gets Ctrl+V, or Ctrl+Shift+V in a
     /// terminal.
+    ///
+    /// Reported pasted once the compositor hands out our text as the selection
+    /// (read back before the shortcut, see `clipboard.rs`: without it, 1 paste in
+    /// 10 arrived empty), has processed the shortcut (a round trip on the same
+    /// connection, after the US keymap, so the window gets keymap, then keys), and
+    /// [`PASTE_HOLD`](crate::agent::inject::clipboard::PASTE_HOLD) has passed. The
+    /// window's own read of the clipboard is not visible through arboard.
     pub fn paste_text(
         &mut self,
         text: &str,
