@@ -14,6 +14,9 @@ if [ "$purpose" = test ]; then
   # the UI tests, D-Bus for the tray app, network namespaces for discovery tests.
   packages+=(xvfb xterm xdotool xclip x11-utils dbus dbus-x11 iproute2 procps
              python3-gi gir1.2-gtk-3.0 nftables)
+  # Headless sway for the Wayland tests (tests/wayland.rs), with Xwayland for the
+  # X-window-on-Wayland run, and wl-copy / wl-paste to check the clipboard.
+  packages+=(sway xwayland wl-clipboard)
   # The phone page's browser tests (src-tauri/tests/browser): Debian's Chromium, and
   # Node + npm, Debian's unless a node is already on PATH (NodeSource, nvm, ...).
   packages+=(chromium)

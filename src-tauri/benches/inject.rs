@@ -5,8 +5,10 @@
 //! sent one, character by character).
 //!
 //! Run: `cargo bench -p saytype --no-default-features --bench inject`
-//! One scenario: `... --bench inject -- type|type-ascii|paste` (`type-ascii`: the
-//! same text without its non-ASCII characters, for comparison)
+//! One scenario: `... --bench inject -- type|type-ascii|paste|wayland` (`type-ascii`:
+//! the same text without its non-ASCII characters, for comparison; `wayland`: each
+//! wlroots route under headless sway, which needs sway; `SAYTYPE_BENCH_ROUTES=paste`
+//! runs only the routes whose label contains it)
 //! Needs Xvfb, xterm, xdotool and python3 with GTK 3 (python3-gi, gir1.2-gtk-3.0).
 //! The number of runs can be scaled down for a smoke run with
 //! `SAYTYPE_BENCH_SCALE=0.1`.
@@ -167,22 +169,31 @@ impl Desk {
     /// One run: a fresh window, the text POSTed, its arrival watched, compared.
     async fn measure(&mut self, client: &mut HttpClient, kind: Kind, text: &str, id: &str) -> Run {
         let target = self.target(kind);
-        let posted_ms = now_ms();
-        let started = Instant::now();
-        self.post(client, text, id).await;
-        let arrival = watch(&target, text, started);
-        let injected_after = self.injected_at(client, id).await.map(|at| at - posted_ms);
-        let (errors, hunks) = compare(text, &arrival.got);
-        Run {
-            arrival,
-            injected_after,
-            errors,
-            hunks,
-        }
+        measure(client, &target, text, id).await
     }
+}
+
+/// One run into `target`: the text POSTed, its arrival watched, compared.
+async fn measure(client: &mut HttpClient, target: &Target, text: &str, id: &str) -> Run {
+    let posted_ms = now_ms();
+    let started = Instant::now();
+    post(client, text, id).await;
+    let arrival = watch(target, text, started);
+    let injected_after = injected_at(client, id).await.map(|at| at - posted_ms);
+    let (errors, hunks) = compare(text, &arrival.got);
+    Run {
+        arrival,
+        injected_after,
+        errors,
+        hunks,
+    }
+}
+
+mod posting {
+    use super::*;
 
     /// POST a transcription; the answer must be "delivered" (the agent ACKed).
-    async fn post(&self, client: &mut HttpClient, text: &str, id: &str) {
+    pub(super) async fn post(client: &mut HttpClient, text: &str, id: &str) {
         let r = client
             .post_json(
                 "/transcription",
@@ -196,7 +207,7 @@ impl Desk {
     }
 
     /// Wait for the message's final status; `injectedAt` (ms since the epoch).
-    async fn injected_at(&self, client: &mut HttpClient, id: &str) -> Option<i64> {
+    pub(super) async fn injected_at(client: &mut HttpClient, id: &str) -> Option<i64> {
         let deadline = Instant::now() + GIVE_UP;
         loop {
             let s: Value = client
@@ -220,6 +231,8 @@ impl Desk {
         }
     }
 }
+
+use posting::{injected_at, post};
 
 // ---------------------------------------------------------------------------------
 // Exactness.
@@ -426,64 +439,130 @@ async fn typing(name: &str, what: &str, make_text: fn(usize, usize) -> String) {
     );
     for kind in [Kind::Xterm(false), Kind::Gtk] {
         let label = kind.label();
-        let mut speeds = Vec::new();
-        let mut windows = Vec::new();
-        let mut agent_done = Vec::new();
-        let mut total = Errors::default();
-        let mut exact_runs = 0;
-        let mut reports = Vec::new();
+        let mut done = Vec::new();
         for run in 0..runs {
             let text = make_text(chars, run * 13);
             let id = format!("{name}-{label}-{run}");
-            let Run {
-                arrival,
-                injected_after,
-                errors,
-                hunks,
-            } = desk.measure(&mut client, kind, &text, &id).await;
-            agent_done.extend(injected_after);
-            total.add(errors);
-            match arrival.exact_after {
-                Some(t) => {
-                    exact_runs += 1;
-                    windows.push(t);
-                    speeds.push(chars as f64 / t.as_secs_f64());
-                }
-                None => reports.push((run, text, arrival.got, hunks)),
+            let measured = desk.measure(&mut client, kind, &text, &id).await;
+            done.push((text, measured));
+        }
+        report_typing(label, chars, done);
+    }
+}
+
+/// Speed and exactness of typing runs of `chars` characters each: (sent, run).
+fn report_typing(label: &str, chars: usize, done: Vec<(String, Run)>) {
+    let runs = done.len();
+    let mut speeds = Vec::new();
+    let mut windows = Vec::new();
+    let mut agent_done = Vec::new();
+    let mut total = Errors::default();
+    let mut exact_runs = 0;
+    let mut reports = Vec::new();
+    for (run, (text, measured)) in done.into_iter().enumerate() {
+        let Run {
+            arrival,
+            injected_after,
+            errors,
+            hunks,
+        } = measured;
+        agent_done.extend(injected_after);
+        total.add(errors);
+        match arrival.exact_after {
+            Some(t) => {
+                exact_runs += 1;
+                windows.push(t);
+                speeds.push(chars as f64 / t.as_secs_f64());
             }
+            None => reports.push((run, text, arrival.got, hunks)),
         }
-        if speeds.is_empty() {
-            println!("  {label:<6} no run arrived exactly");
-        } else {
-            let (lo, hi) = min_max(&speeds);
-            let (wlo, whi) = min_max(&windows);
-            println!(
-                "  {label:<6} {:.0} chars/s median (min {lo:.0}, max {hi:.0}): POST -> window has all {} (min {}, max {})",
-                median(&speeds),
-                ms(median(&windows)),
-                ms(wlo),
-                ms(whi)
-            );
-            let each: Vec<String> = speeds.iter().map(|s| format!("{s:.0}")).collect();
-            println!("         runs, chars/s: {}", each.join(" "));
-        }
-        if !agent_done.is_empty() {
-            let (lo, hi) = min_max(&agent_done);
-            println!(
-                "         POST -> injectedAt (agent sent the last key): median {} ms (min {lo}, max {hi})",
-                median(&agent_done)
-            );
-        }
+    }
+    if speeds.is_empty() {
+        println!("  {label:<6} no run arrived exactly");
+    } else {
+        let (lo, hi) = min_max(&speeds);
+        let (wlo, whi) = min_max(&windows);
         println!(
-            "         exactness: {exact_runs}/{runs} runs exact; over {} characters: lost {}, changed {}, extra {}",
-            chars * runs,
-            total.lost,
-            total.changed,
-            total.extra
+            "  {label:<6} {:.0} chars/s median (min {lo:.0}, max {hi:.0}): POST -> window has all {} (min {}, max {})",
+            median(&speeds),
+            ms(median(&windows)),
+            ms(wlo),
+            ms(whi)
         );
-        for (run, sent, got, hunks) in &reports {
-            show_differences(label, *run, sent, got, hunks);
+        let each: Vec<String> = speeds.iter().map(|s| format!("{s:.0}")).collect();
+        println!("         runs, chars/s: {}", each.join(" "));
+    }
+    if !agent_done.is_empty() {
+        let (lo, hi) = min_max(&agent_done);
+        println!(
+            "         POST -> injectedAt (agent sent the last key): median {} ms (min {lo}, max {hi})",
+            median(&agent_done)
+        );
+    }
+    println!(
+        "         exactness: {exact_runs}/{runs} runs exact; over {} characters: lost {}, changed {}, extra {}",
+        chars * runs,
+        total.lost,
+        total.changed,
+        total.extra
+    );
+    for (run, sent, got, hunks) in &reports {
+        show_differences(label, *run, sent, got, hunks);
+    }
+}
+
+/// Wayland (issue 10): headless sway and a fresh GTK 3 window under
+/// `GDK_BACKEND=wayland` per run, `saytype serve` without `DISPLAY`; one session
+/// per route: the input method, the virtual keyboard (another input method holds
+/// the seat), and paste.
+async fn wayland() {
+    use common::wayland::{Layout, Sway};
+    let (chars, runs) = (1_000usize, scale(10));
+    println!(
+        "wayland: {runs} runs of {chars} mixed characters per route, headless sway, GTK 3 (GDK_BACKEND=wayland), fresh window per run"
+    );
+    let routes = [
+        ("input method", "type", false),
+        ("virtual keyboard", "type", true),
+        ("paste", "paste", false),
+    ];
+    // `SAYTYPE_BENCH_ROUTES=paste`: only the routes whose label contains it.
+    let only = std::env::var("SAYTYPE_BENCH_ROUTES").unwrap_or_default();
+    for (label, inject, other_im) in routes {
+        if !label.contains(only.as_str()) {
+            continue;
         }
+        let sway =
+            Sway::start(false, Layout::Us).expect("sway (scripts/setup.sh test installs it)");
+        let _im = other_im.then(|| sway.hold_input_method());
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut env = sway.env();
+        env.push(("RUST_LOG", "warn".into()));
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let served = Served::spawn(
+            &dir.path().join("data"),
+            Some(TOKEN),
+            &["--inject", inject],
+            &env,
+        );
+        served.wait_online(TOKEN, "desk").await;
+        let mut client = HttpClient::connect(&served.url).await.expect("connect");
+        let mut done = Vec::new();
+        for run in 0..runs {
+            let target_dir = dir.path().join(format!("target-{run}"));
+            std::fs::create_dir_all(&target_dir).expect("target dir");
+            let target = sway.gtk(&target_dir);
+            let text = mixed_text(chars, run * 13);
+            let measured = measure(
+                &mut client,
+                &target,
+                &text,
+                &format!("wl-{inject}-{other_im}-{run}"),
+            )
+            .await;
+            done.push((text, measured));
+        }
+        report_typing(label, chars, done);
     }
 }
 
@@ -577,5 +656,8 @@ fn main() {
     }
     if run("paste") {
         rt.block_on(pasting());
+    }
+    if run("wayland") {
+        rt.block_on(wayland());
     }
 }

@@ -232,6 +232,11 @@ impl Target {
         Target { child, out }
     }
 
+    /// A window already started, writing what it receives to `out`.
+    pub fn from_child(child: Child, out: PathBuf) -> Target {
+        Target { child, out }
+    }
+
     pub fn text(&self) -> String {
         std::fs::read_to_string(&self.out).unwrap_or_default()
     }
@@ -316,26 +321,38 @@ pub fn tree_rss(root: u32) -> (u64, Vec<(u32, String, u64)>) {
     (rows.iter().map(|r| r.2).sum(), rows)
 }
 
-const GTK_FIELD: &str = r#"
+/// A GTK 3 text view mirrored to the file `argv[1]`; `argv[1].focused` appears
+/// once it has the keyboard focus.
+pub const GTK_FIELD: &str = r#"
 import os, sys
 import gi
 gi.require_version("Gtk", "3.0")
-from gi.repository import Gtk
+from gi.repository import GLib, Gtk
 
 out = sys.argv[1]
 win = Gtk.Window(title=sys.argv[2])
 win.set_default_size(700, 500)
 view = Gtk.TextView()
 buf = view.get_buffer()
+pending = []
 
-def changed(b):
-    start, end = b.get_bounds()
+# The buffer goes to the file at most every 5 ms, not on every change: writing
+# it whole per character made the window, not the typing, the bottleneck.
+def write():
+    pending.clear()
+    start, end = buf.get_bounds()
     tmp = out + ".tmp"
     with open(tmp, "w", encoding="utf-8") as f:
-        f.write(b.get_text(start, end, True))
+        f.write(buf.get_text(start, end, True))
     os.replace(tmp, out)
+    return False
+
+def changed(b):
+    if not pending:
+        pending.append(GLib.timeout_add(5, write))
 
 buf.connect("changed", changed)
+view.connect("focus-in-event", lambda *a: open(out + ".focused", "w").close())
 win.add(view)
 win.connect("destroy", Gtk.main_quit)
 win.show_all()

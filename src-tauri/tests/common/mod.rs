@@ -1,7 +1,8 @@
 //! Helpers for integration tests, one file per idea: [`relay`] (an in-process relay
 //! on a loopback port), [`client`] (post, then poll the status), [`agent`] (a test
 //! agent speaking the WebSocket protocol by hand), [`served`] (the real binary),
-//! [`desktop`] (Xvfb and real windows), [`tray`] (the tray app under D-Bus). The
+//! [`desktop`] (Xvfb and real windows), [`tray`] (the tray app under D-Bus), [`wayland`] (headless sway and
+//! native Wayland windows). The
 //! benches include this module too.
 #![allow(dead_code, unreachable_pub)]
 
@@ -12,6 +13,7 @@ pub mod local_agent;
 pub mod relay;
 pub mod served;
 pub mod tray;
+pub mod wayland;
 
 use std::time::Duration;
 

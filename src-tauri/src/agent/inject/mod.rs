@@ -5,6 +5,8 @@
 //! - [`route`]: picks the backend for this session and the settings of the moment;
 //! - [`x11`] (Linux): typing with our own keymap planner + XTest raw keys, pasting
 //!   with arboard + the paste shortcut;
+//! - [`wayland`] (Linux): the wlroots routes (sway): input method, virtual keyboard
+//!   with our own keymaps, data-control paste;
 //! - [`portable`]: enigo's own text entry + arboard, for other systems;
 //! - [`clipboard`]: the guard that gives the user their clipboard back;
 //! - [`worker`]: the injection thread. Injection is slow and thread-affine (an X
@@ -17,6 +19,8 @@ pub mod portable;
 pub mod progress;
 pub mod route;
 pub mod rule;
+#[cfg(target_os = "linux")]
+pub mod wayland;
 pub mod worker;
 #[cfg(target_os = "linux")]
 pub mod x11;

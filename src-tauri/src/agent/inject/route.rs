@@ -1,14 +1,22 @@
 //! Which backend injects here: the settings of the moment (`none` records only),
-//! then the platform's route. On Linux that is X11 (also under XWayland): typing
-//! and pasting through one [`x11::X11Injector`], connected lazily and again after a
-//! failure, so an agent started before the display comes up recovers. Elsewhere it
-//! is the [`portable`](super::portable) backend.
+//! then the platform's route, connected lazily and again after a failure, so an
+//! agent started before the display comes up recovers. On Linux:
 //!
-//! Wayland routes (virtual keyboard, portal, wl-clipboard) slot in here: a
-//! `Route` variant each, chosen by `Route::detect` before X11.
+//! 1. `$WAYLAND_DISPLAY` connects and its globals offer the wlroots routes (sway):
+//!    the [`wayland`] injector, per message the input method or the virtual
+//!    keyboard; with Xwayland beside it (`DISPLAY`), a message goes through X11
+//!    while an X window is the active one (`_NET_ACTIVE_WINDOW` set: Xwayland
+//!    clears it while a native window has the focus; no swaymsg needed);
+//! 2. otherwise X11 (Xorg, or Xwayland under a compositor whose routes we do not
+//!    speak yet: KWin, mutter, the portal come as further `Route` variants here);
+//! 3. a Wayland session with neither: unavailable, with what to do.
+//!
+//! Elsewhere it is the [`portable`](super::portable) backend.
 
 #[cfg(not(target_os = "linux"))]
 use super::portable::PortableInjector;
+#[cfg(target_os = "linux")]
+use super::wayland::{self, session::Found, session::WlRoute, WlrInjector};
 #[cfg(target_os = "linux")]
 use super::x11;
 use super::{choose_method, is_terminal, InjectError, InjectMode, InjectSettings};
@@ -25,6 +33,9 @@ pub struct DesktopInjector {
 enum Route {
     #[cfg(target_os = "linux")]
     X11(x11::X11Injector),
+    /// A wlroots compositor, and Xwayland if it runs.
+    #[cfg(target_os = "linux")]
+    Wlroots(Box<WlrInjector>, Option<x11::X11Injector>),
     #[cfg(not(target_os = "linux"))]
     Portable(PortableInjector),
 }
@@ -34,6 +45,24 @@ impl Route {
     fn detect() -> Result<Route, InjectError> {
         #[cfg(target_os = "linux")]
         {
+            match WlrInjector::connect()? {
+                Found::Wlroots(wlr) => {
+                    let xwayland = has_display()
+                        .then(x11::X11Injector::connect)
+                        .and_then(Result::ok);
+                    return Ok(Route::Wlroots(wlr, xwayland));
+                }
+                Found::Other(_) if !has_display() => {
+                    return Err(InjectError::Unavailable(
+                        "this Wayland compositor offers none of the ways SayType types on \
+                         Wayland yet (the virtual keyboard and input method of sway and other \
+                         wlroots compositors; KDE and GNOME are to come): log in to an X11 \
+                         session, or run with --inject none"
+                            .into(),
+                    ))
+                }
+                Found::Other(_) | Found::NoWayland => {}
+            }
             check_session()?;
             Ok(Route::X11(x11::X11Injector::connect()?))
         }
@@ -43,13 +72,21 @@ impl Route {
         }
     }
 
-    fn ready_line(&self) -> &'static str {
-        match self {
+    fn ready_line(&mut self) -> Result<String, InjectError> {
+        Ok(match self {
             #[cfg(target_os = "linux")]
-            Route::X11(_) => "ready to type into the focused X11 window",
+            Route::X11(_) => "ready to type into the focused X11 window".into(),
+            #[cfg(target_os = "linux")]
+            Route::Wlroots(wlr, xwayland) => match xwayland {
+                Some(x11) if x11.active_window().is_some() => format!(
+                    "typing into the Xwayland window through X11 ({})",
+                    wlr.name()
+                ),
+                _ => wlr.ready_line()?,
+            },
             #[cfg(not(target_os = "linux"))]
-            Route::Portable(_) => "ready to type into the focused window",
-        }
+            Route::Portable(_) => "ready to type into the focused window".into(),
+        })
     }
 
     fn inject(
@@ -58,23 +95,18 @@ impl Route {
         settings: InjectSettings,
         progress: &mut dyn Progress,
     ) -> Result<Method, InjectError> {
+        #[cfg(not(target_os = "linux"))]
         let InjectSettings { mode, newline } = settings;
         match self {
             #[cfg(target_os = "linux")]
-            Route::X11(x11) => {
-                x11.set_newline(newline);
-                let terminal = x11.focused_class().is_some_and(|c| is_terminal(&c));
-                let method = pick(mode, || Situation {
-                    chars: text.chars().count(),
-                    typeable: x11.types_easily(text),
-                    terminal,
-                });
-                match method {
-                    Method::Pasted => x11.paste_text(text, terminal, progress),
-                    _ => x11.type_text(text, progress),
+            Route::X11(x11) => inject_x11(x11, text, settings, progress),
+            #[cfg(target_os = "linux")]
+            Route::Wlroots(wlr, xwayland) => match xwayland {
+                Some(x11) if x11.active_window().is_some() => {
+                    inject_x11(x11, text, settings, progress)
                 }
-                .map(|()| method)
-            }
+                _ => inject_wlroots(wlr, text, settings, progress),
+            },
             #[cfg(not(target_os = "linux"))]
             Route::Portable(portable) => {
                 // enigo's text entry types a newline as Return; no terminal test
@@ -93,6 +125,55 @@ impl Route {
             }
         }
     }
+}
+
+/// Through X11: typing with our keymap planner, pasting with the terminal rule.
+#[cfg(target_os = "linux")]
+fn inject_x11(
+    x11: &mut x11::X11Injector,
+    text: &str,
+    InjectSettings { mode, newline }: InjectSettings,
+    progress: &mut dyn Progress,
+) -> Result<Method, InjectError> {
+    x11.set_newline(newline);
+    let terminal = x11.focused_class().is_some_and(|c| is_terminal(&c));
+    let method = pick(mode, || Situation {
+        chars: text.chars().count(),
+        typeable: x11.types_easily(text),
+        terminal,
+    });
+    match method {
+        Method::Pasted => x11.paste_text(text, terminal, progress),
+        _ => x11.type_text(text, progress),
+    }
+    .map(|()| method)
+}
+
+/// Through a wlroots compositor: the input method where the focused window takes
+/// it, else the virtual keyboard; pasting with the terminal rule (the focused
+/// window's app id from the compositor's toplevel list).
+#[cfg(target_os = "linux")]
+fn inject_wlroots(
+    wlr: &mut WlrInjector,
+    text: &str,
+    InjectSettings { mode, newline }: InjectSettings,
+    progress: &mut dyn Progress,
+) -> Result<Method, InjectError> {
+    wlr.newline = newline;
+    let route = wlr.route_now()?;
+    wlr.check_focus()?;
+    let terminal = wlr.focused_app().is_some_and(|a| is_terminal(&a));
+    let method = pick(mode, || Situation {
+        chars: text.chars().count(),
+        typeable: wayland::keymap::can_type(text),
+        terminal,
+    });
+    match (method, route) {
+        (Method::Pasted, _) => wlr.paste_text(text, terminal, progress),
+        (_, WlRoute::InputMethod) => wlr.commit_text(text, progress),
+        (_, WlRoute::VirtualKeyboard) => wlr.type_keys(text, progress),
+    }
+    .map(|()| method)
 }
 
 /// The method for `mode`; `auto` asks the rule about the situation.
@@ -142,25 +223,37 @@ impl Injector for DesktopInjector {
         if self.current().mode == InjectMode::None {
             return Readiness::Recording;
         }
-        match self.route() {
-            Ok(route) => Readiness::Ready(route.ready_line().into()),
-            Err(e) => Readiness::Unavailable(e.to_string()),
+        let line = self.route().and_then(Route::ready_line);
+        match line {
+            Ok(line) => Readiness::Ready(line),
+            Err(e) => {
+                if let InjectError::Unavailable(_) = e {
+                    self.route = None;
+                }
+                Readiness::Unavailable(e.to_string())
+            }
         }
     }
 }
 
-/// Typing goes through X11. Under Wayland only X11 (XWayland) windows receive it;
-/// without XWayland there is nothing to type into.
+/// An X display (Xorg, or Xwayland beside a compositor) is named.
+#[cfg(target_os = "linux")]
+fn has_display() -> bool {
+    std::env::var_os("DISPLAY").is_some_and(|d| !d.is_empty())
+}
+
+/// Reached when no Wayland route was found: typing goes through X11, so without
+/// a display there is nothing to type into.
 #[cfg(target_os = "linux")]
 fn check_session() -> Result<(), InjectError> {
     let wayland = std::env::var("XDG_SESSION_TYPE").is_ok_and(|t| t == "wayland")
         || std::env::var_os("WAYLAND_DISPLAY").is_some();
-    let x11 = std::env::var_os("DISPLAY").is_some_and(|d| !d.is_empty());
-    match (wayland, x11) {
+    match (wayland, has_display()) {
         (_, true) => Ok(()),
         (true, false) => Err(InjectError::Unavailable(
-            "Wayland session without XWayland: SayType types through X11 and has no display \
-             to type into (log in to an X11 session, or run with --inject none)"
+            "Wayland session without XWayland, and SayType cannot reach its compositor \
+             (WAYLAND_DISPLAY does not connect): log in to an X11 session, or run with \
+             --inject none"
                 .into(),
         )),
         (false, false) => Err(InjectError::Unavailable(

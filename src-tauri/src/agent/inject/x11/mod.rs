@@ -45,6 +45,7 @@ pub struct X11Injector {
 struct Atoms {
     wm_protocols: Atom,
     net_wm_ping: Atom,
+    net_active_window: Atom,
 }
 
 impl X11Injector {
@@ -77,6 +78,7 @@ impl X11Injector {
         let atoms = Atoms {
             wm_protocols: intern(b"WM_PROTOCOLS")?,
             net_wm_ping: intern(b"_NET_WM_PING")?,
+            net_active_window: intern(b"_NET_ACTIVE_WINDOW")?,
         };
         Ok(X11Injector {
             conn,
@@ -127,6 +129,27 @@ impl X11Injector {
             window = self.conn.query_tree(window).ok()?.reply().ok()?.parent;
         }
         None
+    }
+
+    /// The window the window manager calls active (`_NET_ACTIVE_WINDOW`). Under
+    /// Xwayland it is 0 while a native Wayland window has the focus (WAYLAND.md),
+    /// which is how a Wayland session tells that an X window is the target.
+    pub fn active_window(&self) -> Option<Window> {
+        let reply = self
+            .conn
+            .get_property(
+                false,
+                self.root,
+                self.atoms.net_active_window,
+                AtomEnum::WINDOW,
+                0,
+                1,
+            )
+            .ok()?
+            .reply()
+            .ok()?;
+        let active = reply.value32()?.next();
+        active.filter(|&w| w != 0)
     }
 
     /// WM_CLASS of the focused top-level window (`xterm`, `firefox`, ...).

@@ -1,0 +1,88 @@
+//! Typing and pasting on Wayland. This first slice speaks the wlroots routes
+//! (sway; also Hyprland, river, labwc, which offer the same globals):
+//!
+//! - `zwp_input_method_v2` `commit_string` when the focused window has an active
+//!   text input: instant, any Unicode ([`input_method`]);
+//! - otherwise `zwp_virtual_keyboard_v1` with keymaps of our own ([`keymap`],
+//!   [`typing`]), paced so that the compositor never drops the window;
+//! - pasting: the data-control clipboard (arboard) and Ctrl+V through the virtual
+//!   keyboard with an ordinary US keymap ([`typing`]);
+//! - which window has focus (its app id, for the terminal rule, and whether there
+//!   is one at all): `zwlr_foreign_toplevel_manager_v1` ([`session`]).
+//!
+//! [`Offer`] is what a compositor offers, read from its registry globals; other
+//! compositors' routes (KWin fake-input, mutter, the portal + libei) are further
+//! fields and routes of their own, picked in `route.rs`.
+
+pub mod commit;
+pub mod input_method;
+pub mod keymap;
+pub mod session;
+pub mod typing;
+
+pub use session::WlrInjector;
+
+/// The routes a Wayland compositor offers, from its registry globals.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Offer {
+    pub virtual_keyboard: bool,
+    pub input_method: bool,
+    pub data_control: bool,
+    pub foreign_toplevel: bool,
+}
+
+impl Offer {
+    pub fn from_interfaces<'a>(names: impl IntoIterator<Item = &'a str>) -> Offer {
+        let mut offer = Offer::default();
+        for name in names {
+            match name {
+                "zwp_virtual_keyboard_manager_v1" => offer.virtual_keyboard = true,
+                "zwp_input_method_manager_v2" => offer.input_method = true,
+                "zwlr_data_control_manager_v1" | "ext_data_control_manager_v1" => {
+                    offer.data_control = true
+                }
+                "zwlr_foreign_toplevel_manager_v1" => offer.foreign_toplevel = true,
+                _ => {}
+            }
+        }
+        offer
+    }
+
+    /// The wlroots routes: a virtual keyboard is the one that reaches every window
+    /// (the input method only windows with a text input), so it is required.
+    pub fn wlroots(&self) -> bool {
+        self.virtual_keyboard
+    }
+}
+
+/// The compositor's name for the status line: sway sets `SWAYSOCK` for its
+/// clients; other wlroots compositors are named by their family.
+pub fn compositor_name() -> &'static str {
+    let desktop = std::env::var("XDG_CURRENT_DESKTOP").unwrap_or_default();
+    if std::env::var_os("SWAYSOCK").is_some() || desktop.eq_ignore_ascii_case("sway") {
+        "sway"
+    } else {
+        "wlroots"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_offer_comes_from_the_globals() {
+        let sway = Offer::from_interfaces([
+            "wl_seat",
+            "zwp_virtual_keyboard_manager_v1",
+            "zwp_input_method_manager_v2",
+            "zwlr_data_control_manager_v1",
+            "zwlr_foreign_toplevel_manager_v1",
+        ]);
+        assert!(sway.wlroots() && sway.input_method && sway.data_control);
+        let kwin = Offer::from_interfaces(["wl_seat", "org_kde_kwin_fake_input"]);
+        assert!(!kwin.wlroots());
+        let im_only = Offer::from_interfaces(["zwp_input_method_manager_v2"]);
+        assert!(!im_only.wlroots(), "no virtual keyboard: not enough alone");
+    }
+}

@@ -1,0 +1,302 @@
+//! The connection to a wlroots compositor: its globals (the [`Offer`]), our seat
+//! objects (virtual keyboard, input method, the toplevel list), and the per
+//! message choice of route. The IO shell around the pure parts
+//! ([`keymap`](super::keymap), [`ImState`], [`Offer`]).
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use wayland_client::backend::ObjectId;
+use wayland_client::globals::{registry_queue_init, GlobalListContents};
+use wayland_client::protocol::{wl_registry::WlRegistry, wl_seat::WlSeat};
+use wayland_client::{
+    delegate_noop, event_created_child, Connection, Dispatch, EventQueue, Proxy, QueueHandle,
+};
+use wayland_protocols_misc::zwp_input_method_v2::client::{
+    zwp_input_method_manager_v2::ZwpInputMethodManagerV2,
+    zwp_input_method_v2::{self, ZwpInputMethodV2},
+};
+use wayland_protocols_misc::zwp_virtual_keyboard_v1::client::{
+    zwp_virtual_keyboard_manager_v1::ZwpVirtualKeyboardManagerV1,
+    zwp_virtual_keyboard_v1::ZwpVirtualKeyboardV1,
+};
+use wayland_protocols_wlr::foreign_toplevel::v1::client::{
+    zwlr_foreign_toplevel_handle_v1::{self as handle, ZwlrForeignToplevelHandleV1},
+    zwlr_foreign_toplevel_manager_v1::{self as toplevels, ZwlrForeignToplevelManagerV1},
+};
+
+use super::commit::ImState;
+use super::{compositor_name, Offer};
+use crate::agent::inject::{InjectError, NewlineKey};
+
+/// What the compositor sends us, gathered by the event queue.
+#[derive(Default)]
+pub struct State {
+    pub(super) im: ImState,
+    toplevels: HashMap<ObjectId, Toplevel>,
+}
+
+#[derive(Default)]
+struct Toplevel {
+    app_id: String,
+    activated: bool,
+}
+
+/// What `$WAYLAND_DISPLAY` leads to.
+pub enum Found {
+    /// No Wayland compositor to connect to.
+    NoWayland,
+    /// A compositor without the wlroots routes (KWin, mutter): its offer.
+    Other(Offer),
+    Wlroots(Box<WlrInjector>),
+}
+
+/// Typing and pasting through a wlroots compositor.
+pub struct WlrInjector {
+    pub(super) queue: EventQueue<State>,
+    pub(super) state: State,
+    pub(super) qh: QueueHandle<State>,
+    seat: WlSeat,
+    vk_manager: ZwpVirtualKeyboardManagerV1,
+    im_manager: Option<ZwpInputMethodManagerV2>,
+    pub(super) keyboard: Option<ZwpVirtualKeyboardV1>,
+    /// The keymap the virtual keyboard has now.
+    pub(super) keymap: Option<String>,
+    pub(super) input_method: Option<ZwpInputMethodV2>,
+    /// `None` without the foreign-toplevel list: focus unknown.
+    watching_toplevels: bool,
+    pub(super) clipboard: Option<arboard::Clipboard>,
+    pub newline: NewlineKey,
+    /// Key timestamps count from here.
+    pub(super) epoch: Instant,
+    name: &'static str,
+}
+
+/// Which wlroots route a message takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WlRoute {
+    InputMethod,
+    VirtualKeyboard,
+}
+
+impl WlrInjector {
+    /// Connect to `$WAYLAND_DISPLAY` and see what it offers.
+    pub fn connect() -> Result<Found, InjectError> {
+        let Ok(conn) = Connection::connect_to_env() else {
+            return Ok(Found::NoWayland);
+        };
+        let (globals, queue) = registry_queue_init::<State>(&conn).map_err(lost)?;
+        let offer = globals
+            .contents()
+            .with_list(|list| Offer::from_interfaces(list.iter().map(|g| g.interface.as_str())));
+        if !offer.wlroots() {
+            return Ok(Found::Other(offer));
+        }
+        let qh = queue.handle();
+        let bind_error = |e| InjectError::Unavailable(format!("Wayland: {e}"));
+        let seat: WlSeat = globals.bind(&qh, 1..=7, ()).map_err(bind_error)?;
+        let vk_manager = globals.bind(&qh, 1..=1, ()).map_err(bind_error)?;
+        let im_manager = globals.bind(&qh, 1..=1, ()).ok();
+        let watching_toplevels = globals
+            .bind::<ZwlrForeignToplevelManagerV1, _, _>(&qh, 1..=3, ())
+            .is_ok();
+        let mut injector = WlrInjector {
+            queue,
+            state: State::default(),
+            qh,
+            seat,
+            vk_manager,
+            im_manager,
+            keyboard: None,
+            keymap: None,
+            input_method: None,
+            watching_toplevels,
+            clipboard: None,
+            newline: NewlineKey::default(),
+            epoch: Instant::now(),
+            name: compositor_name(),
+        };
+        injector.sync()?;
+        Ok(Found::Wlroots(Box::new(injector)))
+    }
+
+    /// A round trip: the compositor has processed everything we sent, and we have
+    /// its answers (focus, input-method state).
+    pub(super) fn sync(&mut self) -> Result<(), InjectError> {
+        self.queue.roundtrip(&mut self.state).map_err(lost)?;
+        Ok(())
+    }
+
+    /// Read what has arrived, without waiting.
+    pub(super) fn dispatch_pending(&mut self) -> Result<(), InjectError> {
+        self.queue.dispatch_pending(&mut self.state).map_err(lost)?;
+        let _ = self.queue.flush();
+        Ok(())
+    }
+
+    /// Our virtual keyboard, created on first use.
+    pub(super) fn keyboard(&mut self) -> ZwpVirtualKeyboardV1 {
+        match &self.keyboard {
+            Some(k) => k.clone(),
+            None => {
+                let k = self
+                    .vk_manager
+                    .create_virtual_keyboard(&self.seat, &self.qh, ());
+                self.keymap = None;
+                self.keyboard = Some(k.clone());
+                k
+            }
+        }
+    }
+
+    /// The route for the focused window: the input method if it is active there
+    /// (the window has a text input and no other input method holds the seat),
+    /// else the virtual keyboard.
+    pub fn route_now(&mut self) -> Result<WlRoute, InjectError> {
+        if self.input_method.is_none() {
+            if let Some(manager) = &self.im_manager {
+                self.input_method = Some(manager.get_input_method(&self.seat, &self.qh, ()));
+            }
+        }
+        self.sync()?;
+        Ok(if self.state.im.usable() {
+            WlRoute::InputMethod
+        } else {
+            WlRoute::VirtualKeyboard
+        })
+    }
+
+    /// The app id of the focused window (`foot`, `org.gnome.gedit`), if known.
+    pub fn focused_app(&self) -> Option<String> {
+        self.state
+            .toplevels
+            .values()
+            .find(|t| t.activated)
+            .map(|t| t.app_id.clone())
+    }
+
+    /// Fails when the compositor says no window is focused: keys would go nowhere.
+    pub fn check_focus(&self) -> Result<(), InjectError> {
+        if self.watching_toplevels && self.focused_app().is_none() {
+            return Err(InjectError::Failed(
+                "no window has the keyboard focus on this Wayland desktop: click into the \
+                 window to type into, then send the message again"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The status line for the route the focused window gets now.
+    pub fn ready_line(&mut self) -> Result<String, InjectError> {
+        Ok(match self.route_now()? {
+            WlRoute::InputMethod => format!("typing through the input method ({})", self.name),
+            WlRoute::VirtualKeyboard => {
+                format!("typing through a virtual keyboard ({})", self.name)
+            }
+        })
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
+impl Drop for WlrInjector {
+    fn drop(&mut self) {
+        if let Some(im) = self.input_method.take() {
+            im.destroy();
+        }
+        if let Some(k) = self.keyboard.take() {
+            k.destroy();
+        }
+        let _ = self.queue.flush();
+    }
+}
+
+/// The compositor went away or closed our connection.
+pub(super) fn lost(e: impl std::fmt::Display) -> InjectError {
+    InjectError::Unavailable(format!(
+        "lost the connection to the Wayland compositor ({e})"
+    ))
+}
+
+impl Dispatch<WlRegistry, GlobalListContents> for State {
+    fn event(
+        _: &mut Self,
+        _: &WlRegistry,
+        _: <WlRegistry as Proxy>::Event,
+        _: &GlobalListContents,
+        _: &Connection,
+        _: &QueueHandle<Self>,
+    ) {
+    }
+}
+
+delegate_noop!(State: ignore WlSeat);
+delegate_noop!(State: ZwpVirtualKeyboardManagerV1);
+delegate_noop!(State: ZwpVirtualKeyboardV1);
+delegate_noop!(State: ZwpInputMethodManagerV2);
+
+impl Dispatch<ZwpInputMethodV2, ()> for State {
+    fn event(
+        state: &mut Self,
+        _: &ZwpInputMethodV2,
+        event: zwp_input_method_v2::Event,
+        _: &(),
+        _: &Connection,
+        _: &QueueHandle<Self>,
+    ) {
+        use zwp_input_method_v2::Event;
+        match event {
+            Event::Activate => state.im.activate(),
+            Event::Deactivate => state.im.deactivate(),
+            Event::Done => state.im.done(),
+            Event::Unavailable => state.im.unavailable(),
+            _ => {}
+        }
+    }
+}
+
+impl Dispatch<ZwlrForeignToplevelManagerV1, ()> for State {
+    fn event(
+        _: &mut Self,
+        _: &ZwlrForeignToplevelManagerV1,
+        _: toplevels::Event,
+        _: &(),
+        _: &Connection,
+        _: &QueueHandle<Self>,
+    ) {
+    }
+
+    event_created_child!(State, ZwlrForeignToplevelManagerV1, [
+        toplevels::EVT_TOPLEVEL_OPCODE => (ZwlrForeignToplevelHandleV1, ()),
+    ]);
+}
+
+impl Dispatch<ZwlrForeignToplevelHandleV1, ()> for State {
+    fn event(
+        state: &mut Self,
+        proxy: &ZwlrForeignToplevelHandleV1,
+        event: handle::Event,
+        _: &(),
+        _: &Connection,
+        _: &QueueHandle<Self>,
+    ) {
+        let entry = state.toplevels.entry(proxy.id()).or_default();
+        match event {
+            handle::Event::AppId { app_id } => entry.app_id = app_id,
+            handle::Event::State { state: flags } => {
+                let activated = handle::State::Activated as u32;
+                entry.activated = flags
+                    .chunks_exact(4)
+                    .any(|b| b.try_into().ok().map(u32::from_ne_bytes) == Some(activated));
+            }
+            handle::Event::Closed => {
+                state.toplevels.remove(&proxy.id());
+                proxy.destroy();
+            }
+            _ => {}
+        }
+    }
+}
