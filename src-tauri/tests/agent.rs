@@ -168,3 +168,69 @@ async fn an_id_is_never_injected_twice_even_across_agent_restarts() {
     );
     second.stop().await;
 }
+
+/// A stand-in relay that sends one transcription, then records every frame the
+/// agent sends back.
+async fn relay_sending(text: &'static str) -> (String, Arc<Mutex<Vec<serde_json::Value>>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let frames = Arc::new(Mutex::new(Vec::new()));
+    let seen = frames.clone();
+    tokio::spawn(async move {
+        let Ok((tcp, _)) = listener.accept().await else {
+            return;
+        };
+        let Ok(mut ws) = tokio_tungstenite::accept_async(tcp).await else {
+            return;
+        };
+        let _register = ws.next().await;
+        for f in [
+            json!({"type": "registered", "deviceId": "desk", "queued": 1}),
+            json!({"type": "transcription", "id": "rogue-1", "text": text, "timestamp": 1}),
+        ] {
+            if ws.send(Message::Text(f.to_string().into())).await.is_err() {
+                return;
+            }
+        }
+        while let Some(Ok(msg)) = ws.next().await {
+            if let Ok(v) = serde_json::from_str(msg.to_text().unwrap_or_default()) {
+                seen.lock().expect("lock").push(v);
+            }
+        }
+    });
+    (format!("ws://{addr}/ws"), frames)
+}
+
+#[tokio::test]
+async fn a_rogue_relay_cannot_make_the_agent_press_keys() {
+    // Return, Escape and Delete as text: the relay's own rules refuse them; a rogue
+    // or buggy relay sends them anyway.
+    let (url, frames) = relay_sending("a\rb\u{1b}c\u{7f}").await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut agent = start_agent(&url, TOKEN, "desk", Some(dir.path()));
+    agent.wait_connected().await;
+    eventually("a result", || async {
+        frames
+            .lock()
+            .expect("lock")
+            .iter()
+            .any(|f| f["type"] == "result")
+    })
+    .await;
+    let frames = frames.lock().expect("lock").clone();
+    assert!(
+        frames.contains(&json!({"type": "ack", "id": "rogue-1"})),
+        "{frames:?}"
+    );
+    let result = frames
+        .iter()
+        .find(|f| f["type"] == "result")
+        .expect("result");
+    assert_eq!(result["status"], "failed");
+    let why = result["error"].as_str().unwrap_or_default();
+    assert!(why.contains("control characters"), "{why}");
+    assert!(agent.typed().is_empty(), "typed: {:?}", agent.typed());
+    agent.stop().await;
+}

@@ -21,6 +21,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::backoff::{random_jitter, Backoff};
 use super::client::{Action, ClientState, Closed};
+use super::inbox::Arrival;
 use super::inject::worker::SharedInbox;
 use super::inject::{InjectorThread, Job, JobResult};
 use super::status::{AgentError, AgentStatus};
@@ -350,6 +351,22 @@ impl Session {
                     // Committed before the ACK that follows goes out.
                     let arrival = lock(&self.inbox).receive(&job.id, &job.text, now_ms());
                     self.state.on_stored(job, arrival)
+                }
+                Action::Refuse(id, refused) => {
+                    let stored = {
+                        let mut inbox = lock(&self.inbox);
+                        match inbox.receive(&id, "", now_ms()) {
+                            Ok(Arrival::New) => {
+                                inbox.finish(&id, &refused).map(|()| Arrival::Done(refused))
+                            }
+                            other => other,
+                        }
+                    };
+                    let job = Job {
+                        id,
+                        text: String::new(),
+                    };
+                    self.state.on_stored(job, stored)
                 }
                 Action::SendUnreported => match lock(&self.inbox).unreported() {
                     Ok(results) => self.state.on_unreported(results),
