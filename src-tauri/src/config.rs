@@ -29,6 +29,14 @@ pub enum ConfigError {
     CreateDir { path: PathBuf, err: io::Error },
     #[error("cannot restrict {}: {err}", path.display())]
     Restrict { path: PathBuf, err: io::Error },
+    #[error(
+        "{} can be written by other users, so SayType will not keep its token and history \
+         there: use a directory only you can write to (chmod go-w it), or another --data-dir",
+        path.display()
+    )]
+    SharedDir { path: PathBuf },
+    #[error("{} is not a directory", path.display())]
+    NotADir { path: PathBuf },
     #[error("cannot write {}: {err}", path.display())]
     Write { path: PathBuf, err: io::Error },
     #[error("cannot encode {}: {err}", path.display())]
@@ -89,22 +97,76 @@ pub fn platform_data_dir() -> PathBuf {
 
 /// Create the data directory, readable by its owner only (it holds the token and the
 /// text history).
+///
+/// Only a directory SayType creates is made 0700: an existing one is the user's (a
+/// `--data-dir /tmp` once made /tmp 0700 for everyone). An existing directory that
+/// every user can write to (`o+w`, like /tmp) is refused: anyone could swap the
+/// database or the token there. A group-writable one is accepted: Debian and Ubuntu
+/// give each user a group of their own and a umask of 002, so `mkdir` makes 0775.
 pub fn ensure_data_dir(dir: &Path) -> Result<(), ConfigError> {
-    fs::create_dir_all(dir).map_err(|err| ConfigError::CreateDir {
-        path: dir.to_owned(),
+    match fs::metadata(dir) {
+        Ok(meta) if !meta.is_dir() => Err(ConfigError::NotADir {
+            path: dir.to_owned(),
+        }),
+        Ok(meta) => {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                if meta.permissions().mode() & 0o002 != 0 {
+                    return Err(ConfigError::SharedDir {
+                        path: dir.to_owned(),
+                    });
+                }
+            }
+            #[cfg(not(unix))]
+            let _ = meta;
+            Ok(())
+        }
+        Err(_) => {
+            fs::create_dir_all(dir).map_err(|err| ConfigError::CreateDir {
+                path: dir.to_owned(),
+                err,
+            })?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(|err| {
+                    ConfigError::Restrict {
+                        path: dir.to_owned(),
+                        err,
+                    }
+                })?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Create `path` if it is missing, readable and writable by its owner only, and
+/// take that mode from an older file. For the databases this is enough: SQLite
+/// creates the `-wal` and `-shm` files beside one with the database file's mode.
+pub fn private_file(path: &Path) -> Result<fs::File, ConfigError> {
+    let mut options = fs::OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let file = options.open(path).map_err(|err| ConfigError::Write {
+        path: path.to_owned(),
         err,
     })?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(|err| {
-            ConfigError::Restrict {
-                path: dir.to_owned(),
+        file.set_permissions(fs::Permissions::from_mode(0o600))
+            .map_err(|err| ConfigError::Restrict {
+                path: path.to_owned(),
                 err,
-            }
-        })?;
+            })?;
     }
-    Ok(())
+    Ok(file)
 }
 
 /// This machine's device id: its normalised host name, or `desktop` if the host name

@@ -38,6 +38,8 @@ pub const KEEP_FINISHED: usize = 10_000;
 pub enum InboxError {
     #[error("the agent's inbox database failed: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("{0}")]
+    Private(#[from] crate::config::ConfigError),
 }
 
 /// A message's stored result.
@@ -116,6 +118,8 @@ CREATE INDEX IF NOT EXISTS inbox_unreported ON inbox(seq) WHERE state = 'done' A
 impl Inbox {
     /// Open (or create) the inbox file, taking over the ids of the old `seen` table.
     pub fn open(path: &Path) -> Result<Inbox, InboxError> {
+        // Private before SQLite opens it (its -wal and -shm follow its mode).
+        crate::config::private_file(path)?;
         let db = Connection::open(path)?;
         db.pragma_update(None, "journal_mode", "WAL")?;
         db.pragma_update(None, "synchronous", "NORMAL")?;

@@ -40,6 +40,9 @@ pub enum StoreError {
     Checkpointer(Arc<std::io::Error>),
     #[error("the store has shut down")]
     Closed,
+    /// The database file could not be made private (mode 0600).
+    #[error("{0}")]
+    Private(Arc<crate::config::ConfigError>),
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -117,6 +120,8 @@ impl Store {
     /// Open (or create) the database, read what the relay needs to resume, and start
     /// the checkpointer.
     pub fn open(path: &Path) -> Result<(Store, Snapshot), StoreError> {
+        // Private before SQLite opens it (its -wal and -shm follow its mode).
+        crate::config::private_file(path).map_err(|e| StoreError::Private(Arc::new(e)))?;
         let conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
