@@ -357,6 +357,27 @@ fn compare(sent: &str, got: &str) -> (Errors, Vec<Hunk>) {
 }
 
 /// Print the differences of an inexact run, with a little context.
+/// The exactness line of a scenario, then what differed in each inexact run.
+fn print_exactness(
+    label: &str,
+    exact_runs: usize,
+    runs: usize,
+    chars: usize,
+    total: &Errors,
+    reports: &[(usize, String, String, Vec<Hunk>)],
+) {
+    println!(
+        "         exactness: {exact_runs}/{runs} runs exact; over {} characters: lost {}, changed {}, extra {}",
+        chars * runs,
+        total.lost,
+        total.changed,
+        total.extra
+    );
+    for (run, sent, got, hunks) in reports {
+        show_differences(label, *run, sent, got, hunks);
+    }
+}
+
 fn show_differences(label: &str, run: usize, sent: &str, got: &str, hunks: &[Hunk]) {
     let chars: Vec<char> = sent.chars().collect();
     println!(
@@ -499,16 +520,7 @@ fn report_typing(label: &str, chars: usize, done: Vec<(String, Run)>) {
             median(&agent_done)
         );
     }
-    println!(
-        "         exactness: {exact_runs}/{runs} runs exact; over {} characters: lost {}, changed {}, extra {}",
-        chars * runs,
-        total.lost,
-        total.changed,
-        total.extra
-    );
-    for (run, sent, got, hunks) in &reports {
-        show_differences(label, *run, sent, got, hunks);
-    }
+    print_exactness(label, exact_runs, runs, chars, &total, &reports);
 }
 
 /// Wayland (issue 10): headless sway and a fresh GTK 3 window under
@@ -621,16 +633,7 @@ async fn pasting() {
             ms(lo),
             ms(hi)
         );
-        println!(
-            "         exactness: {exact_runs}/{runs} runs exact; over {} characters: lost {}, changed {}, extra {}",
-            chars * runs,
-            total.lost,
-            total.changed,
-            total.extra
-        );
-        for (run, sent, got, hunks) in &reports {
-            show_differences(label, *run, sent, got, hunks);
-        }
+        print_exactness(label, exact_runs, runs, chars, &total, &reports);
     }
 }
 
