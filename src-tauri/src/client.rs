@@ -135,7 +135,7 @@ impl HttpClient {
         &mut self,
         path: &str,
         token: Option<&str>,
-        body: &serde_json::Value,
+        body: &impl serde::Serialize,
     ) -> Result<HttpResponse, ClientError> {
         let body = serde_json::to_vec(body).map_err(ClientError::Encode)?;
         self.request(Method::POST, path, token, Some(body)).await

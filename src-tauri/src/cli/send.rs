@@ -17,13 +17,12 @@ pub(super) async fn send(args: SendArgs, env: &Env) -> anyhow::Result<ExitCode> 
             "no pairing token: pass --token, set SAYTYPE_TOKEN, or run the relay on this machine first",
         )?,
     };
-    let mut body = serde_json::json!({ "text": args.text });
-    if let Some(device) = args.device {
-        body["deviceId"] = device.into();
-    }
-    if let Some(id) = args.id {
-        body["id"] = id.into();
-    }
+    let body = crate::protocol::TranscriptionBody {
+        text: args.text,
+        device_id: args.device,
+        id: args.id,
+        timestamp: None,
+    };
     let mut client = HttpClient::connect(&args.relay).await?;
     let response = client
         .post_json("/transcription", Some(&token), &body)

@@ -5,7 +5,6 @@
 use serde::{Deserialize, Serialize};
 
 use super::http::{DeviceView, MessageView};
-use super::ids::Status;
 
 /// Something changed; the window refetches what it shows of it. One server-sent
 /// event each.
@@ -131,12 +130,6 @@ pub struct HistoryItem {
     pub message: MessageView,
 }
 
-impl HistoryItem {
-    pub fn status(&self) -> Status {
-        self.message.status
-    }
-}
-
 /// `DELETE /ui/api/messages`: how many rows went.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Cleared {
@@ -170,6 +163,7 @@ pub struct Rotated {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::Status;
 
     #[test]
     fn history_rows_flatten_the_message_view() {

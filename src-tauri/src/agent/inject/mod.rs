@@ -27,7 +27,7 @@ pub mod x11;
 
 use std::sync::{Arc, Mutex};
 
-pub use progress::{Progress, Unwatched};
+pub use progress::Progress;
 pub use route::DesktopInjector;
 pub use rule::{choose_method, is_terminal, Situation, PASTE_ABOVE_CHARS};
 pub use worker::{InjectorThread, Job, JobResult, Outcome};

@@ -18,15 +18,6 @@ pub trait Progress {
     fn advanced(&mut self, typed: usize) -> bool;
 }
 
-/// No one is watching: never stop (tests, benchmarks, one-off use).
-pub struct Unwatched;
-
-impl Progress for Unwatched {
-    fn advanced(&mut self, _typed: usize) -> bool {
-        true
-    }
-}
-
 /// Report `typed` of `total`; an error if the watcher says stop.
 pub fn checkpoint(
     progress: &mut dyn Progress,
@@ -65,7 +56,7 @@ mod tests {
             })
         );
         assert_eq!(p.1, [16, 32]);
-        assert!(checkpoint(&mut Unwatched, 99, 100).is_ok());
+        assert!(checkpoint(&mut StopAt(usize::MAX, Vec::new()), 99, 100).is_ok());
         let reason = InjectError::Interrupted { typed: 3, total: 9 }.to_string();
         assert!(
             reason.starts_with("interrupted after 3 of 9 characters"),
