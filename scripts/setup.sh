@@ -2,6 +2,7 @@
 # Installs what SayType needs on Debian/Ubuntu, idempotently: only what is missing.
 #   scripts/setup.sh run    build + run the desktop app
 #   scripts/setup.sh test   also what the test suite drives (Xvfb, xterm, ...)
+#   scripts/setup.sh package   also what scripts/package.sh uses (cargo-deb, lintian, ...)
 set -euo pipefail
 
 purpose=${1:-run}
@@ -23,6 +24,12 @@ if [ "$purpose" = test ]; then
   if ! command -v node >/dev/null 2>&1; then
     packages+=(nodejs npm)
   fi
+fi
+
+if [ "$purpose" = package ]; then
+  # cargo-deb calls dpkg-shlibdeps (dpkg-dev); the checks: lintian, the desktop entry
+  # and AppStream validators, and debootstrap for a fresh Debian root.
+  packages+=(dpkg-dev lintian desktop-file-utils appstream debootstrap curl)
 fi
 
 as_root() {
@@ -53,3 +60,8 @@ for component in clippy rustfmt; do
     rustup component add "$component"
   fi
 done
+
+if [ "$purpose" = package ] && ! cargo deb --version >/dev/null 2>&1; then
+  echo "setup: installing cargo-deb"
+  cargo install cargo-deb --locked
+fi

@@ -75,6 +75,12 @@ browser() {
 }
 step "browser tests" browser
 
+# The Debian package, only when asked (about 10 minutes the first time: a release
+# build and a fresh bookworm root): SAYTYPE_PACKAGE_TESTS=1 scripts/test.sh.
+if [ -n "${SAYTYPE_PACKAGE_TESTS:-}" ]; then
+  step "package" scripts/package.sh --check
+fi
+
 if [ ${#failed_steps[@]} -gt 0 ]; then
   printf '\nfailed steps:\n'
   printf '  %s\n' "${failed_steps[@]}"

@@ -38,6 +38,12 @@ pub(super) enum Command {
     /// The tray app's window (started by the tray app itself).
     #[command(hide = true)]
     Window,
+    /// Write the man pages and shell completions into a directory (for packaging).
+    #[command(hide = true)]
+    GenerateDocs {
+        /// Output directory (created if missing).
+        out: PathBuf,
+    },
 }
 
 #[derive(Args, Debug)]

@@ -6,6 +6,7 @@ mod agent;
 mod app;
 mod args;
 mod discover;
+mod docs;
 mod env;
 mod pair;
 mod send;
@@ -27,6 +28,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         None => app::run_app(cli.hidden, &env),
         Some(Command::Window) => app::run_window(),
+        Some(Command::GenerateDocs { out }) => docs::generate(&out),
         Some(command) => match runtime(&env) {
             Ok(rt) => rt.block_on(run_command(command, env)),
             Err(e) => Err(e),
@@ -48,7 +50,16 @@ fn init_logging() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(colour_logs())
         .try_init();
+}
+
+/// Colour only for a person at a terminal: a log that goes to a file, a pipe or the
+/// journal stays plain text (escape codes there are noise to grep), and `NO_COLOR`
+/// (no-color.org) turns it off everywhere.
+fn colour_logs() -> bool {
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 fn runtime(env: &Env) -> anyhow::Result<tokio::runtime::Runtime> {
@@ -70,6 +81,7 @@ async fn run_command(command: Command, env: Env) -> anyhow::Result<ExitCode> {
         Command::Discover(args) => discover::discover(args).await,
         Command::Pair(args) => pair::pair(args, &env).await,
         Command::Window => app::run_window(),
+        Command::GenerateDocs { out } => docs::generate(&out),
     }
 }
 

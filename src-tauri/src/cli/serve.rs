@@ -39,15 +39,28 @@ pub(super) async fn serve(args: ServeArgs, env: &Env) -> anyhow::Result<ExitCode
     let shutdown = CancellationToken::new();
     let daemon = Daemon::start(opts, shutdown.clone()).await?;
     {
-        // Scripts and tests wait for this one line: flush it at once.
+        // Scripts and tests wait for the first line: flush it at once, with the hint
+        // in the same write, so that a reader that stops after one line never makes a
+        // later write fail.
+        let addr = daemon.local_addr();
+        let text = format!("listening on http://{addr}\n{}\n", pairing_hint(addr.ip()));
         let mut stdout = std::io::stdout().lock();
-        writeln!(stdout, "listening on http://{}", daemon.local_addr())?;
+        stdout.write_all(text.as_bytes())?;
         stdout.flush()?;
     }
     tokio::spawn(crate::shutdown::cancel_on_signal(shutdown));
     daemon.run().await?;
     tracing::info!("relay stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// What a new user does next, after the `listening on` line.
+fn pairing_hint(bound: std::net::IpAddr) -> &'static str {
+    if bound.is_loopback() {
+        "phones cannot reach a relay on loopback: to pair one, start it with --bind 0.0.0.0"
+    } else {
+        "to pair a phone: run `saytype pair` and scan the code, or open the SayType window"
+    }
 }
 
 /// Each agent connection is a file descriptor; the usual soft limit of 1,024 is far

@@ -50,7 +50,8 @@ pub enum InjectMode {
     Type,
     /// Clipboard and the paste shortcut.
     Paste,
-    /// Chosen per message (see [`choose_method`]).
+    /// Chosen per message: typed, but pasted when the text is long (outside terminals)
+    /// or has characters the keyboard cannot type.
     #[default]
     Auto,
     /// ACK and record only; type nothing.
