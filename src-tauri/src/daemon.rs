@@ -103,6 +103,7 @@ impl Daemon {
         let info = crate::pairing::RelayInfo {
             port: addr.port(),
             pid: std::process::id(),
+            bind: Some(addr.ip()),
         };
         if let Err(e) = crate::pairing::write_relay_info(&opts.data_dir, &info) {
             tracing::warn!("cannot record the relay's port for `saytype pair`: {e:#}");

@@ -175,21 +175,13 @@ fn instance_of(fullname: &str) -> String {
         .to_owned()
 }
 
-/// This machine's LAN addresses (IPv4, not loopback, not link-local), for the
-/// pairing link.
+/// This machine's LAN addresses, best first (see [`crate::netaddr`]): the default
+/// route's interface, then other LAN interfaces, then bridges and VPNs.
 pub fn lan_addresses() -> Vec<IpAddr> {
-    let mut list: Vec<IpAddr> = if_addrs::get_if_addrs()
-        .unwrap_or_default()
+    crate::netaddr::candidates()
         .into_iter()
-        .map(|i| i.ip())
-        .filter(|ip| match ip {
-            IpAddr::V4(v4) => !v4.is_loopback() && !v4.is_link_local() && !v4.is_unspecified(),
-            IpAddr::V6(_) => false,
-        })
-        .collect();
-    list.sort();
-    list.dedup();
-    list
+        .map(|c| c.ip)
+        .collect()
 }
 
 #[cfg(test)]

@@ -55,6 +55,8 @@ pub mod client;
 pub mod config;
 pub mod daemon;
 pub mod discovery;
+pub mod doctor;
+pub mod netaddr;
 pub mod pairing;
 pub mod protocol;
 pub mod relay;

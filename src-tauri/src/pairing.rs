@@ -77,6 +77,10 @@ pub fn qr_svg(link: &str) -> Option<String> {
 pub struct RelayInfo {
     pub port: u16,
     pub pid: u32,
+    /// The address it listens on (`saytype doctor` tells loopback-only relays apart);
+    /// absent in files written before it was added.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bind: Option<IpAddr>,
 }
 
 fn info_path(data_dir: &Path) -> PathBuf {
@@ -133,6 +137,7 @@ mod tests {
         let info = RelayInfo {
             port: 7373,
             pid: 42,
+            bind: None,
         };
         write_relay_info(dir.path(), &info).expect("write");
         assert_eq!(read_relay_info(dir.path()), Some(info));

@@ -104,7 +104,7 @@ pub fn set_start_at_login(enabled: bool) -> Result<(), AutostartError> {
     Ok(())
 }
 
-fn autostart_entry() -> Option<PathBuf> {
+pub(crate) fn autostart_entry() -> Option<PathBuf> {
     let config = std::env::var_os("XDG_CONFIG_HOME")
         .filter(|d| !d.is_empty())
         .map(PathBuf::from)

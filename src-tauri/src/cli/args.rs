@@ -35,6 +35,9 @@ pub(super) enum Command {
     Discover(DiscoverArgs),
     /// Print the pairing link and a QR code.
     Pair(PairArgs),
+    /// Check what SayType needs here (display, clipboard, network, firewall, tray),
+    /// each with the fix for what is missing.
+    Doctor(DoctorArgs),
     /// The tray app's window (started by the tray app itself).
     #[command(hide = true)]
     Window,
@@ -54,6 +57,19 @@ pub(super) struct DiscoverArgs {
     /// Print relays as they appear and disappear, until the timeout (extension).
     #[arg(long)]
     pub(super) watch: bool,
+}
+
+#[derive(Args, Debug)]
+pub(super) struct DoctorArgs {
+    /// Print the checks as JSON.
+    #[arg(long)]
+    pub(super) json: bool,
+    /// Data directory. Default: SAYTYPE_DATA_DIR or the platform's.
+    #[arg(long)]
+    pub(super) data_dir: Option<PathBuf>,
+    /// How long to wait for our own mDNS announcement, in milliseconds.
+    #[arg(long, default_value_t = 3_000)]
+    pub(super) mdns_timeout_ms: u64,
 }
 
 #[derive(Args, Debug)]

@@ -7,6 +7,7 @@ mod app;
 mod args;
 mod discover;
 mod docs;
+mod doctor;
 mod env;
 mod pair;
 mod send;
@@ -80,6 +81,7 @@ async fn run_command(command: Command, env: Env) -> anyhow::Result<ExitCode> {
         Command::Agent(args) => agent::agent(args, &env).await,
         Command::Discover(args) => discover::discover(args).await,
         Command::Pair(args) => pair::pair(args, &env).await,
+        Command::Doctor(args) => doctor::doctor(args, &env).await,
         Command::Window => app::run_window(),
         Command::GenerateDocs { out } => docs::generate(&out),
     }

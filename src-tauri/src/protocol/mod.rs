@@ -8,7 +8,9 @@
 //! - [`http`]: the sender's HTTP API (`/transcription`, `/devices`, `/health`).
 //! - [`ws`]: agent and relay frames on `/ws`.
 //! - [`ui`]: the desktop window's API under `/ui/api`.
+//! - [`doctor`]: the diagnostics checklist (`saytype doctor --json`).
 
+pub mod doctor;
 pub mod errors;
 pub mod http;
 pub mod ids;
