@@ -43,7 +43,8 @@ pub fn tokens_match(presented: &str, expected: &str) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Proof that the request carried the pairing token in its `Authorization` header.
+/// Proof that the request carried the desktop token in its `Authorization` header,
+/// from a peer allowed to use it (see [`bearer_allowed`]).
 pub struct Authorized;
 
 impl FromRequestParts<RelayState> for Authorized {
@@ -53,6 +54,7 @@ impl FromRequestParts<RelayState> for Authorized {
         parts: &mut Parts,
         state: &RelayState,
     ) -> Result<Authorized, ApiError> {
+        bearer_allowed(state, peer_of(parts))?;
         match presented_token(&parts.headers, None) {
             Some(t) if state.token_matches(t) => Ok(Authorized),
             _ => Err(ApiError::unauthorized()),
@@ -60,9 +62,45 @@ impl FromRequestParts<RelayState> for Authorized {
     }
 }
 
+/// The peer's address, when the server recorded it (it always does; a router
+/// driven without it counts as "not loopback", the safe side).
+fn peer_of(parts: &Parts) -> Option<SocketAddr> {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(peer)| *peer)
+}
+
+/// The desktop token is as powerful as a shell, and plain HTTP shows it to every
+/// listener on the network: it is accepted from this machine, and from others only
+/// when the relay was started with `--allow-bearer-from-network`. Checked before the
+/// token itself, so the network cannot even test guesses.
+pub(super) fn bearer_allowed(state: &RelayState, peer: Option<SocketAddr>) -> Result<(), ApiError> {
+    let loopback = peer.is_some_and(|p| p.ip().to_canonical().is_loopback());
+    if loopback || state.config().allow_bearer_from_network {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        ErrorCode::Unauthorized,
+        "the desktop token is only accepted from this machine: pair phones with the QR \
+         code (each gets its own key), or start the relay with \
+         `saytype serve --allow-bearer-from-network` for scripts on a trusted network",
+    ))
+}
+
 /// `GET /ws`: the token may also come as `?token=`, checked before upgrading.
-pub(super) fn ws_token_ok(state: &RelayState, headers: &HeaderMap, uri: &Uri) -> bool {
-    presented_token(headers, uri.query()).is_some_and(|t| state.token_matches(t))
+pub(super) fn ws_token_ok(
+    state: &RelayState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    uri: &Uri,
+) -> Result<(), ApiError> {
+    bearer_allowed(state, Some(peer))?;
+    match presented_token(headers, uri.query()) {
+        Some(t) if state.token_matches(t) => Ok(()),
+        _ => Err(ApiError::unauthorized()),
+    }
 }
 
 /// The window is for this machine only, whatever address the relay listens on.

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
 use futures_util::SinkExt;
@@ -45,12 +45,13 @@ const CLOSE_HANDSHAKE: Duration = Duration::from_secs(2);
 /// `GET /ws`: check the token (header or `?token=`) before upgrading.
 pub(super) async fn upgrade(
     State(state): State<RelayState>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
     uri: Uri,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
-    if !ws_token_ok(&state, &headers, &uri) {
-        return ApiError::unauthorized().into_response();
+    if let Err(refused) = ws_token_ok(&state, peer, &headers, &uri) {
+        return refused.into_response();
     }
     let ws = match ws {
         Ok(ws) => ws,
