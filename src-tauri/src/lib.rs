@@ -58,6 +58,7 @@ pub mod discovery;
 pub mod pairing;
 pub mod protocol;
 pub mod relay;
+pub mod sealed;
 pub mod settings;
 pub mod shutdown;
 pub mod sync;
