@@ -302,5 +302,8 @@ async fn pair_rotates_the_token_and_the_local_agent_keeps_working() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(!text.contains("#pair="), "{text}");
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("not running") && err.contains("saytype serve"), "{err}");
+    assert!(
+        err.contains("not running") && err.contains("saytype serve"),
+        "{err}"
+    );
 }

@@ -11,6 +11,7 @@ pub mod client;
 pub mod desktop;
 pub mod local_agent;
 pub mod netns;
+pub mod phone;
 pub mod relay;
 pub mod served;
 pub mod tray;
