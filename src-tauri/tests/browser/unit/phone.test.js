@@ -166,7 +166,7 @@ describe('relay view', () => {
     assert.deepEqual(connectionView({ ...base, connection: 'offline', waiting: 2 }), ['offline', 'Not connected · 2 waiting']);
     assert.deepEqual(connectionView({ ...base, connection: 'checking' }), ['checking', 'Connecting…']);
     assert.deepEqual(connectionView({ ...base, paired: false, waiting: 1 }), ['unpaired', 'Not paired · 1 waiting']);
-    assert.deepEqual(connectionView({ ...base, unauthorized: true }), ['unauthorized', 'Pairing expired']);
+    assert.deepEqual(connectionView({ ...base, unauthorized: true }), ['unauthorized', 'Not paired any more']);
   });
 
   test('the "Send to" choices: this desktop first, sent without a deviceId', () => {
