@@ -42,8 +42,8 @@ export function render() {
     showText(el.notPairedDesktop, state.desktop || state.pairing?.desktop || 'your desktop');
     showText(el.notPairedWhy, notPairedWhy(state.pairProblem));
   }
-  el.compose.hidden = !paired || problem;
-  el.sendbar.hidden = !paired || problem;
+  el.compose.hidden = !paired;
+  el.sendbar.hidden = !paired;
   el.forget.hidden = !paired;
   el.history.hidden = state.messages.length === 0;
   renderConnection();

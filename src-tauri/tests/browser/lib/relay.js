@@ -97,6 +97,13 @@ export class Relay {
     await rm(this.dataDir, { recursive: true, force: true });
   }
 
+  /** A pairing link with a fresh one-time code, as the desktop's QR code carries. */
+  async pairLink() {
+    const { status, data } = await this.api('POST', '/pairing/code');
+    if (status !== 200) throw new Error(`no pairing code: ${status} ${JSON.stringify(data)}`);
+    return `${this.url}/#pair=${data.code}`;
+  }
+
   /** The HTTP API, with the token. */
   async api(method, pathname, body) {
     const res = await fetch(this.url + pathname, {
