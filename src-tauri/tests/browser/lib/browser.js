@@ -10,11 +10,11 @@ import { directionKeys, openRequest, openResponse, unb64 } from '../../../../ui/
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 export const ARTIFACTS = path.join(repoRoot, 'artifacts', 'browser');
 
-export async function launch() {
+export async function launch(executablePath = CHROMIUM) {
   await mkdir(ARTIFACTS, { recursive: true });
   // chromium.launch gives every run a fresh temporary profile (user data dir).
   return chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath,
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
