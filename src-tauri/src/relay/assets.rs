@@ -77,6 +77,8 @@ const DESKTOP: &[Asset] = &[
     module!("/desktop/notes.js"),
     module!("/desktop/pairing.js"),
     module!("/desktop/pairing-view.js"),
+    module!("/desktop/phones.js"),
+    module!("/desktop/phones-view.js"),
     module!("/desktop/session.js"),
     module!("/desktop/settings.js"),
     module!("/desktop/settings-view.js"),

@@ -181,3 +181,13 @@ describe('relay view', () => {
     assert.equal(defaultDeviceId(null), null);
   });
 });
+
+describe('not paired', () => {
+  test('why, in words', async () => {
+    const { notPairedWhy } = await import('../../../../ui/phone/relay-view.js');
+    assert.match(notPairedWhy(null), /removed this phone/);
+    assert.match(notPairedWhy('code'), /already used, has expired/);
+    assert.match(notPairedWhy('forged'), /did not come from the desktop/);
+    assert.match(notPairedWhy('offline'), /could not be reached/);
+  });
+});
