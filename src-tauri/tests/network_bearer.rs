@@ -5,7 +5,9 @@
 
 mod common;
 
-use common::netns::Netns;
+use std::time::{Duration, Instant};
+
+use common::netns::{Lines, Netns};
 use common::TOKEN;
 
 /// `curl` in `a` (`in_a`) or `b`: (status, body).
@@ -89,12 +91,70 @@ fn the_desktop_token_is_refused_from_the_network_unless_the_flag_allows_it() {
     assert_eq!(status, 200, "{body}");
     drop(relay);
 
-    // With the flag, the network may use it too.
+    // With the flag, the network may use it too, to send.
     let (_relay, port) = ns.serve(
         &dir.path().join("relay2"),
-        &["--no-agent", "--no-mdns", "--allow-bearer-from-network"],
+        &[
+            "--no-agent",
+            "--no-mdns",
+            "--device-id",
+            "desk",
+            "--allow-bearer-from-network",
+        ],
     );
     let remote = format!("http://{}:{port}", ns.relay_ip);
     let (status, body) = post(&ns, false, &format!("{remote}/transcription"));
     assert_eq!(status, 200, "{body}");
+
+    // But what is the desktop's alone stays on the desktop (issue 12's roles):
+    // rotating the token, making pairing codes, being the relay's own device.
+    for path in ["/token/rotate", "/pairing/code"] {
+        let (status, body) = curl(
+            &ns,
+            false,
+            &["-X", "POST", "-H", &auth, &format!("{remote}{path}")],
+        );
+        assert_eq!(status, 403, "{path}: {body}");
+        assert!(body.contains("FORBIDDEN"), "{body}");
+    }
+    let ws = format!("ws://{}:{port}/ws", ns.relay_ip);
+    let agent = |device: &str| {
+        let mut cmd = ns.exec(false);
+        cmd.args([
+            "agent",
+            "--relay",
+            &ws,
+            "--inject",
+            "none",
+            "--device-id",
+            device,
+        ]);
+        cmd
+    };
+    let out = agent("desk").output().expect("agent runs");
+    assert!(
+        !out.status.success(),
+        "registering as the default device from afar"
+    );
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("4001") || said.to_lowercase().contains("refused"),
+        "{said}"
+    );
+    // As a device of its own, it registers.
+    let laptop = Lines::spawn(agent("laptop"));
+    let local = format!("http://127.0.0.1:{port}/devices");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, devices) = curl(&ns, true, &["-H", &auth, &local]);
+        if devices.contains(r#""deviceId":"laptop","online":true"#) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "laptop never came online: {devices}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    drop(laptop);
 }

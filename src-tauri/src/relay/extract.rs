@@ -1,6 +1,7 @@
-//! Who may call: the pairing token check (PROTOCOL.md §2) as the [`Authorized`]
-//! extractor and the `/ws` upgrade check, and the loopback-only rule of the desktop
-//! window's routes.
+//! Who may call: the desktop token check (PROTOCOL.md §2, from loopback unless
+//! `--allow-bearer-from-network`) as the [`Authorized`] extractor and the `/ws`
+//! upgrade check; [`LocalDesktop`] for what only this machine may do; and the
+//! loopback-only rule of the desktop window's routes.
 
 use std::net::SocketAddr;
 
@@ -62,6 +63,34 @@ impl FromRequestParts<RelayState> for Authorized {
     }
 }
 
+/// The desktop itself: the token, from this machine, whatever
+/// `--allow-bearer-from-network` says. For what no script elsewhere should do
+/// (issue 12's roles): rotating the token, making pairing codes.
+pub struct LocalDesktop;
+
+impl FromRequestParts<RelayState> for LocalDesktop {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &RelayState,
+    ) -> Result<LocalDesktop, ApiError> {
+        Authorized::from_request_parts(parts, state).await?;
+        if is_loopback(peer_of(parts)) {
+            return Ok(LocalDesktop);
+        }
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::Forbidden,
+            "only this machine may do this (rotate the token, make pairing codes), even with --allow-bearer-from-network",
+        ))
+    }
+}
+
+pub(super) fn is_loopback(peer: Option<SocketAddr>) -> bool {
+    peer.is_some_and(|p| p.ip().to_canonical().is_loopback())
+}
+
 /// The peer's address, when the server recorded it (it always does; a router
 /// driven without it counts as "not loopback", the safe side).
 fn peer_of(parts: &Parts) -> Option<SocketAddr> {
@@ -76,8 +105,7 @@ fn peer_of(parts: &Parts) -> Option<SocketAddr> {
 /// when the relay was started with `--allow-bearer-from-network`. Checked before the
 /// token itself, so the network cannot even test guesses.
 pub(super) fn bearer_allowed(state: &RelayState, peer: Option<SocketAddr>) -> Result<(), ApiError> {
-    let loopback = peer.is_some_and(|p| p.ip().to_canonical().is_loopback());
-    if loopback || state.config().allow_bearer_from_network {
+    if is_loopback(peer) || state.config().allow_bearer_from_network {
         return Ok(());
     }
     Err(ApiError::new(

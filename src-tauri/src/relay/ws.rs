@@ -60,11 +60,12 @@ pub(super) async fn upgrade(
     let tracker = state.connections().clone();
     // Remember which token this connection proved, to notice when it is revoked.
     let token = state.current_token();
+    let local = super::extract::is_loopback(Some(peer));
     ws.read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
         .max_message_size(MAX_BODY_BYTES)
         .max_frame_size(MAX_BODY_BYTES)
-        .on_upgrade(move |socket| tracker.track_future(serve_agent(state, socket, token)))
+        .on_upgrade(move |socket| tracker.track_future(serve_agent(state, socket, token, local)))
 }
 
 fn upgrade_rejected(rejection: WebSocketUpgradeRejection) -> Response {
@@ -86,7 +87,9 @@ enum End {
     Terminate,
 }
 
-async fn serve_agent(state: RelayState, mut socket: WebSocket, token: Arc<str>) {
+/// `local`: the agent connected from this machine (only such an agent may register
+/// as the relay's own default device).
+async fn serve_agent(state: RelayState, mut socket: WebSocket, token: Arc<str>, local: bool) {
     let mut tokens = state.token_watch();
     if *tokens.borrow_and_update() != token {
         // Rotated between the upgrade and now.
@@ -94,7 +97,7 @@ async fn serve_agent(state: RelayState, mut socket: WebSocket, token: Arc<str>) 
         return;
     }
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let (agent, conn) = match await_registration(&state, &mut socket, tx, &token).await {
+    let (agent, conn) = match await_registration(&state, &mut socket, tx, &token, local).await {
         Ok(registered) => registered,
         Err(End::Close(code, reason)) => {
             close_with(&mut socket, code, reason, None).await;
@@ -136,6 +139,7 @@ async fn await_registration(
     socket: &mut WebSocket,
     tx: OutboundTx,
     token: &Arc<str>,
+    local: bool,
 ) -> Result<(AgentConn, ConnId), End> {
     let deadline = sleep(state.config().registration_timeout);
     tokio::pin!(deadline);
@@ -166,6 +170,16 @@ async fn await_registration(
                 };
                 if state.current_token() != *token {
                     return Err(End::Close(close::UNAUTHORIZED, "UNAUTHORIZED"));
+                }
+                // Issue 12's roles: the relay's own device (where phones' messages go by
+                // default) is this desktop's agent; a token holder elsewhere (with
+                // --allow-bearer-from-network) registers as a device of its own only.
+                if !local && device == state.config().default_device {
+                    tracing::warn!(%device, "refused: the default device registers from this machine only");
+                    return Err(End::Close(
+                        close::UNAUTHORIZED,
+                        "UNAUTHORIZED: the relay's own device registers from this machine only",
+                    ));
                 }
                 let result_acks = result_ack.then(|| tx.clone());
                 return match state.registry().register(&device, tx, now_ms(), result_ack) {

@@ -20,7 +20,7 @@ pub(super) use pair::pair;
 pub(super) use sealed::sealed;
 
 use super::error::ApiError;
-use super::extract::Authorized;
+use super::extract::LocalDesktop;
 use super::RelayState;
 use crate::protocol::sealed::{b64, PhoneInfo};
 use crate::protocol::{now_ms, ErrorCode};
@@ -39,10 +39,11 @@ pub fn pairing_code(state: &RelayState, reuse: bool) -> Result<IssuedCode, ApiEr
     Ok(state.pairing_codes().issue(b64(&bytes), now))
 }
 
-/// `POST /pairing/code` (desktop token): a new one-time code, for `saytype pair`.
+/// `POST /pairing/code` (desktop token, this machine): a new one-time code, for
+/// `saytype pair`.
 pub(super) async fn new_code(
     State(state): State<RelayState>,
-    _auth: Authorized,
+    _auth: LocalDesktop,
 ) -> Result<Json<crate::protocol::sealed::PairingCode>, ApiError> {
     let issued = pairing_code(&state, false)?;
     Ok(Json(crate::protocol::sealed::PairingCode {
