@@ -26,6 +26,8 @@ function row(phone) {
 }
 
 function render() {
+  // A first run (no phone yet): the pairing card comes first.
+  document.body.classList.toggle('first-pairing', phones.length === 0);
   $('paired-summary').textContent = phonesSummary(phones);
   fill($('paired-phones'), ...phones.map(row));
 }

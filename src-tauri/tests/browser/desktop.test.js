@@ -112,6 +112,9 @@ describe('desktop window', () => {
     assert.match(await page.locator('#pair-link').inputValue(), new RegExp(`:${relay.port}/#pair=[A-Za-z0-9_-]{22}$`));
     assert.ok(!(await page.locator('#pair-link').inputValue()).includes(TOKEN));
     assert.match(await page.locator('#paired-summary').innerText(), /No phone is paired yet/i);
+    // A first run: pairing is the first thing the window shows (top of the side column).
+    const top = async (id) => (await page.locator(id).boundingBox()).y;
+    assert.ok(await top('#pairing-card') < await top('#status-card'), 'pairing above status');
     assert.match(await page.locator('#qr').getAttribute('src'), /^data:image\/svg\+xml/);
     assert.equal(await page.locator('#pairing-card svg').count(), 0);
     noProblems(win.problems);
@@ -332,9 +335,12 @@ describe('desktop window', () => {
     await page.locator('#paired-phones li.phone').first().waitFor(WAIT);
     assert.match(await page.locator('#paired-summary').innerText(), /1 phone paired/i);
     assert.equal(await page.locator('#paired-phones .phone-name').inputValue(), 'Android phone');
-    assert.match(await page.locator('#paired-phones .phone-times').innerText(), /paired just now · last seen just now/);
+    assert.match(await page.locator('#paired-phones .phone-times').innerText(), /paired just now · (last seen just now|not used yet)/);
     const second = await pairPhone();
     await page.locator('#paired-summary', { hasText: /2 phones paired/i }).waitFor(WAIT);
+    // With phones paired, the status comes first again.
+    const top = async (id) => (await page.locator(id).boundingBox()).y;
+    assert.ok(await top('#status-card') < await top('#pairing-card'), 'status above pairing');
 
     const name = page.locator('#paired-phones .phone-name').first();
     await name.fill("Ana's Pixel");
