@@ -75,8 +75,15 @@ fn advance(
     counter: u64,
     now: i64,
 ) -> Result<CounterOutcome, StoreError> {
-    let Some(found) = phone_key(conn, id)? else {
-        return Ok(CounterOutcome::NotPaired);
+    // Take the write lock first (a write that changes nothing): a transaction that
+    // read first and then writes gets SQLITE_BUSY at once, without waiting, when
+    // another connection holds the lock (a checkpoint), instead of waiting its turn.
+    let exists = conn
+        .prepare_cached("UPDATE phones SET ctr_high = ctr_high WHERE id = ?1")?
+        .execute([id])?;
+    let found = match phone_key(conn, id)? {
+        Some(found) if exists > 0 => found,
+        _ => return Ok(CounterOutcome::NotPaired),
     };
     match found.window.accept(counter) {
         Err(replayed) => Ok(CounterOutcome::Replayed(replayed)),
