@@ -48,17 +48,27 @@ pub fn link(host: IpAddr, port: u16, code: &str) -> String {
     }
 }
 
-/// The link as a QR code drawn with block characters (two rows a line), light on
-/// dark so it scans from a dark terminal.
-pub fn qr_terminal(link: &str) -> Option<String> {
+/// The link as a QR code drawn with block characters (two rows a line), dark
+/// modules as filled blocks, with its quiet zone. With `colors` (a terminal), each
+/// line is painted black on white, so the code is dark on light and scans on light
+/// and dark terminals alike; without (a pipe), plain characters.
+pub fn qr_terminal(link: &str, colors: bool) -> Option<String> {
     let code = QrCode::new(link.as_bytes()).ok()?;
-    Some(
-        code.render::<unicode::Dense1x2>()
-            .dark_color(unicode::Dense1x2::Light)
-            .light_color(unicode::Dense1x2::Dark)
-            .quiet_zone(true)
-            .build(),
-    )
+    let drawn = code
+        .render::<unicode::Dense1x2>()
+        .dark_color(unicode::Dense1x2::Dark)
+        .light_color(unicode::Dense1x2::Light)
+        .quiet_zone(true)
+        .build();
+    if !colors {
+        return Some(drawn);
+    }
+    // 256-colour black on white: the same in every terminal theme.
+    let painted: Vec<String> = drawn
+        .lines()
+        .map(|line| format!("\x1b[38;5;16;48;5;231m{line}\x1b[0m"))
+        .collect();
+    Some(painted.join("\n"))
 }
 
 /// The link as an SVG QR code, for the desktop window.
@@ -108,8 +118,15 @@ mod tests {
         assert_eq!(l, "http://192.168.1.20:7373/#pair=abc_-123");
         let v6: IpAddr = "fd00::2".parse().expect("ip");
         assert_eq!(link(v6, 1, "t"), "http://[fd00::2]:1/#pair=t");
-        let qr = qr_terminal(&l).expect("qr");
+        let qr = qr_terminal(&l, false).expect("qr");
         assert!(qr.lines().count() > 10);
+        assert!(!qr.contains('\x1b'));
+        let painted = qr_terminal(&l, true).expect("qr");
+        assert!(painted
+            .lines()
+            .all(|line| line.starts_with("\x1b[38;5;16;48;5;231m") && line.ends_with("\x1b[0m")));
+        // Dark on light: the quiet zone (first line) is light, so blank.
+        assert!(qr.lines().next().is_some_and(|l| l.trim().is_empty()));
         assert!(qr_svg(&l).expect("svg").starts_with("<?xml"));
     }
 

@@ -34,7 +34,8 @@ pub(super) async fn pair(args: PairArgs, env: &Env) -> anyhow::Result<ExitCode> 
     }
     let code = new_code(port, &token).await?;
     let pairing = pairing_link(port, &code.code, args.host);
-    if let Some(qr) = qr_terminal(&pairing.link) {
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    if let Some(qr) = qr_terminal(&pairing.link, terminal) {
         println!("{qr}");
     }
     println!(
