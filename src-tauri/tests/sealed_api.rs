@@ -240,6 +240,17 @@ async fn revoking_one_phone_leaves_the_other_working_and_survives_a_restart() {
         .await;
     assert_eq!(ok.status, 200, "{:?}", ok.body);
 
+    // A phone can unpair itself ("Unpair this phone"), and nothing else of the list.
+    let mut c2 = SealedPhone::pair(&url, &pairing_code(&url).await)
+        .await
+        .expect("c");
+    assert_eq!(c2.call("DELETE", "/phone", None).await.status, 200);
+    let (_, env) = c2.envelope("GET", "/devices", None);
+    assert_eq!(
+        code_of(&post_raw(&url, "/phone/v1/sealed", env).await),
+        "NOT_PAIRED"
+    );
+
     // Restart on the same data: b's key and counter are kept, a stays revoked.
     let dir = relay.stop().await;
     let relay = TestRelay::on_dir(dir, common::Options::default()).await;

@@ -6,7 +6,7 @@ import { clearFragment, fragmentCode, fragmentToken, readPairingInput } from '..
 import { KEYS, save, state } from './state.js';
 import { el, render, showCompose } from './view.js';
 import { flush, refreshDevices, retry, schedulePoll } from './relay.js';
-import { desktopName, pairWithCode } from './link.js';
+import { desktopName, pairWithCode, sealedCall } from './link.js';
 
 const PAIR_TIMEOUT_MS = 15000;
 
@@ -54,7 +54,9 @@ function setPairing(pairing) {
   schedulePoll(0);
 }
 
-export function forgetPairing() {
+/** "Unpair this phone": the desktop forgets it too (when it can be reached), then this phone. */
+export async function forgetPairing() {
+  if (state.pairing && !state.unauthorized) await sealedCall(state.pairing, 'DELETE', '/phone', undefined, PAIR_TIMEOUT_MS);
   state.pairing = null;
   save(KEYS.pairing, null);
   state.unauthorized = false;

@@ -389,6 +389,15 @@ describe('phone page', () => {
     assert.ok(layout.send.height >= 44, 'Send is big enough to hit');
     assert.ok(layout.text.height >= 140, 'the text box is big');
     await screenshot(page, 'phone-light-320');
+
+    // "Unpair this phone" (two taps): the desktop forgets it too.
+    const { phoneId } = await stored(page, 'saytype.pairing');
+    await page.locator('#forget').tap();
+    await page.locator('#forget').tap();
+    await page.locator('#pair').waitFor({ state: 'visible', ...WAIT });
+    assert.equal(await stored(page, 'saytype.pairing'), null);
+    const listed = (await relay.api('GET', '/ui/api/phones')).data;
+    assert.ok(!listed.some((p) => p.id === phoneId), 'the desktop no longer lists it');
     noProblems(problems);
     await context.close();
   });

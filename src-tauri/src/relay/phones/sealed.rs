@@ -112,22 +112,36 @@ fn reply_ok(body: impl serde::Serialize) -> SealedReply {
 }
 
 /// The calls of the bearer API a phone may make, with its own identity: send,
-/// read the state of a message it sent, list the desktops. Everything else
-/// (registering as a device, rotating, the whole history) is the desktop's.
+/// read the state of a message it sent, list the desktops; and `DELETE /phone`,
+/// unpairing itself. Everything else (registering as a device, rotating, the whole
+/// history) is the desktop's.
 async fn call_for_phone(state: &RelayState, phone: &str, call: SealedCall) -> SealedReply {
     let result = match (call.method.as_str(), call.path.as_str()) {
         ("POST", "/transcription") => send(state, phone, call.body).await.map(reply_ok),
         ("GET", "/devices") => Ok(reply_ok(state.registry().devices())),
+        ("DELETE", "/phone") => unpair(state, phone).await.map(reply_ok),
         ("GET", path) if path.starts_with("/transcription/") => {
             own_message(state, phone, &path["/transcription/".len()..]).await.map(reply_ok)
         }
         _ => Err(ApiError::new(
             StatusCode::NOT_FOUND,
             ErrorCode::NotFound,
-            "a paired phone may POST /transcription, GET /transcription/{id} of its own messages and GET /devices",
+            "a paired phone may POST /transcription, GET /transcription/{id} of its own messages, GET /devices and DELETE /phone",
         )),
     };
     result.unwrap_or_else(reply_error)
+}
+
+/// The phone unpairs itself ("Unpair this phone"): its key is gone at once.
+async fn unpair(state: &RelayState, phone: &str) -> Result<Value, ApiError> {
+    state
+        .store()
+        .revoke_phone(phone)
+        .await
+        .map_err(|e| ApiError::internal("unpairing a phone failed", e))?;
+    tracing::info!(phone = %phone, "phone unpaired itself");
+    state.emit(crate::protocol::ui::UiEvent::Phones);
+    Ok(serde_json::json!({ "unpaired": true }))
 }
 
 async fn send(
