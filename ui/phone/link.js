@@ -13,6 +13,7 @@ import { KEYS, load, save } from './state.js';
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const errorCode = (res) => res.data?.error?.code || null;
+let lastCounter = 0;
 
 /**
  * Pair with the one-time `code`. @returns {Promise<{pairing?: object, problem?: string}>}
@@ -49,8 +50,10 @@ export async function sealedCall(pairing, method, path, body, timeoutMs) {
   const key = unb64(pairing.key);
   if (!key || key.length !== 32) return { status: 401, ok: false, data: null };
   const keys = directionKeys(key);
-  // Saved before sending: a counter is never used twice, even across reloads.
-  const counter = nextCounter(load(KEYS.counter, 0), Date.now());
+  // Saved before sending: a counter is never used twice, even across reloads (and
+  // kept here too, for a page whose storage is disabled).
+  const counter = nextCounter(Math.max(lastCounter, load(KEYS.counter, 0) || 0), Date.now());
+  lastCounter = counter;
   save(KEYS.counter, counter);
   const nonce = newNonce();
   const plain = enc.encode(JSON.stringify(body === undefined ? { method, path } : { method, path, body }));
