@@ -91,6 +91,12 @@ function fitViewport() {
 function start() {
   whenChanged(render);
   state.desktop = state.pairing?.desktop || null;
+  // A phone paired by an older SayType kept the desktop token itself: it no longer
+  // works from a phone, and it must not stay here. Say how to pair again.
+  if (load(KEYS.oldToken, null) !== null) {
+    save(KEYS.oldToken, null);
+    if (!state.pairing) state.pairProblem = 'upgraded';
+  }
   takeCodeFromAddress();
 
   el.text.value = load(KEYS.draft, '') || '';

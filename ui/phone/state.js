@@ -9,6 +9,8 @@ import { isPending, sanitize } from './outbox.js';
 export const KEYS = {
   pairing: 'saytype.pairing',
   counter: 'saytype.counter',
+  /** Where an older SayType kept the desktop token on the phone (removed on sight). */
+  oldToken: 'saytype.token',
   messages: 'saytype.messages',
   device: 'saytype.device',
   draft: 'saytype.draft',

@@ -315,6 +315,14 @@ describe('phone page', () => {
       assert.match(await page.locator('#conn').innerText(), /Not paired/);
       await screenshot(page, `phone-${colorScheme}-unpaired`);
 
+      // A phone paired by an older SayType kept the desktop token: it is removed,
+      // and the page says to pair once more.
+      await page.evaluate((t) => localStorage.setItem('saytype.token', JSON.stringify(t)), TOKEN);
+      await page.reload();
+      await page.locator('#not-paired').waitFor({ state: 'visible', ...WAIT });
+      assert.match(await page.locator('#not-paired').innerText(), /key of its own/);
+      assert.equal(await page.evaluate(() => localStorage.getItem('saytype.token')), null);
+
       // Pasting the link works too.
       await page.locator('#pair summary').tap();
       await page.locator('#pair-link').fill(await relay.pairLink());

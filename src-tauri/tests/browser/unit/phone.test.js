@@ -189,5 +189,6 @@ describe('not paired', () => {
     assert.match(notPairedWhy('code'), /already used, has expired/);
     assert.match(notPairedWhy('forged'), /did not come from the desktop/);
     assert.match(notPairedWhy('offline'), /could not be reached/);
+    assert.match(notPairedWhy('upgraded'), /key of its own/);
   });
 });
