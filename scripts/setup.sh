@@ -21,6 +21,9 @@ if [ "$purpose" = test ]; then
   # The phone page's browser tests (src-tauri/tests/browser): Debian's Chromium, and
   # Node + npm, Debian's unless a node is already on PATH (NodeSource, nvm, ...).
   packages+=(chromium)
+  # The sealed phone link's tests capture the traffic between two namespaces and
+  # check that nothing readable crosses it (tests/sealed_link.rs).
+  packages+=(tcpdump)
   if ! command -v node >/dev/null 2>&1; then
     packages+=(nodejs npm)
   fi

@@ -20,6 +20,7 @@ import {
   clearHistory, loadMore, onRowAction, refreshMessage, reloadHistory, setFilter, updateEmpty,
 } from './desktop/history.js';
 import { refreshPairing, rotateToken } from './desktop/pairing.js';
+import { redrawPhones, refreshPhones } from './desktop/phones.js';
 import { onSettingsChange, onSettingsInput, refreshSettings, saveSettings } from './desktop/settings.js';
 import { startEvents, stopEvents } from './desktop/events.js';
 
@@ -37,7 +38,7 @@ function locked() {
 }
 
 function reloadAll() {
-  for (const load of [refreshStatus, reloadHistory, refreshSettings, refreshPairing]) {
+  for (const load of [refreshStatus, reloadHistory, refreshSettings, refreshPairing, refreshPhones]) {
     load().catch((err) => {
       if (err.status !== 401 && err.code !== 'OFFLINE') showError(err);
     });
@@ -69,6 +70,11 @@ function onEvent(event) {
       break;
     case 'history':
       quietly(reloadHistory());
+      break;
+    case 'phones':
+      // A phone paired (its code is used up: show a new one), renamed or revoked.
+      quietly(refreshPhones());
+      quietly(refreshPairing());
       break;
     default:
   }
@@ -115,7 +121,10 @@ function start() {
   reloadAll();
   startEvents(onEvent, reloadAll);
   // "seen 2 min ago" ages even when nothing happens.
-  setInterval(redrawStatus, 30000);
+  setInterval(() => {
+    redrawStatus();
+    redrawPhones();
+  }, 30000);
 }
 
 start();

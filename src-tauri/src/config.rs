@@ -60,6 +60,10 @@ pub struct RelayConfig {
     pub ack_timeout: Duration,
     pub registration_timeout: Duration,
     pub queue_cap: usize,
+    /// Accept the desktop token from other machines too (`serve
+    /// --allow-bearer-from-network`); by default only from loopback, since phones
+    /// and remote agents pair with keys of their own.
+    pub allow_bearer_from_network: bool,
 }
 
 impl RelayConfig {
@@ -79,6 +83,7 @@ impl RelayConfig {
             ack_timeout: DEFAULT_ACK_TIMEOUT,
             registration_timeout: REGISTRATION_TIMEOUT,
             queue_cap: DEFAULT_QUEUE_CAP,
+            allow_bearer_from_network: false,
         })
     }
 

@@ -39,6 +39,8 @@ pub struct DaemonOptions {
     pub ack_timeout: Duration,
     pub device_id: Option<DeviceId>,
     pub queue_cap: usize,
+    /// See [`RelayConfig::allow_bearer_from_network`].
+    pub allow_bearer_from_network: bool,
 }
 
 impl DaemonOptions {
@@ -59,6 +61,7 @@ impl DaemonOptions {
             ack_timeout: crate::config::DEFAULT_ACK_TIMEOUT,
             device_id: None,
             queue_cap: crate::config::DEFAULT_QUEUE_CAP,
+            allow_bearer_from_network: false,
         }
     }
 }
@@ -91,6 +94,7 @@ impl Daemon {
         config.heartbeat = opts.heartbeat;
         config.ack_timeout = opts.ack_timeout;
         config.queue_cap = opts.queue_cap;
+        config.allow_bearer_from_network = opts.allow_bearer_from_network;
         if let Some(device) = &opts.device_id {
             config.default_device = device.clone();
         }

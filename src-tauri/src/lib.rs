@@ -13,7 +13,11 @@
 //! Module map:
 //! - [`protocol`]: wire types and validation; the only place JSON shapes live:
 //!   `ids` (ids, text rules, statuses), `errors` (codes, bodies, close codes),
-//!   `http` (the sender API), `ws` (agent and relay frames), `ui` (the window's API).
+//!   `http` (the sender API), `ws` (agent and relay frames), `ui` (the window's API),
+//!   `sealed` (pairing, sealed envelopes, paired phones).
+//! - [`sealed`]: the sealed link's scheme (docs/sealed-link.md), pure functions over
+//!   bytes on RustCrypto: keys from the pairing code, the pairing exchange, the
+//!   envelopes, the replay window. Shared by the relay and its clients.
 //! - [`config`]: settings and their defaults, the data directory, the pairing token,
 //!   private files. It reads no environment: the command line passes
 //!   `SAYTYPE_DATA_DIR` and `SAYTYPE_TOKEN` down as parameters.
@@ -23,8 +27,10 @@
 //!   ACK waits) and `heartbeat`, pure logic with unit tests, and `store/` (SQLite:
 //!   one job type, group commit by whoever holds the connection, plain SQL functions,
 //!   checkpoints on a thread of their own); `delivery` (accept, ACK, result, retry,
-//!   remove, as domain outcomes); the thin shells `http` (senders), `ws` (agents)
-//!   and `ui/` (the window's API); `router` on top.
+//!   remove, as domain outcomes); the thin shells `http` (senders), `ws` (agents),
+//!   `phones/` (pairing codes, pairing, sealed calls of paired phones) and `ui/`
+//!   (the window's API); `router` on top. The store keeps paired phones in
+//!   `store/phones`.
 //! - [`agent`]: the desktop agent. `client` is the protocol as a pure state machine
 //!   (frame in, actions out), driven by the thin IO loop `eventloop` (connect,
 //!   reconnect with `backoff`, pause, graceful stop); `inbox` (every ACKed message on
@@ -33,7 +39,7 @@
 //!   rule, the clipboard guard, progress, and one backend per route: `x11` typing
 //!   with its own keymap planner and pasting, `portable` for other systems).
 //! - [`discovery`]: mDNS advertising (the relay) and browsing (`discover`, agents).
-//! - [`pairing`]: the pairing link (token in the URL fragment), the one choice of
+//! - [`pairing`]: the pairing link (one-time code in the URL fragment), the one choice of
 //!   its LAN address ([`pairing::pairing_link`]), its QR codes, and the running
 //!   relay's port file for `saytype pair`.
 //! - [`client`]: a minimal HTTP client for `saytype send`, benchmarks and tests; it
@@ -60,6 +66,7 @@ pub mod netaddr;
 pub mod pairing;
 pub mod protocol;
 pub mod relay;
+pub mod sealed;
 pub mod settings;
 pub mod shutdown;
 pub mod sync;

@@ -259,10 +259,9 @@ async fn pair_rotates_the_token_and_the_local_agent_keeps_working() {
     let out = pair(&[]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success());
-    assert!(
-        text.contains(&format!(":{}/#token={old}", served.port)),
-        "{text}"
-    );
+    // The link carries a one-time pairing code, never the desktop token.
+    assert!(text.contains(&format!(":{}/#pair=", served.port)), "{text}");
+    assert!(!text.contains(&old), "{text}");
     assert!(
         text.contains('█') || text.contains('▀'),
         "a QR code is drawn: {text}"
@@ -278,7 +277,8 @@ async fn pair_rotates_the_token_and_the_local_agent_keeps_working() {
     let new = std::fs::read_to_string(data.join("token")).expect("token");
     let new = new.trim().to_owned();
     assert_ne!(new, old);
-    assert!(text.contains(&format!("#token={new}")), "{text}");
+    assert!(text.contains("#pair="), "{text}");
+    assert!(!text.contains(&new), "{text}");
 
     let mut c = HttpClient::connect(&served.url).await.expect("connect");
     let refused = c
@@ -294,4 +294,16 @@ async fn pair_rotates_the_token_and_the_local_agent_keeps_working() {
     assert_ne!(answer["status"], "queued", "{answer}");
     let status = api.wait_status("rot-1", "injected").await;
     assert_eq!(status["status"], "injected", "{status}");
+    drop(served);
+
+    // With SayType stopped, no code is made and the user is told how to start it.
+    let out = pair(&[]);
+    assert!(!out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("#pair="), "{text}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("not running") && err.contains("saytype serve"),
+        "{err}"
+    );
 }

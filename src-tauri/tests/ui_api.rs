@@ -278,23 +278,32 @@ async fn settings_are_validated_persisted_and_applied() {
 }
 
 #[tokio::test]
-async fn pairing_shows_a_link_with_the_token_and_rotation_replaces_it() {
+async fn pairing_shows_a_link_with_a_one_time_code_and_rotation_keeps_phones() {
     let desk = desk().await;
     let p = desk.get("/ui/api/pairing").await;
     let link = p["link"].as_str().expect("link");
-    assert!(
-        link.starts_with("http://") && link.ends_with(&format!("/#token={TOKEN}")),
-        "{link}"
-    );
+    // A one-time pairing code, never the desktop token.
+    let code = link
+        .split_once("/#pair=")
+        .map(|(_, c)| c)
+        .expect("a #pair= link");
+    assert!(link.starts_with("http://") && code.len() == 22, "{link}");
+    assert!(!link.contains(TOKEN), "{link}");
+    assert!(p["expiresAt"]
+        .as_i64()
+        .is_some_and(|t| t > saytype::protocol::now_ms()));
     assert!(p["qrSvg"].as_str().is_some_and(|s| s.contains("<svg")));
+    // Asked again while it has a while to go: the same code (one QR code, not many).
+    assert_eq!(desk.get("/ui/api/pairing").await["link"], p["link"]);
     let (status, v) = desk
         .call(hyper::Method::POST, "/ui/api/token/rotate", None)
         .await;
     assert_eq!(status, 200);
     let new = v["token"].as_str().expect("token");
+    assert_ne!(new, TOKEN);
     assert!(v["pairing"]["link"]
         .as_str()
-        .is_some_and(|l| l.ends_with(new)));
+        .is_some_and(|l| l.contains("/#pair=") && !l.contains(new)));
     let (status, _) = desk.call(hyper::Method::GET, "/ui/api/status", None).await;
     assert_eq!(status, 401, "the old token no longer works");
     desk.shutdown.cancel();

@@ -1,5 +1,5 @@
-// The "Pair a phone" card: the QR code and link, the addresses hint, and making a
-// new pairing token.
+// The "Pair a phone" card: the QR code and link with a one-time pairing code
+// (renewed before it expires), the addresses hint, and making a new desktop token.
 
 import { $ } from '../lib/dom.js';
 import { coalesce } from '../lib/coalesce.js';
@@ -7,6 +7,7 @@ import { api, session, storeToken } from './session.js';
 import { confirmBox, showError, toast } from './notes.js';
 import { restartEvents } from './events.js';
 import { addressNote, qrImage } from './pairing-view.js';
+import { refreshIn } from './phones-view.js';
 
 function renderPairing(p) {
   const img = $('qr');
@@ -28,7 +29,12 @@ function renderPairing(p) {
   const note = addressNote(p);
   lan.hidden = !note;
   if (note) lan.textContent = note;
+  // The code works for a few minutes: show a fresh one before it stops working.
+  clearTimeout(renewTimer);
+  renewTimer = setTimeout(() => refreshPairing().catch(() => {}), refreshIn(p.expiresAt));
 }
+
+let renewTimer = 0;
 
 export const refreshPairing = coalesce(async () => {
   renderPairing(await api('GET', '/ui/api/pairing'));
@@ -36,8 +42,8 @@ export const refreshPairing = coalesce(async () => {
 
 export async function rotateToken() {
   const ok = await confirmBox({
-    title: 'Make a new pairing token?',
-    text: 'The current token stops working at once: every paired phone must scan the new QR code, and desktops connected with the old token (saytype agent) need the new one. This desktop follows by itself.',
+    title: 'Make a new desktop token?',
+    text: 'The current token stops working at once: scripts and desktops connected with it (saytype send, saytype agent) need the new one. Paired phones keep working with their own keys. This desktop follows by itself.',
     ok: 'Make a new token',
     danger: true,
   });
@@ -49,7 +55,7 @@ export async function rotateToken() {
     const result = await session.rotation;
     storeToken(result.token);
     renderPairing(result.pairing);
-    toast('New token made. Pair your phones again with the new code.');
+    toast('New desktop token made. Paired phones keep working.');
     // Follow with the live events as well (the old stream may be closed any time).
     restartEvents();
   } catch (err) {

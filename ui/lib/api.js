@@ -1,9 +1,9 @@
 // Calls to the relay: same origin, JSON in and out, the pairing token as a bearer
 // token in the Authorization header (never in the URL). No DOM.
 
-/** The headers of every call: the token, plus any others. */
+/** The headers of every call: the token (when there is one), plus any others. */
 export function bearer(token, extra = {}) {
-  return { Authorization: `Bearer ${token}`, ...extra };
+  return token ? { Authorization: `Bearer ${token}`, ...extra } : { ...extra };
 }
 
 /**

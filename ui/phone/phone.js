@@ -2,18 +2,19 @@
 // desktop types it. Plain JavaScript modules, no framework, no external resources
 // (the relay's Content-Security-Policy allows only this origin, and no inline code
 // or styles). This file wires the page; the parts:
-// - pairing.js: the token from the QR code link, a pasted link, unpairing;
+// - pairing.js: pairing from the QR code link's one-time code, a pasted link,
+//   unpairing; link.js: the sealed link (every call encrypted with this phone's key);
 // - outbox.js: a message is never lost and never typed twice (the decisions), and
 //   relay.js sends, retries with the same id and follows each message's fate;
 // - view.js draws it all from state.js.
 
-import { KEYS, find, load, pending, reloadMessages, save, saveMessages, state, whenChanged } from './state.js';
+import { KEYS, find, load, pending, reloadMessages, save, saveMessages, state, validPairing, whenChanged } from './state.js';
 import { clearedText, newMessage, trimmed } from './outbox.js';
 import { defaultDeviceId } from './relay-view.js';
 import { appendText, cleanText } from './text.js';
 import { canSend, el, render, renderDevices, say, showCompose, updateComposer } from './view.js';
 import { flush, refreshDevices, retry, schedulePoll, setConnection, wakeUp } from './relay.js';
-import { forgetToken, pairFromInput, takeTokenFromAddress } from './pairing.js';
+import { forgetPairing, pairFromInput, takeCodeFromAddress } from './pairing.js';
 
 function send() {
   const text = cleanText(el.text.value);
@@ -89,7 +90,14 @@ function fitViewport() {
 
 function start() {
   whenChanged(render);
-  takeTokenFromAddress();
+  state.desktop = state.pairing?.desktop || null;
+  // A phone paired by an older SayType kept the desktop token itself: it no longer
+  // works from a phone, and it must not stay here. Say how to pair again.
+  if (load(KEYS.oldToken, null) !== null) {
+    save(KEYS.oldToken, null);
+    if (!state.pairing) state.pairProblem = 'upgraded';
+  }
+  takeCodeFromAddress();
 
   el.text.value = load(KEYS.draft, '') || '';
   el.text.addEventListener('input', () => {
@@ -110,14 +118,14 @@ function start() {
     if (li) reuse(li.dataset.id);
   });
   el.clear.addEventListener('click', () => confirmTap(el.clear, 'Tap again to clear', clearHistory));
-  el.forget.addEventListener('click', () => confirmTap(el.forget, 'Tap again to unpair', forgetToken));
+  el.forget.addEventListener('click', () => confirmTap(el.forget, 'Tap again to unpair', forgetPairing));
   el.pairGo.addEventListener('click', pairFromInput);
   el.pairLink.addEventListener('keydown', (event) => {
     if (event.key === 'Enter') pairFromInput();
   });
 
   // A pairing link opened while the page is already open (a new QR code scanned).
-  window.addEventListener('hashchange', takeTokenFromAddress);
+  window.addEventListener('hashchange', takeCodeFromAddress);
   // Back online, or back to the page: retry now rather than at the next timer.
   window.addEventListener('online', wakeUp);
   document.addEventListener('visibilitychange', wakeUp);
@@ -131,11 +139,12 @@ function start() {
       reloadMessages();
       render();
       schedulePoll(0);
-    } else if (event.key === KEYS.token) {
-      state.token = load(KEYS.token, null);
+    } else if (event.key === KEYS.pairing) {
+      state.pairing = validPairing(load(KEYS.pairing, null));
       state.unauthorized = false;
+      state.pairProblem = null;
       render();
-      if (state.token) wakeUp();
+      if (state.pairing) wakeUp();
     }
   });
 
@@ -145,7 +154,7 @@ function start() {
 
   renderDevices();
   render();
-  if (state.token) {
+  if (state.pairing) {
     showCompose();
     refreshDevices();
     flush();

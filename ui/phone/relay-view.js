@@ -13,10 +13,19 @@ export function connectionView({ paired, unauthorized, connection, waiting }) {
     text = 'Not paired';
   } else if (unauthorized) {
     state = 'unauthorized';
-    text = 'Pairing expired';
+    text = 'Not paired any more';
   }
   if (waiting && state !== 'online') text += ` · ${waiting} waiting`;
   return [state, text];
+}
+
+/** Why this phone is not paired, in words; `problem` as state.pairProblem. */
+export function notPairedWhy(problem) {
+  if (problem === 'code') return 'The pairing link was already used, has expired (links work for 5 minutes, for one phone), or belongs to another desktop.';
+  if (problem === 'forged') return 'The answer to the pairing link did not come from the desktop that made it.';
+  if (problem === 'offline') return 'The desktop could not be reached to pair.';
+  if (problem === 'upgraded') return 'SayType now gives each phone a key of its own instead of the desktop\'s token: pair this phone once more.';
+  return 'The desktop removed this phone from its paired phones.';
 }
 
 /** A desktop in the picker. What the relay said last is stale once it cannot be reached: name only. */

@@ -1,9 +1,9 @@
 // Talking to the relay: the connection state, the outbox going out, following
 // accepted messages until the desktop has typed them, and the list of desktops.
-// Same origin, token in the Authorization header (lib/api.js); the decisions are in
-// outbox.js.
+// Same origin, every call sealed with this phone's key (link.js); the decisions
+// are in outbox.js.
 
-import { request } from '../lib/api.js';
+import { sealedCall } from './link.js';
 import { backoff } from '../lib/backoff.js';
 import { coalesce } from '../lib/coalesce.js';
 import { find, pending, state, update } from './state.js';
@@ -22,7 +22,7 @@ export const retry = backoff({ min: 1000, max: 10000, jitter: 0.2 });
 const poll = backoff({ min: POLL_MIN_MS, max: 10000, factor: 1.6 });
 
 /** @returns {Promise<{status: number, data: any}>} status 0 = network error or timeout. */
-const api = (method, path, body) => request(method, path, { token: state.token, body, timeoutMs: REQUEST_TIMEOUT_MS });
+const api = (method, path, body) => sealedCall(state.pairing, method, path, body, REQUEST_TIMEOUT_MS);
 
 export function setConnection(connection) {
   const wasOffline = state.connection !== 'online';
@@ -39,7 +39,7 @@ export function setConnection(connection) {
 export function onUnauthorized() {
   if (state.unauthorized) return;
   state.unauthorized = true;
-  say('Your desktop did not accept this phone. Pair it again with the QR code.');
+  say(`This phone is not paired with ${state.desktop || state.pairing?.desktop || 'your desktop'} any more. Pair it again with the QR code.`);
   render();
 }
 
@@ -50,7 +50,7 @@ export function onUnauthorized() {
 let retryTimer = null;
 
 const sendAll = coalesce(async () => {
-  if (!state.token || state.unauthorized) return;
+  if (!state.pairing || state.unauthorized) return;
   clearTimeout(retryTimer);
   retryTimer = null;
   for (;;) {
@@ -116,7 +116,7 @@ export function schedulePoll(delay, reset = false) {
 async function pollNow() {
   pollTimer = null;
   // Hidden pages do not poll (battery); becoming visible polls at once.
-  if (polling || !state.token || state.unauthorized || document.hidden) return;
+  if (polling || !state.pairing || state.unauthorized || document.hidden) return;
   polling = true;
   let changed = false;
   try {
@@ -154,7 +154,7 @@ let devicesTimer = null;
 export async function refreshDevices() {
   clearTimeout(devicesTimer);
   devicesTimer = null;
-  if (!state.token || state.unauthorized) return;
+  if (!state.pairing || state.unauthorized) return;
   const res = await api('GET', '/devices');
   if (res.status === 0) setConnection('offline');
   else if (res.status === 401) onUnauthorized();

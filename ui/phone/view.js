@@ -5,7 +5,7 @@ import { $, h, showText } from '../lib/dom.js';
 import { clockTime } from '../lib/time.js';
 import { KEYS, load, pending, state } from './state.js';
 import { STATUS_LABEL, describe } from './outbox.js';
-import { connectionView, deviceOptions } from './relay-view.js';
+import { connectionView, deviceOptions, notPairedWhy } from './relay-view.js';
 import { cleanText, counter, sendable } from './text.js';
 
 export const el = {
@@ -15,7 +15,9 @@ export const el = {
   pairLink: $('pair-link'),
   pairGo: $('pair-go'),
   pairError: $('pair-error'),
-  expired: $('expired'),
+  notPaired: $('not-paired'),
+  notPairedDesktop: $('not-paired-desktop'),
+  notPairedWhy: $('not-paired-why'),
   compose: $('compose'),
   text: $('text'),
   counter: $('counter'),
@@ -30,9 +32,16 @@ export const el = {
 };
 
 export function render() {
-  const paired = Boolean(state.token);
-  el.pair.hidden = paired;
-  el.expired.hidden = !(paired && state.unauthorized);
+  const paired = Boolean(state.pairing);
+  // Revoked on the desktop, or a pairing link that did not pair: say so plainly.
+  const problem = (paired && state.unauthorized) || Boolean(state.pairProblem);
+  // How to pair (again) shows whenever this phone cannot send.
+  el.pair.hidden = paired && !problem;
+  el.notPaired.hidden = !problem;
+  if (problem) {
+    showText(el.notPairedDesktop, state.desktop || state.pairing?.desktop || 'your desktop');
+    showText(el.notPairedWhy, notPairedWhy(state.pairProblem));
+  }
   el.compose.hidden = !paired;
   el.sendbar.hidden = !paired;
   el.forget.hidden = !paired;
@@ -44,7 +53,7 @@ export function render() {
 
 export function renderConnection() {
   const [connState, text] = connectionView({
-    paired: Boolean(state.token),
+    paired: Boolean(state.pairing),
     unauthorized: state.unauthorized,
     connection: state.connection,
     waiting: pending().length,
@@ -78,7 +87,7 @@ function renderList() {
   const shown = [...state.messages].reverse();
   const existing = new Map([...el.list.children].map((li) => [li.dataset.id, li]));
   const multi = state.devices && state.devices.length > 1;
-  const pairing = { paired: Boolean(state.token), unauthorized: state.unauthorized };
+  const pairing = { paired: Boolean(state.pairing), unauthorized: state.unauthorized };
   shown.forEach((m, index) => {
     const li = existing.get(m.id) || newItem(m.id);
     existing.delete(m.id);
@@ -100,7 +109,7 @@ function renderList() {
 
 /** Whether the box's text can be sent now. */
 export function canSend(text) {
-  return Boolean(state.token) && sendable(text);
+  return Boolean(state.pairing) && sendable(text);
 }
 
 export function updateComposer() {

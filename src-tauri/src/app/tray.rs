@@ -213,12 +213,11 @@ fn on_menu(app: &AppHandle, event: MenuEvent) {
 }
 
 fn copy_pairing_link(core: &Core) {
-    let link = crate::pairing::pairing_link(
-        core.relay.local_addr().port(),
-        &core.relay.current_token(),
-        None,
-    )
-    .link;
+    let code = match crate::relay::phones::pairing_code(&core.relay, true) {
+        Ok(issued) => issued.code,
+        Err(_) => return,
+    };
+    let link = crate::pairing::pairing_link(core.relay.local_addr().port(), &code, None).link;
     let mut clipboard = lock(&core.clipboard);
     if clipboard.is_none() {
         *clipboard = arboard::Clipboard::new().ok();

@@ -141,6 +141,11 @@ pub(super) struct ServeArgs {
     /// Most messages queued per device (extension).
     #[arg(long, default_value_t = DEFAULT_QUEUE_CAP as u64, value_parser = clap::value_parser!(u64).range(1..))]
     pub(super) queue_cap: u64,
+    /// Accept the desktop token (Authorization: Bearer) from other machines too, for
+    /// scripts on a trusted network (extension). By default it is accepted from this
+    /// machine only: on a shared network anyone could read it off the wire.
+    #[arg(long)]
+    pub(super) allow_bearer_from_network: bool,
 }
 
 #[derive(Args, Debug)]

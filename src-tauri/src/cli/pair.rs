@@ -11,6 +11,7 @@ use super::env::Env;
 use crate::client::HttpClient;
 use crate::config::{self, DEFAULT_PORT};
 use crate::pairing::{pairing_link, qr_terminal, read_relay_info};
+use crate::protocol::sealed::PairingCode;
 
 pub(super) async fn pair(args: PairArgs, env: &Env) -> anyhow::Result<ExitCode> {
     let data_dir = env.data_dir(args.data_dir);
@@ -22,24 +23,44 @@ pub(super) async fn pair(args: PairArgs, env: &Env) -> anyhow::Result<ExitCode> 
     if args.rotate {
         token = rotate(&data_dir, port, &token, running.is_some(), env).await?;
     }
-    let pairing = pairing_link(port, &token, args.host);
-    if args.host.is_none() && pairing.lan_addresses.is_empty() {
-        eprintln!("saytype: no LAN address found; the link uses 127.0.0.1 (this machine only)");
-    }
+    // The link carries a one-time code that only the running relay can make (and
+    // knows): no relay, no code.
     if running.is_none() {
         eprintln!(
-            "saytype: no relay is running on {}; start it (saytype serve) before scanning",
+            "saytype: SayType is not running on {}; start it (saytype, or saytype serve), then run saytype pair again",
             data_dir.display()
         );
+        return Ok(ExitCode::FAILURE);
     }
-    if let Some(qr) = qr_terminal(&pairing.link) {
+    let code = new_code(port, &token).await?;
+    let pairing = pairing_link(port, &code.code, args.host);
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    if let Some(qr) = qr_terminal(&pairing.link, terminal) {
         println!("{qr}");
     }
     println!(
-        "Scan the code with your phone, or open this link on it:\n{}",
+        "Scan the code with your phone, or open this link on it (valid {} minutes, for one phone):\n{}",
+        crate::relay::phones::CODE_TTL_MS / 60_000,
         pairing.link
     );
+    if args.host.is_none() && pairing.lan_addresses.is_empty() {
+        eprintln!("saytype: no LAN address found; the link uses 127.0.0.1 (this machine only)");
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A one-time pairing code from the running relay (desktop token, loopback).
+async fn new_code(port: u16, token: &str) -> anyhow::Result<PairingCode> {
+    let mut client = HttpClient::connect(&format!("http://127.0.0.1:{port}")).await?;
+    let response = client
+        .request(hyper::Method::POST, "/pairing/code", Some(token), None)
+        .await?;
+    anyhow::ensure!(
+        response.status.is_success(),
+        "the relay made no pairing code: {}",
+        String::from_utf8_lossy(&response.body)
+    );
+    serde_json::from_slice(&response.body).context("the relay's pairing code is unreadable")
 }
 
 /// A new token: through the running relay (so it takes effect at once and closes

@@ -32,6 +32,7 @@ pub(super) async fn serve(args: ServeArgs, env: &Env) -> anyhow::Result<ExitCode
     }
     opts.heartbeat = Duration::from_millis(args.heartbeat_ms);
     opts.ack_timeout = Duration::from_millis(args.ack_timeout_ms);
+    opts.allow_bearer_from_network = args.allow_bearer_from_network;
     opts.queue_cap = usize::try_from(args.queue_cap).unwrap_or(usize::MAX);
     if let Some(raw) = &args.device_id {
         opts.device_id = Some(super::device_id_flag(raw)?);

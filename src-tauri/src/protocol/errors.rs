@@ -25,6 +25,17 @@ pub enum ErrorCode {
     NotRetryable,
     InvalidSettings,
     Internal,
+    // The sealed phone link (docs/sealed-link.md).
+    /// No phone with this id: never paired, or revoked.
+    NotPaired,
+    /// The pairing code is unknown: expired, used already, or never made.
+    PairingCodeUnknown,
+    /// A proof or a sealed box did not verify: altered in transit, or another key.
+    SealInvalid,
+    /// A request counter used before: a replayed request.
+    Replayed,
+    /// The envelope is not one (bad JSON, version, base64, sizes).
+    InvalidEnvelope,
     // WebSocket-only codes (in `error` frames).
     UnknownType,
     InvalidFrame,

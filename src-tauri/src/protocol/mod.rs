@@ -7,6 +7,7 @@
 //! - [`errors`]: error codes and bodies, WebSocket close codes.
 //! - [`http`]: the sender's HTTP API (`/transcription`, `/devices`, `/health`).
 //! - [`ws`]: agent and relay frames on `/ws`.
+//! - [`sealed`]: the sealed phone link (pairing, envelopes, paired phones).
 //! - [`ui`]: the desktop window's API under `/ui/api`.
 //! - [`doctor`]: the diagnostics checklist (`saytype doctor --json`).
 
@@ -14,6 +15,7 @@ pub mod doctor;
 pub mod errors;
 pub mod http;
 pub mod ids;
+pub mod sealed;
 pub mod ui;
 pub mod ws;
 

@@ -11,12 +11,16 @@ use super::http::{DeviceView, MessageView};
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum UiEvent {
-    Message { id: String },
+    Message {
+        id: String,
+    },
     Devices,
     Agent,
     Settings,
     Token,
     History,
+    /// A phone was paired, renamed or revoked.
+    Phones,
 }
 
 /// A phone (any sender) seen recently.
@@ -151,6 +155,9 @@ pub struct PairingView {
     pub host: String,
     pub port: u16,
     pub lan_addresses: Vec<String>,
+    /// When the link's one-time pairing code stops working (the window then asks
+    /// again).
+    pub expires_at: i64,
 }
 
 /// `POST /ui/api/token/rotate`: the new token and the new pairing link.

@@ -49,6 +49,7 @@ const PHONE: &[Asset] = &[
     asset!("/", HTML, "ui/phone/index.html"),
     module!("/phone/phone.js"),
     module!("/phone/outbox.js"),
+    module!("/phone/link.js"),
     module!("/phone/pairing.js"),
     module!("/phone/relay.js"),
     module!("/phone/relay-view.js"),
@@ -76,6 +77,8 @@ const DESKTOP: &[Asset] = &[
     module!("/desktop/notes.js"),
     module!("/desktop/pairing.js"),
     module!("/desktop/pairing-view.js"),
+    module!("/desktop/phones.js"),
+    module!("/desktop/phones-view.js"),
     module!("/desktop/session.js"),
     module!("/desktop/settings.js"),
     module!("/desktop/settings-view.js"),
@@ -92,10 +95,13 @@ const SHARED: &[Asset] = &[
     module!("/lib/backoff.js"),
     module!("/lib/coalesce.js"),
     module!("/lib/dom.js"),
+    module!("/lib/sealed.js"),
     module!("/lib/sse.js"),
     module!("/lib/storage.js"),
     module!("/lib/time.js"),
     module!("/lib/token.js"),
+    // The audited crypto of the sealed link, bundled by scripts/build-ui.sh.
+    module!("/lib/vendor/noble.js"),
 ];
 
 /// The phone page's files, and the shared modules under `/lib/`.

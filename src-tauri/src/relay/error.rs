@@ -53,14 +53,22 @@ impl ApiError {
     pub fn not_found(what: &str) -> ApiError {
         ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, what)
     }
+
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The body it answers with (the sealed link seals it instead of sending it).
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            error: ErrorDetail::new(self.code, self.message.clone()),
+        }
+    }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ErrorBody {
-            error: ErrorDetail::new(self.code, self.message),
-        };
-        (self.status, Json(body)).into_response()
+        (self.status, Json(self.body())).into_response()
     }
 }
 

@@ -1,6 +1,7 @@
-//! Who may call: the pairing token check (PROTOCOL.md §2) as the [`Authorized`]
-//! extractor and the `/ws` upgrade check, and the loopback-only rule of the desktop
-//! window's routes.
+//! Who may call: the desktop token check (PROTOCOL.md §2, from loopback unless
+//! `--allow-bearer-from-network`) as the [`Authorized`] extractor and the `/ws`
+//! upgrade check; [`LocalDesktop`] for what only this machine may do; and the
+//! loopback-only rule of the desktop window's routes.
 
 use std::net::SocketAddr;
 
@@ -43,7 +44,8 @@ pub fn tokens_match(presented: &str, expected: &str) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Proof that the request carried the pairing token in its `Authorization` header.
+/// Proof that the request carried the desktop token in its `Authorization` header,
+/// from a peer allowed to use it (see [`bearer_allowed`]).
 pub struct Authorized;
 
 impl FromRequestParts<RelayState> for Authorized {
@@ -53,6 +55,7 @@ impl FromRequestParts<RelayState> for Authorized {
         parts: &mut Parts,
         state: &RelayState,
     ) -> Result<Authorized, ApiError> {
+        bearer_allowed(state, peer_of(parts))?;
         match presented_token(&parts.headers, None) {
             Some(t) if state.token_matches(t) => Ok(Authorized),
             _ => Err(ApiError::unauthorized()),
@@ -60,9 +63,72 @@ impl FromRequestParts<RelayState> for Authorized {
     }
 }
 
+/// The desktop itself: the token, from this machine, whatever
+/// `--allow-bearer-from-network` says. For what no script elsewhere should do
+/// (issue 12's roles): rotating the token, making pairing codes.
+pub struct LocalDesktop;
+
+impl FromRequestParts<RelayState> for LocalDesktop {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &RelayState,
+    ) -> Result<LocalDesktop, ApiError> {
+        Authorized::from_request_parts(parts, state).await?;
+        if is_loopback(peer_of(parts)) {
+            return Ok(LocalDesktop);
+        }
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::Forbidden,
+            "only this machine may do this (rotate the token, make pairing codes), even with --allow-bearer-from-network",
+        ))
+    }
+}
+
+pub(super) fn is_loopback(peer: Option<SocketAddr>) -> bool {
+    peer.is_some_and(|p| p.ip().to_canonical().is_loopback())
+}
+
+/// The peer's address, when the server recorded it (it always does; a router
+/// driven without it counts as "not loopback", the safe side).
+fn peer_of(parts: &Parts) -> Option<SocketAddr> {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(peer)| *peer)
+}
+
+/// The desktop token is as powerful as a shell, and plain HTTP shows it to every
+/// listener on the network: it is accepted from this machine, and from others only
+/// when the relay was started with `--allow-bearer-from-network`. Checked before the
+/// token itself, so the network cannot even test guesses.
+pub(super) fn bearer_allowed(state: &RelayState, peer: Option<SocketAddr>) -> Result<(), ApiError> {
+    if is_loopback(peer) || state.config().allow_bearer_from_network {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        ErrorCode::Unauthorized,
+        "the desktop token is only accepted from this machine: pair phones with the QR \
+         code (each gets its own key), or start the relay with \
+         `saytype serve --allow-bearer-from-network` for scripts on a trusted network",
+    ))
+}
+
 /// `GET /ws`: the token may also come as `?token=`, checked before upgrading.
-pub(super) fn ws_token_ok(state: &RelayState, headers: &HeaderMap, uri: &Uri) -> bool {
-    presented_token(headers, uri.query()).is_some_and(|t| state.token_matches(t))
+pub(super) fn ws_token_ok(
+    state: &RelayState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    uri: &Uri,
+) -> Result<(), ApiError> {
+    bearer_allowed(state, Some(peer))?;
+    match presented_token(headers, uri.query()) {
+        Some(t) if state.token_matches(t) => Ok(()),
+        _ => Err(ApiError::unauthorized()),
+    }
 }
 
 /// The window is for this machine only, whatever address the relay listens on.

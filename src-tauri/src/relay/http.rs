@@ -11,7 +11,7 @@ use axum::Json;
 
 use super::delivery::{self, Refused};
 use super::error::ApiError;
-use super::extract::Authorized;
+use super::extract::{Authorized, LocalDesktop};
 use super::RelayState;
 use crate::protocol::{
     now_ms, Accepted, DeviceView, ErrorCode, Health, MessageId, MessageView, TokenRotated,
@@ -59,7 +59,10 @@ fn is_json(headers: &HeaderMap) -> bool {
         .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
 }
 
-async fn read_body(headers: &HeaderMap, body: Body) -> Result<axum::body::Bytes, ApiError> {
+pub(super) async fn read_body(
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<axum::body::Bytes, ApiError> {
     let too_large = || {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -145,10 +148,10 @@ pub(super) async fn devices(
 }
 
 /// `POST /token/rotate` (extension): a new pairing token, in force at once; agents
-/// connected with the old one are closed with 4001.
+/// connected with the old one are closed with 4001. This machine only.
 pub(super) async fn rotate_token(
     State(state): State<RelayState>,
-    _auth: Authorized,
+    _auth: LocalDesktop,
 ) -> Result<Json<TokenRotated>, ApiError> {
     match state.rotate_token() {
         Ok(token) => Ok(Json(TokenRotated {

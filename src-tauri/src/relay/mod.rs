@@ -8,8 +8,8 @@
 //!   queues, ACK waits); [`store`]: SQLite with group commit;
 //! - [`delivery`]: the use cases (accept, ACK, result, retry, remove) over registry
 //!   and store, returning domain outcomes;
-//! - [`http`] (sender API), [`ws`] (agent connections), [`ui`] (window API): thin
-//!   shells that translate;
+//! - [`http`] (sender API), [`ws`] (agent connections), [`phones`] (pairing and
+//!   the sealed phone link), [`ui`] (window API): thin shells that translate;
 //! - [`router`]: every route, and `serve`.
 //!
 //! [`RelayState`] is the one cloneable handle every handler and connection task
@@ -24,6 +24,7 @@ pub mod events;
 pub mod extract;
 pub mod heartbeat;
 pub mod http;
+pub mod phones;
 pub mod registry;
 pub mod router;
 pub mod store;
@@ -66,6 +67,8 @@ struct Inner {
     events: Events,
     /// The process's desktop parts (local agent, settings), when there are any.
     desktop: OnceLock<Arc<dyn desktop::Desktop>>,
+    /// One-time pairing codes waiting for a phone (short sections only).
+    pairing_codes: Mutex<phones::PendingCodes>,
     /// Held for the relay's life: one relay per data directory.
     _dir_lock: std::fs::File,
 }
@@ -151,6 +154,11 @@ impl RelayState {
     pub fn desktop(&self) -> Option<Arc<dyn desktop::Desktop>> {
         self.inner.desktop.get().cloned()
     }
+
+    /// The pairing codes waiting for a phone.
+    pub fn pairing_codes(&self) -> MutexGuard<'_, phones::PendingCodes> {
+        lock(&self.inner.pairing_codes)
+    }
 }
 
 /// A relay that is accepting connections.
@@ -195,6 +203,7 @@ impl Relay {
                 local_addr: addr,
                 events: Events::default(),
                 desktop: OnceLock::new(),
+                pairing_codes: Mutex::new(phones::PendingCodes::default()),
                 _dir_lock: dir_lock,
             }),
         };

@@ -3,13 +3,13 @@
 
 use axum::http::StatusCode;
 use axum::middleware;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, patch, post};
 use axum::Router;
 
 use super::error::ApiError;
 use super::extract::loopback_only;
-use super::ui::{history, pairing, settings, status};
-use super::{assets, http, ws, RelayState};
+use super::ui::{history, pairing, phones as phone_list, settings, status};
+use super::{assets, http, phones, ws, RelayState};
 use crate::protocol::ErrorCode;
 
 /// Build the router; tests call this directly.
@@ -20,6 +20,10 @@ pub fn router(state: RelayState) -> Router {
         .route("/transcription/{id}", get(http::get_transcription))
         .route("/devices", get(http::devices))
         .route("/token/rotate", post(http::rotate_token))
+        .route("/pairing/code", post(phones::new_code))
+        .route("/phone/v1/info", get(phones::info))
+        .route("/phone/v1/pair", post(phones::pair))
+        .route("/phone/v1/sealed", post(phones::sealed))
         .route("/ws", get(ws::upgrade))
         .merge(desktop_router())
         .fallback(not_found)
@@ -42,6 +46,11 @@ fn desktop_router() -> Router<RelayState> {
         )
         .route("/pause", post(settings::pause))
         .route("/pairing", get(pairing::pairing))
+        .route("/phones", get(phone_list::phones))
+        .route(
+            "/phones/{id}",
+            patch(phone_list::rename_phone).delete(phone_list::revoke_phone),
+        )
         .route("/token/rotate", post(pairing::rotate_token));
     assets::desktop_router()
         .nest("/ui/api", api)

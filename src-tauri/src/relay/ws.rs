@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
 use futures_util::SinkExt;
@@ -45,12 +45,13 @@ const CLOSE_HANDSHAKE: Duration = Duration::from_secs(2);
 /// `GET /ws`: check the token (header or `?token=`) before upgrading.
 pub(super) async fn upgrade(
     State(state): State<RelayState>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
     uri: Uri,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
-    if !ws_token_ok(&state, &headers, &uri) {
-        return ApiError::unauthorized().into_response();
+    if let Err(refused) = ws_token_ok(&state, peer, &headers, &uri) {
+        return refused.into_response();
     }
     let ws = match ws {
         Ok(ws) => ws,
@@ -59,11 +60,12 @@ pub(super) async fn upgrade(
     let tracker = state.connections().clone();
     // Remember which token this connection proved, to notice when it is revoked.
     let token = state.current_token();
+    let local = super::extract::is_loopback(Some(peer));
     ws.read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
         .max_message_size(MAX_BODY_BYTES)
         .max_frame_size(MAX_BODY_BYTES)
-        .on_upgrade(move |socket| tracker.track_future(serve_agent(state, socket, token)))
+        .on_upgrade(move |socket| tracker.track_future(serve_agent(state, socket, token, local)))
 }
 
 fn upgrade_rejected(rejection: WebSocketUpgradeRejection) -> Response {
@@ -85,7 +87,9 @@ enum End {
     Terminate,
 }
 
-async fn serve_agent(state: RelayState, mut socket: WebSocket, token: Arc<str>) {
+/// `local`: the agent connected from this machine (only such an agent may register
+/// as the relay's own default device).
+async fn serve_agent(state: RelayState, mut socket: WebSocket, token: Arc<str>, local: bool) {
     let mut tokens = state.token_watch();
     if *tokens.borrow_and_update() != token {
         // Rotated between the upgrade and now.
@@ -93,7 +97,7 @@ async fn serve_agent(state: RelayState, mut socket: WebSocket, token: Arc<str>) 
         return;
     }
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let (agent, conn) = match await_registration(&state, &mut socket, tx, &token).await {
+    let (agent, conn) = match await_registration(&state, &mut socket, tx, &token, local).await {
         Ok(registered) => registered,
         Err(End::Close(code, reason)) => {
             close_with(&mut socket, code, reason, None).await;
@@ -135,6 +139,7 @@ async fn await_registration(
     socket: &mut WebSocket,
     tx: OutboundTx,
     token: &Arc<str>,
+    local: bool,
 ) -> Result<(AgentConn, ConnId), End> {
     let deadline = sleep(state.config().registration_timeout);
     tokio::pin!(deadline);
@@ -165,6 +170,16 @@ async fn await_registration(
                 };
                 if state.current_token() != *token {
                     return Err(End::Close(close::UNAUTHORIZED, "UNAUTHORIZED"));
+                }
+                // Issue 12's roles: the relay's own device (where phones' messages go by
+                // default) is this desktop's agent; a token holder elsewhere (with
+                // --allow-bearer-from-network) registers as a device of its own only.
+                if !local && device == state.config().default_device {
+                    tracing::warn!(%device, "refused: the default device registers from this machine only");
+                    return Err(End::Close(
+                        close::UNAUTHORIZED,
+                        "UNAUTHORIZED: the relay's own device registers from this machine only",
+                    ));
                 }
                 let result_acks = result_ack.then(|| tx.clone());
                 return match state.registry().register(&device, tx, now_ms(), result_ack) {

@@ -108,7 +108,13 @@ describe('desktop window', () => {
     await page.locator('#settings[data-loaded]').waitFor({ state: 'attached', ...WAIT });
     await page.locator('#pairing-card[data-loaded]').waitFor(WAIT);
     assert.equal(await page.locator('#s-inject').inputValue(), 'none');
-    assert.match(await page.locator('#pair-link').inputValue(), new RegExp(`:${relay.port}/#token=${TOKEN}$`));
+    // The link carries a one-time pairing code, never the desktop token.
+    assert.match(await page.locator('#pair-link').inputValue(), new RegExp(`:${relay.port}/#pair=[A-Za-z0-9_-]{22}$`));
+    assert.ok(!(await page.locator('#pair-link').inputValue()).includes(TOKEN));
+    assert.match(await page.locator('#paired-summary').innerText(), /No phone is paired yet/i);
+    // A first run: pairing is the first thing the window shows (top of the side column).
+    const top = async (id) => (await page.locator(id).boundingBox()).y;
+    assert.ok(await top('#pairing-card') < await top('#status-card'), 'pairing above status');
     assert.match(await page.locator('#qr').getAttribute('src'), /^data:image\/svg\+xml/);
     assert.equal(await page.locator('#pairing-card svg').count(), 0);
     noProblems(win.problems);
@@ -313,19 +319,67 @@ describe('desktop window', () => {
     noProblems(win.problems);
   });
 
-  test('rotating the token: asks first, shows the new QR code, keeps working; the old token is refused', async () => {
+  test('paired phones: one pairs from the window\'s link and appears live; rename; revoke it alone', async () => {
     const { page } = win;
-    const oldLink = await page.locator('#pair-link').inputValue();
+    const pairPhone = async () => {
+      const link = await page.locator('#pair-link').inputValue();
+      // The link names this computer's LAN address; the test relay listens on loopback.
+      const phone = await openPage(browser, PHONE);
+      await phone.page.goto(`${relay.url}/${new URL(link).hash}`);
+      await phone.page.locator('#conn[data-state="online"]').waitFor(WAIT);
+      // The code is used up: the window shows a new one by itself.
+      await page.waitForFunction((old) => document.getElementById('pair-link').value !== old, link, WAIT);
+      return phone;
+    };
+    const first = await pairPhone();
+    await page.locator('#paired-phones li.phone').first().waitFor(WAIT);
+    assert.match(await page.locator('#paired-summary').innerText(), /1 phone paired/i);
+    assert.equal(await page.locator('#paired-phones .phone-name').inputValue(), 'Android phone');
+    assert.match(await page.locator('#paired-phones .phone-times').innerText(), /paired just now · (last seen just now|not used yet)/);
+    const second = await pairPhone();
+    await page.locator('#paired-summary', { hasText: /2 phones paired/i }).waitFor(WAIT);
+    // With phones paired, the status comes first again.
+    const top = async (id) => (await page.locator(id).boundingBox()).y;
+    assert.ok(await top('#status-card') < await top('#pairing-card'), 'status above pairing');
+
+    const name = page.locator('#paired-phones .phone-name').first();
+    await name.fill("Ana's Pixel");
+    await name.press('Enter');
+    await page.locator('#toast', { hasText: "Renamed to Ana's Pixel" }).waitFor(WAIT);
+    assert.equal((await relay.api('GET', '/ui/api/phones')).data[0].name, "Ana's Pixel");
+    await page.screenshot({ path: path.join(ARTIFACTS, 'desktop-window-light-phones.png') });
+
+    await page.locator('#paired-phones li.phone button').first().click();
+    await page.locator('#confirm[open]').waitFor(WAIT);
+    assert.match(await page.locator('#confirm').innerText(), /Revoke Ana's Pixel\?[\s\S]*other phones keep working/);
+    await page.locator('#confirm-ok').click();
+    await page.locator('#paired-summary', { hasText: /1 phone paired/i }).waitFor(WAIT);
+
+    // The revoked phone is told; the other one still sends.
+    await first.page.locator('#text').fill('From the revoked phone.');
+    await first.page.locator('#send').click();
+    await first.page.locator('#not-paired').waitFor({ state: 'visible', ...WAIT });
+    await second.page.locator('#text').fill('From the phone that stays.');
+    await second.page.locator('#send').click();
+    await second.page.locator('li.item[data-status="injected"]').waitFor(WAIT);
+    await first.context.close();
+    await second.context.close();
+    noProblems(win.problems);
+  });
+
+  test('rotating the desktop token: asks first, keeps working, phones keep theirs; the old token is refused', async () => {
+    const { page } = win;
     await page.locator('#rotate').click();
     await page.locator('#confirm[open]').waitFor(WAIT);
-    assert.match(await page.locator('#confirm').innerText(), /every paired phone must scan the new QR code/);
+    assert.match(await page.locator('#confirm').innerText(), /Paired phones keep working/);
     await page.screenshot({ path: path.join(ARTIFACTS, 'desktop-window-light-confirm.png') });
     await page.locator('#confirm-ok').click();
-    await page.waitForFunction((old) => document.getElementById('pair-link').value !== old, oldLink, WAIT);
+    await page.waitForFunction((old) => sessionStorage.getItem('saytype.token') !== old, TOKEN, WAIT);
 
     const newToken = await page.evaluate(() => sessionStorage.getItem('saytype.token'));
     assert.notEqual(newToken, TOKEN);
-    assert.match(await page.locator('#pair-link').inputValue(), new RegExp(`#token=${newToken}$`));
+    assert.match(await page.locator('#pair-link').inputValue(), /#pair=/);
+    assert.equal((await relay.api('GET', '/ui/api/phones')).status, 401, 'the old token');
     assert.equal((await relay.apiWith(TOKEN, 'GET', '/ui/api/status')).status, 401);
     assert.equal((await relay.apiWith(newToken, 'GET', '/ui/api/status')).status, 200);
     relay.token = newToken;

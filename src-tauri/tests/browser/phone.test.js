@@ -1,13 +1,15 @@
 // The phone page (ui/phone/) in a real Chromium, against the real relay binary:
 // pairing from the QR link, sending, following a message until it is typed, the
-// outbox across a relay restart (nothing lost, nothing doubled), a refused token,
-// no token at all, dark mode, small and desktop screens. Screenshots go to
+// outbox across a relay restart (nothing lost, nothing doubled), a revoked phone
+// and a link that does not pair, no pairing at all, dark mode, small and desktop
+// screens. Every call is sealed (docs/sealed-link.md): the tests open what crossed
+// the network with the key the page keeps, as the relay does. Screenshots go to
 // artifacts/browser/.
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { DESKTOP, PHONE, launch, openPage, screenshot } from './lib/browser.js';
+import { DESKTOP, PHONE, launch, openPage, screenshot, sentPosts } from './lib/browser.js';
 import { Relay, startAgent } from './lib/relay.js';
 
 const TOKEN = process.env.SAYTYPE_TOKEN || randomBytes(24).toString('base64url');
@@ -55,15 +57,20 @@ describe('phone page', () => {
   test('pairs from the QR link, sends, shows delivered then typed', async () => {
     phone = await openPage(browser, PHONE);
     const { page } = phone;
-    await page.goto(`${relay.url}/#token=${TOKEN}`);
+    await page.goto(await relay.pairLink());
 
-    // The token left the address bar at once, and is remembered.
+    // The code left the address bar at once; the phone keeps its own key, never
+    // the desktop token.
     assert.equal(page.url(), `${relay.url}/`);
     assert.equal(await page.evaluate(() => location.hash), '');
-    assert.equal(await stored(page, 'saytype.token'), TOKEN);
+    await page.locator('#conn[data-state="online"]').waitFor(WAIT);
+    const pairing = await stored(page, 'saytype.pairing');
+    assert.match(pairing.phoneId, /^[A-Za-z0-9_-]{16}$/);
+    assert.match(pairing.key, /^[A-Za-z0-9_-]{43}$/);
+    assert.equal(pairing.desktop, 'desk');
+    assert.ok(!JSON.stringify(await page.evaluate(() => ({ ...localStorage }))).includes(TOKEN));
     assert.equal(await page.locator('#pair').isHidden(), true);
 
-    await page.locator('#conn[data-state="online"]').waitFor(WAIT);
     assert.match(await page.locator('#device').innerText(), /desk · online/);
     // The box is ready for dictation.
     const box = page.locator('#text');
@@ -83,11 +90,14 @@ describe('phone page', () => {
     assert.ok(seen.indexOf('delivered') >= 0 && seen.indexOf('delivered') < seen.indexOf('injected'), `statuses seen: ${seen}`);
 
     // The page chose the id, and the relay has the message under it.
-    assert.equal(phone.posts.length, 1);
-    assert.equal(phone.posts[0].body.id, id);
-    assert.equal(phone.posts[0].body.text, text);
-    assert.equal(phone.posts[0].body.deviceId, undefined, 'the default desktop is the relay\'s default');
-    assert.deepEqual(phone.posts[0].response, { status: 200, data: { id, status: 'delivered', deviceId: 'desk' } });
+    const posts = await sentPosts(phone);
+    assert.equal(posts.length, 1);
+    assert.equal(posts[0].body.id, id);
+    assert.equal(posts[0].body.text, text);
+    assert.equal(posts[0].body.deviceId, undefined, 'the default desktop is the relay\'s default');
+    assert.deepEqual(posts[0].response, { status: 200, data: { id, status: 'delivered', deviceId: 'desk' } });
+    // On the wire: neither the text nor the id.
+    assert.ok(phone.sealed.every((e) => !JSON.stringify(e).includes(text) && !JSON.stringify(e).includes(id)));
     const record = await relay.api('GET', `/transcription/${id}`);
     assert.equal(record.status, 200);
     assert.equal(record.data.status, 'injected');
@@ -120,14 +130,14 @@ describe('phone page', () => {
 
     // Let it retry against the stopped relay at least once more.
     const deadline = Date.now() + 10000;
-    while (phone.posts.filter((p) => p.body.text === text).length < 2 && Date.now() < deadline) {
+    while ((await sentPosts(phone)).filter((p) => p.body.text === text).length < 2 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 100));
     }
 
     await relay.start(); // same port, same data directory
     await waitStatus(page, text, 'injected');
 
-    const attempts = phone.posts.filter((p) => p.body.text === text);
+    const attempts = (await sentPosts(phone)).filter((p) => p.body.text === text);
     assert.ok(attempts.length >= 2, `retried: ${attempts.length} attempts`);
     assert.ok(attempts.every((p) => p.body.id === id), 'every attempt carried the same id');
     const answered = attempts.filter((p) => p.response);
@@ -169,8 +179,9 @@ describe('phone page', () => {
   test('another desktop, offline: queued, then typed once it connects (status polling)', async () => {
     // "laptop" registers once (so the relay knows it), then goes away.
     await (await startAgent(relay, 'laptop')).stop();
-    const { page, context, problems, posts } = await openPage(browser, PHONE);
-    await page.goto(`${relay.url}/#token=${TOKEN}`);
+    const laptopPhone = await openPage(browser, PHONE);
+    const { page, context, problems } = laptopPhone;
+    await page.goto(await relay.pairLink());
     const picker = page.locator('#device');
     await picker.locator('option[value="laptop"]').waitFor({ state: 'attached', ...WAIT });
     assert.deepEqual(await picker.locator('option').allInnerTexts(), ['desk · online', 'laptop · offline']);
@@ -182,6 +193,7 @@ describe('phone page', () => {
     assert.match(await item(page, text).locator('.item-note').innerText(), /as soon as it is online/);
     assert.match(await item(page, text).locator('.item-device').innerText(), /to laptop/);
     const id = await idOf(page, text);
+    const posts = await sentPosts(laptopPhone);
     assert.equal(posts[0].body.deviceId, 'laptop');
     assert.deepEqual(posts[0].response.data, { id, status: 'queued', deviceId: 'laptop' });
     await page.locator('option[value="laptop"]', { hasText: '1 waiting' }).waitFor({ state: 'attached', ...WAIT });
@@ -212,31 +224,64 @@ describe('phone page', () => {
     await context.close();
   });
 
-  test('a refused token: says how to pair again, keeps the message, sends it once re-paired', async () => {
+  test('a revoked phone: not paired with desk (any more), keeps the message, sends it once paired again', async () => {
     const { page, context, problems } = await openPage(browser, PHONE);
-    await page.goto(`${relay.url}/#token=an-old-token-that-was-rotated`);
-    await page.locator('#expired').waitFor({ state: 'visible', ...WAIT });
-    assert.match(await page.locator('#expired').innerText(), /saytype pair/);
-    assert.match(await page.locator('#conn').innerText(), /Pairing expired/);
+    await page.goto(await relay.pairLink());
+    await page.locator('#conn[data-state="online"]').waitFor(WAIT);
+    const { phoneId } = await stored(page, 'saytype.pairing');
+    const revoked = await relay.api('DELETE', `/ui/api/phones/${phoneId}`);
+    assert.equal(revoked.status, 200);
 
-    const text = 'Written before pairing again.';
+    const text = 'Written after the desktop revoked this phone.';
     await sendText(page, text);
+    const notice = page.locator('#not-paired');
+    await notice.waitFor({ state: 'visible', ...WAIT });
+    assert.match(await notice.innerText(), /This phone is not paired with desk \(any more\)/);
+    assert.match(await notice.innerText(), /removed this phone/);
+    assert.match(await notice.innerText(), /saytype pair/);
+    assert.match(await page.locator('#conn').innerText(), /Not paired any more/);
     await waitStatus(page, text, 'pending');
     assert.match(await item(page, text).locator('.item-note').innerText(), /paired again/);
-    await screenshot(page, 'phone-light-expired');
+    assert.equal(await page.locator('#pair').isVisible(), true, 'how to pair again');
+    await screenshot(page, 'phone-light-revoked');
 
     // Scanning the QR code again (a new link, here while the page is open).
-    await page.goto(`${relay.url}/#token=${TOKEN}`);
+    await page.goto(await relay.pairLink());
     await waitStatus(page, text, 'injected');
-    assert.equal(await page.locator('#expired').isHidden(), true);
+    assert.equal(await notice.isHidden(), true);
+    assert.notEqual((await stored(page, 'saytype.pairing')).phoneId, phoneId, 'a new key');
     assert.equal(page.url(), `${relay.url}/`);
     noProblems(problems);
     await context.close();
   });
 
+  test('a link that does not pair (used, expired, another desktop\'s, an old token link): says so', async () => {
+    const { page, context, problems } = await openPage(browser, PHONE);
+    const link = await relay.pairLink();
+    const first = await openPage(browser, PHONE);
+    await first.page.goto(link);
+    await first.page.locator('#conn[data-state="online"]').waitFor(WAIT);
+    await first.context.close();
+    for (const used of [link, `${relay.url}/#token=${TOKEN}`]) {
+      await page.goto(used);
+      const notice = page.locator('#not-paired');
+      await notice.waitFor({ state: 'visible', ...WAIT });
+      await page.locator('#not-paired-desktop', { hasText: 'desk' }).waitFor(WAIT);
+      assert.match(await notice.innerText(), /This phone is not paired with desk \(any more\)/);
+      assert.match(await notice.innerText(), /already used, has expired/);
+      assert.equal(await page.locator('#compose').isHidden(), true);
+      assert.equal(page.url(), `${relay.url}/`);
+    }
+    await screenshot(page, 'phone-light-link-used');
+    noProblems(problems);
+    await context.close();
+  });
+
   test('a refusal (4xx) is final: shown with the reason, not sent again', async () => {
-    const { page, context, problems, posts } = await openPage(browser, PHONE);
-    await page.goto(`${relay.url}/#token=${TOKEN}`);
+    const ghost = await openPage(browser, PHONE);
+    const { page, context, problems } = ghost;
+    await page.goto(await relay.pairLink());
+    await page.locator('#conn[data-state="online"]').waitFor(WAIT);
     // An outbox entry for a desktop the relay has never seen (404 UNKNOWN_DEVICE).
     await page.evaluate(() => {
       const now = Date.now();
@@ -249,13 +294,14 @@ describe('phone page', () => {
     assert.equal(await item(page, text).locator('.badge').innerText(), 'Not sent');
     assert.match(await item(page, text).locator('.item-note').innerText(), /ever registered/);
     await page.waitForTimeout(2500); // longer than the first retry delays
+    const posts = await sentPosts(ghost);
     assert.equal(posts.filter((p) => p.body.id === 'ghost-message-1').length, 1, 'not retried');
     assert.equal(posts[0].response.status, 404);
     noProblems(problems);
     await context.close();
   });
 
-  test('without a token: explains how to pair instead of failing', async () => {
+  test('not paired: explains how to pair instead of failing', async () => {
     for (const colorScheme of ['light', 'dark']) {
       const { page, context, problems } = await openPage(browser, { ...PHONE, colorScheme });
       await page.goto(`${relay.url}/`);
@@ -269,9 +315,17 @@ describe('phone page', () => {
       assert.match(await page.locator('#conn').innerText(), /Not paired/);
       await screenshot(page, `phone-${colorScheme}-unpaired`);
 
+      // A phone paired by an older SayType kept the desktop token: it is removed,
+      // and the page says to pair once more.
+      await page.evaluate((t) => localStorage.setItem('saytype.token', JSON.stringify(t)), TOKEN);
+      await page.reload();
+      await page.locator('#not-paired').waitFor({ state: 'visible', ...WAIT });
+      assert.match(await page.locator('#not-paired').innerText(), /key of its own/);
+      assert.equal(await page.evaluate(() => localStorage.getItem('saytype.token')), null);
+
       // Pasting the link works too.
       await page.locator('#pair summary').tap();
-      await page.locator('#pair-link').fill(`${relay.url}/#token=${TOKEN}`);
+      await page.locator('#pair-link').fill(await relay.pairLink());
       await page.locator('#pair-go').tap();
       await page.locator('#conn[data-state="online"]').waitFor(WAIT);
       assert.equal(await page.locator('#pair').isHidden(), true);
@@ -282,7 +336,7 @@ describe('phone page', () => {
 
   test('dark mode, the character counter, clearing the history', async () => {
     const { page, context, problems } = await openPage(browser, { ...PHONE, colorScheme: 'dark' });
-    await page.goto(`${relay.url}/#token=${TOKEN}`);
+    await page.goto(await relay.pairLink());
     await page.locator('#conn[data-state="online"]').waitFor(WAIT);
     assert.equal(await page.evaluate(() => getComputedStyle(document.body).backgroundColor), 'rgb(18, 18, 28)');
 
@@ -325,7 +379,7 @@ describe('phone page', () => {
     await context.addInitScript(() => {
       delete Crypto.prototype.randomUUID;
     });
-    await page.goto(`${relay.url}/#token=${TOKEN}`);
+    await page.goto(await relay.pairLink());
     await page.locator('#conn[data-state="online"]').waitFor(WAIT);
     const text = 'A small screen still gets everything.';
     await sendText(page, text);
@@ -343,13 +397,22 @@ describe('phone page', () => {
     assert.ok(layout.send.height >= 44, 'Send is big enough to hit');
     assert.ok(layout.text.height >= 140, 'the text box is big');
     await screenshot(page, 'phone-light-320');
+
+    // "Unpair this phone" (two taps): the desktop forgets it too.
+    const { phoneId } = await stored(page, 'saytype.pairing');
+    await page.locator('#forget').tap();
+    await page.locator('#forget').tap();
+    await page.locator('#pair').waitFor({ state: 'visible', ...WAIT });
+    assert.equal(await stored(page, 'saytype.pairing'), null);
+    const listed = (await relay.api('GET', '/ui/api/phones')).data;
+    assert.ok(!listed.some((p) => p.id === phoneId), 'the desktop no longer lists it');
     noProblems(problems);
     await context.close();
   });
 
   test('desktop-sized window: the same page works', async () => {
     const { page, context, problems } = await openPage(browser, DESKTOP);
-    await page.goto(`${relay.url}/#token=${TOKEN}`);
+    await page.goto(await relay.pairLink());
     await page.locator('#conn[data-state="online"]').waitFor(WAIT);
     const text = 'Typed on a laptop, for once.';
     await page.locator('#text').fill(text);

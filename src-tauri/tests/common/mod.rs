@@ -2,7 +2,7 @@
 //! on a loopback port), [`client`] (post, then poll the status), [`agent`] (a test
 //! agent speaking the WebSocket protocol by hand), [`served`] (the real binary),
 //! [`desktop`] (Xvfb and real windows), [`tray`] (the tray app under D-Bus), [`wayland`] (headless sway and
-//! native Wayland windows). The
+//! native Wayland windows), [`netns`] (two network namespaces). The
 //! benches include this module too.
 #![allow(dead_code, unreachable_pub)]
 
@@ -10,6 +10,8 @@ pub mod agent;
 pub mod client;
 pub mod desktop;
 pub mod local_agent;
+pub mod netns;
+pub mod phone;
 pub mod relay;
 pub mod served;
 pub mod tray;

@@ -13,7 +13,10 @@
 
 mod checkpoint;
 mod commit;
+mod phones;
 mod sql;
+
+pub use phones::{CounterOutcome, PhoneKey};
 
 use std::path::Path;
 use std::sync::Arc;
@@ -129,6 +132,7 @@ impl Store {
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         conn.busy_timeout(Duration::from_secs(5))?;
         conn.execute_batch(sql::SCHEMA)?;
+        conn.execute_batch(phones::SCHEMA)?;
         let snapshot = sql::snapshot(&conn)?;
         let stop = checkpoint::start(path)?;
         let store = Store {

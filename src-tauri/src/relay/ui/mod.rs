@@ -10,5 +10,6 @@
 
 pub(super) mod history;
 pub(super) mod pairing;
+pub(super) mod phones;
 pub(super) mod settings;
 pub(super) mod status;

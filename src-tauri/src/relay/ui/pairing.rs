@@ -1,5 +1,6 @@
-//! Pairing a phone from the window: the link and its QR code, and a new token
-//! (which revokes the old one at once).
+//! Pairing a phone from the window: the link with a one-time pairing code and its
+//! QR code, and a new desktop token (which revokes the old one at once; paired
+//! phones keep their own keys).
 
 use axum::extract::State;
 use axum::Json;
@@ -10,29 +11,31 @@ use crate::relay::error::ApiError;
 use crate::relay::extract::Authorized;
 use crate::relay::RelayState;
 
-/// The link a phone opens (the address chosen by [`pairing_link`]) and its QR code.
-fn pairing_view(state: &RelayState, token: &str) -> PairingView {
+/// The link a phone opens (the address chosen by [`pairing_link`], the current
+/// pairing code) and its QR code.
+fn pairing_view(state: &RelayState) -> Result<PairingView, ApiError> {
     let port = state.local_addr().port();
+    let issued = crate::relay::phones::pairing_code(state, true)?;
     let PairingLink {
         link,
         host,
         lan_addresses,
-    } = pairing_link(port, token, None);
-    PairingView {
+    } = pairing_link(port, &issued.code, None);
+    Ok(PairingView {
         qr_svg: crate::pairing::qr_svg(&link).unwrap_or_default(),
         link,
         host: host.to_string(),
         port,
         lan_addresses: lan_addresses.iter().map(ToString::to_string).collect(),
-    }
+        expires_at: issued.expires_at,
+    })
 }
 
 pub(in crate::relay) async fn pairing(
     State(state): State<RelayState>,
     _auth: Authorized,
-) -> Json<PairingView> {
-    let token = state.current_token();
-    Json(pairing_view(&state, &token))
+) -> Result<Json<PairingView>, ApiError> {
+    pairing_view(&state).map(Json)
 }
 
 pub(in crate::relay) async fn rotate_token(
@@ -43,7 +46,7 @@ pub(in crate::relay) async fn rotate_token(
         .rotate_token()
         .map_err(|e| ApiError::internal("rotating the token failed", e))?;
     state.emit(UiEvent::Token);
-    let pairing = pairing_view(&state, &token);
+    let pairing = pairing_view(&state)?;
     Ok(Json(Rotated {
         token: token.to_string(),
         pairing,

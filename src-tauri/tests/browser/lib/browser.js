@@ -5,15 +5,16 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { repoRoot } from './relay.js';
+import { directionKeys, openRequest, openResponse, unb64 } from '../../../../ui/lib/sealed.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 export const ARTIFACTS = path.join(repoRoot, 'artifacts', 'browser');
 
-export async function launch() {
+export async function launch(executablePath = CHROMIUM) {
   await mkdir(ARTIFACTS, { recursive: true });
   // chromium.launch gives every run a fresh temporary profile (user data dir).
   return chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath,
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -54,9 +55,9 @@ export async function openPage(browser, options = {}) {
   const context = await browser.newContext({ colorScheme: 'light', ...options });
   await context.addInitScript(recordStatuses);
   const problems = [];
-  // Every POST /transcription the page makes, with its answer (`failed`: no answer,
-  // e.g. the relay was down), to check that a resent message keeps its id.
-  const posts = [];
+  // Every sealed call the page makes, as it crossed the network (`failed`: no
+  // answer, e.g. the relay was down); sentPosts() opens them.
+  const sealed = [];
   const byRequest = new Map();
   context.on('weberror', (err) => problems.push(`page error: ${err.error().message}`));
   context.on('console', (msg) => {
@@ -66,10 +67,10 @@ export async function openPage(browser, options = {}) {
     }
   });
   context.on('request', (req) => {
-    if (req.method() === 'POST' && new URL(req.url()).pathname === '/transcription') {
-      const entry = { body: JSON.parse(req.postData() || 'null'), response: null, failed: false };
+    if (req.method() === 'POST' && new URL(req.url()).pathname === '/phone/v1/sealed') {
+      const entry = { envelope: JSON.parse(req.postData() || 'null'), response: null, failed: false };
       byRequest.set(req, entry);
-      posts.push(entry);
+      sealed.push(entry);
     }
   });
   context.on('requestfailed', (req) => {
@@ -81,7 +82,36 @@ export async function openPage(browser, options = {}) {
     if (entry) entry.response = { status: res.status(), data: await res.json().catch(() => null) };
   });
   const page = await context.newPage();
-  return { context, page, problems, posts };
+  return { context, page, problems, sealed };
+}
+
+const utf8 = new TextDecoder();
+
+/**
+ * The POST /transcription calls a phone made, opened with the key the page keeps
+ * (as the relay opens them): [{body, response: {status, data} | null, failed}], to
+ * check that a resent message keeps its id.
+ */
+export async function sentPosts(phone, page = phone.page) {
+  const pairing = await page.evaluate(() => JSON.parse(localStorage.getItem('saytype.pairing')));
+  if (!pairing) return [];
+  const keys = directionKeys(unb64(pairing.key));
+  const posts = [];
+  for (const { envelope, response, failed } of phone.sealed) {
+    if (envelope.phone !== pairing.phoneId) continue;
+    const call = JSON.parse(utf8.decode(openRequest(keys.request, envelope.phone, envelope.ctr, unb64(envelope.nonce), unb64(envelope.box))));
+    if (call.method !== 'POST' || call.path !== '/transcription') continue;
+    let answer = null;
+    if (response?.status === 200) {
+      const { data } = response;
+      const reply = JSON.parse(utf8.decode(openResponse(keys.response, envelope.phone, envelope.ctr, unb64(data.nonce), unb64(data.box))));
+      answer = { status: reply.status, data: reply.body };
+    } else if (response) {
+      answer = response;
+    }
+    posts.push({ body: call.body, response: answer, failed });
+  }
+  return posts;
 }
 
 export function screenshot(page, name) {

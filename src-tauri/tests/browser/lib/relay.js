@@ -44,11 +44,17 @@ export class Relay {
     return { ...process.env, SAYTYPE_TOKEN: this.token, RUST_LOG: process.env.RUST_LOG || 'warn' };
   }
 
+  /** The program and arguments that run `saytype ARGS` (subclasses wrap it). */
+  command(args) {
+    return [binary, args];
+  }
+
   /** Start and wait for its `listening on http://…` line. */
   async start() {
-    const args = ['serve', '--port', String(this.port), '--bind', '127.0.0.1', '--data-dir', this.dataDir,
+    const args = ['serve', '--port', String(this.port), '--bind', this.bind || '127.0.0.1', '--data-dir', this.dataDir,
       '--no-mdns', '--device-id', this.deviceId, '--inject', 'none'];
-    const child = spawn(binary, args, { env: this.environment(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const [command, argv] = this.command(args);
+    const child = spawn(command, argv, { env: this.environment(), stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
     let stderr = '';
@@ -95,6 +101,13 @@ export class Relay {
   async dispose() {
     await this.stop().catch(() => {});
     await rm(this.dataDir, { recursive: true, force: true });
+  }
+
+  /** A pairing link with a fresh one-time code, as the desktop's QR code carries. */
+  async pairLink() {
+    const { status, data } = await this.api('POST', '/pairing/code');
+    if (status !== 200) throw new Error(`no pairing code: ${status} ${JSON.stringify(data)}`);
+    return `${this.url}/#pair=${data.code}`;
   }
 
   /** The HTTP API, with the token. */

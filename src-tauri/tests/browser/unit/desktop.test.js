@@ -143,3 +143,17 @@ describe('settings', () => {
     assert.equal(savedText(null, saved), 'Saved.');
   });
 });
+
+describe('paired phones', () => {
+  test('a phone in words, the count, when to renew the code', async () => {
+    const { phoneLine, phonesSummary, refreshIn } = await import('../../../../ui/desktop/phones-view.js');
+    const now = Date.UTC(2026, 11, 2, 12, 0, 0);
+    assert.equal(phoneLine({ pairedAt: now - 2 * 3600e3, lastSeen: now - 10e3 }, now), 'paired 2 h ago · last seen just now');
+    assert.equal(phoneLine({ pairedAt: now - 5 * 60e3 }, now), 'paired 5 min ago · not used yet');
+    assert.match(phonesSummary([]), /No phone is paired yet/);
+    assert.equal(phonesSummary([{}]), '1 phone paired');
+    assert.equal(phonesSummary([{}, {}]), '2 phones paired');
+    assert.equal(refreshIn(now + 300e3, now), 295e3);
+    assert.equal(refreshIn(now - 1, now), 1000, 'an expired code: at once (but not in a loop)');
+  });
+});

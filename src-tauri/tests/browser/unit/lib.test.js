@@ -7,7 +7,7 @@ import { backoff } from '../../../../ui/lib/backoff.js';
 import { coalesce, coalesceEach } from '../../../../ui/lib/coalesce.js';
 import { parseEvent, readEvents, takeBlocks } from '../../../../ui/lib/sse.js';
 import { ago, clockTime, duration, sameDay, shortTime } from '../../../../ui/lib/time.js';
-import { fragmentToken, looksLikeToken, readPairingInput } from '../../../../ui/lib/token.js';
+import { fragmentCode, fragmentToken, looksLikeCode, readPairingInput } from '../../../../ui/lib/token.js';
 
 describe('sse', () => {
   test('an event block: data lines joined, JSON parsed; comments and other fields ignored', () => {
@@ -126,14 +126,16 @@ describe('token', () => {
   test('a pasted pairing link, a bare token, or neither', () => {
     const here = 'http://192.168.1.5:7373/';
     const token = 'AbCdEfGhIjKlMnOpQrSt_-12';
-    assert.deepEqual(readPairingInput(`  http://192.168.1.5:7373/#token=${token} `, here), { token });
-    assert.deepEqual(readPairingInput(`http://desk.local:7373/#token=${token}`, here), { go: `http://desk.local:7373/#token=${token}` });
-    assert.deepEqual(readPairingInput(token, here), { token });
+    assert.deepEqual(readPairingInput(`  http://192.168.1.5:7373/#pair=${token} `, here), { code: token });
+    assert.deepEqual(readPairingInput(`http://desk.local:7373/#pair=${token}`, here), { go: `http://desk.local:7373/#pair=${token}` });
+    assert.deepEqual(readPairingInput(token, here), { code: token });
+    assert.equal(fragmentCode(`#pair=${token}`), token);
+    assert.equal(fragmentCode('#token=abc'), null);
     assert.equal(readPairingInput('hello', here), null);
     assert.equal(readPairingInput('http://192.168.1.5:7373/', here), null);
-    assert.ok(looksLikeToken(token));
-    assert.ok(!looksLikeToken('short'));
-    assert.ok(!looksLikeToken('has spaces in it, sixteen+'));
+    assert.ok(looksLikeCode(token));
+    assert.ok(!looksLikeCode('short'));
+    assert.ok(!looksLikeCode('has spaces in it, sixteen+'));
   });
 });
 

@@ -166,7 +166,7 @@ describe('relay view', () => {
     assert.deepEqual(connectionView({ ...base, connection: 'offline', waiting: 2 }), ['offline', 'Not connected · 2 waiting']);
     assert.deepEqual(connectionView({ ...base, connection: 'checking' }), ['checking', 'Connecting…']);
     assert.deepEqual(connectionView({ ...base, paired: false, waiting: 1 }), ['unpaired', 'Not paired · 1 waiting']);
-    assert.deepEqual(connectionView({ ...base, unauthorized: true }), ['unauthorized', 'Pairing expired']);
+    assert.deepEqual(connectionView({ ...base, unauthorized: true }), ['unauthorized', 'Not paired any more']);
   });
 
   test('the "Send to" choices: this desktop first, sent without a deviceId', () => {
@@ -179,5 +179,16 @@ describe('relay view', () => {
     assert.equal(deviceLabel({ deviceId: 'a', online: true, queued: 1 }, true), 'a · online, 1 waiting');
     assert.equal(defaultDeviceId(devices), 'desk');
     assert.equal(defaultDeviceId(null), null);
+  });
+});
+
+describe('not paired', () => {
+  test('why, in words', async () => {
+    const { notPairedWhy } = await import('../../../../ui/phone/relay-view.js');
+    assert.match(notPairedWhy(null), /removed this phone/);
+    assert.match(notPairedWhy('code'), /already used, has expired/);
+    assert.match(notPairedWhy('forged'), /did not come from the desktop/);
+    assert.match(notPairedWhy('offline'), /could not be reached/);
+    assert.match(notPairedWhy('upgraded'), /key of its own/);
   });
 });
