@@ -32,15 +32,22 @@ pub struct Blocking {
     pub fix: String,
 }
 
-/// The first input rule in an nftables JSON ruleset (`nft -j list ruleset`) that
-/// drops or rejects `port`, or an input chain whose policy is drop with no rule
-/// that accepts the port.
-pub fn blocking_in_nft(ruleset: &Value, proto: Proto, port: u16) -> Option<Blocking> {
-    let items = ruleset.get("nftables")?.as_array()?;
+/// In an nftables JSON ruleset (`nft -j list ruleset`), per chain on one of `hooks`
+/// (`input`; mDNS also `output`), the first rule that drops or rejects `port`, or
+/// the chain's drop policy when no rule accepts the port.
+pub fn blocking_in_nft(ruleset: &Value, proto: Proto, port: u16, hooks: &[&str]) -> Vec<Blocking> {
+    let Some(items) = ruleset.get("nftables").and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
     let input_chains: Vec<(&str, &str, &str, bool)> = items
         .iter()
         .filter_map(|i| i.get("chain"))
-        .filter(|c| c.get("hook").and_then(Value::as_str) == Some("input"))
+        .filter(|c| {
+            c.get("hook")
+                .and_then(Value::as_str)
+                .is_some_and(|h| hooks.contains(&h))
+        })
         .filter_map(|c| {
             Some((
                 c.get("family")?.as_str()?,
@@ -57,7 +64,7 @@ pub fn blocking_in_nft(ruleset: &Value, proto: Proto, port: u16) -> Option<Block
             proto.name()
         ),
     };
-    for (family, table, chain, policy_drop) in &input_chains {
+    'chains: for (family, table, chain, policy_drop) in &input_chains {
         let mut accepted = false;
         for rule in items.iter().filter_map(|i| i.get("rule")) {
             let same = rule.get("family").and_then(Value::as_str) == Some(family)
@@ -77,17 +84,18 @@ pub fn blocking_in_nft(ruleset: &Value, proto: Proto, port: u16) -> Option<Block
                 .into_iter()
                 .find(|v| expr.iter().any(|e| e.get(v).is_some()))
             {
-                return Some(Blocking {
+                found.push(Blocking {
                     what: format!(
                         "an nftables rule in {family} {table} {chain} {verdict}s {} port {port}",
                         proto.name()
                     ),
                     ..accept(family, table, chain)
                 });
+                continue 'chains;
             }
         }
         if *policy_drop && !accepted {
-            return Some(Blocking {
+            found.push(Blocking {
                 what: format!(
                     "the nftables chain {family} {table} {chain} drops by default and no rule accepts {} port {port}",
                     proto.name()
@@ -96,7 +104,7 @@ pub fn blocking_in_nft(ruleset: &Value, proto: Proto, port: u16) -> Option<Block
             });
         }
     }
-    None
+    found
 }
 
 /// Whether a rule's expressions match `proto dport == port` (a value, a set or a
@@ -130,13 +138,32 @@ fn value_has(right: Option<&Value>, port: u16) -> bool {
     }
 }
 
-/// What this machine's firewall tools say about `port`: the first blocking rule, or
-/// `None`; the names of the tools that could be read go in `checked`.
-pub fn check(proto: Proto, port: u16, checked: &mut Vec<&'static str>) -> Option<Blocking> {
+/// What this machine's firewall tools say about `port` on `hooks`: what blocks it,
+/// all in one (each rule, and one command line that opens them all), or `None`; the
+/// names of the tools that could be read go in `checked`.
+pub fn check(
+    proto: Proto,
+    port: u16,
+    hooks: &[&str],
+    checked: &mut Vec<&'static str>,
+) -> Option<Blocking> {
     if let Some(out) = run("nft", &["-j", "list", "ruleset"]) {
         checked.push("nftables");
         if let Ok(ruleset) = serde_json::from_str::<Value>(&out) {
-            if let Some(mut b) = blocking_in_nft(&ruleset, proto, port) {
+            let found = blocking_in_nft(&ruleset, proto, port, hooks);
+            if !found.is_empty() {
+                let mut b = Blocking {
+                    what: found
+                        .iter()
+                        .map(|b| b.what.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                    fix: found
+                        .iter()
+                        .map(|b| b.fix.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" && "),
+                };
                 // ufw and firewalld manage their nftables rules themselves: give
                 // their own command, which survives a reboot.
                 if let Some(fix) = managed_fix(proto, port) {
@@ -209,35 +236,39 @@ mod tests {
     #[test]
     fn a_drop_rule_for_the_port_is_found_with_the_command_that_opens_it() {
         let r = ruleset(CAPTURED);
-        let b = blocking_in_nft(&r, Proto::Tcp, 7373).expect("blocked");
+        let one = |proto, port| {
+            blocking_in_nft(&r, proto, port, &["input"])
+                .into_iter()
+                .next()
+        };
+        let b = one(Proto::Tcp, 7373).expect("blocked");
         assert!(b.what.contains("drops tcp port 7373"), "{}", b.what);
         assert_eq!(
             b.fix,
             "sudo nft insert rule inet f input tcp dport 7373 accept"
         );
-        let b = blocking_in_nft(&r, Proto::Udp, 5353).expect("mdns rejected");
+        let b = one(Proto::Udp, 5353).expect("mdns rejected");
         assert!(b.what.contains("rejects udp port 5353"), "{}", b.what);
         // In the accepted range, and another protocol: not blocked.
-        assert_eq!(blocking_in_nft(&r, Proto::Tcp, 7400), None);
-        assert_eq!(blocking_in_nft(&r, Proto::Udp, 7373), None);
+        assert_eq!(one(Proto::Tcp, 7400), None);
+        assert_eq!(one(Proto::Udp, 7373), None);
+        // Only the hooks asked for.
+        assert!(blocking_in_nft(&r, Proto::Tcp, 7373, &["output"]).is_empty());
     }
 
     #[test]
     fn a_drop_policy_blocks_unless_a_rule_accepts_the_port() {
         let policy = CAPTURED.replace(r#""policy": "accept""#, r#""policy": "drop""#);
         let r = ruleset(&policy);
-        let b = blocking_in_nft(&r, Proto::Tcp, 9000).expect("policy drop");
-        assert!(b.what.contains("drops by default"), "{}", b.what);
-        assert_eq!(
-            blocking_in_nft(&r, Proto::Tcp, 7500),
-            None,
+        let input = ["input"];
+        let b = blocking_in_nft(&r, Proto::Tcp, 9000, &input);
+        assert!(b[0].what.contains("drops by default"), "{}", b[0].what);
+        assert!(
+            blocking_in_nft(&r, Proto::Tcp, 7500, &input).is_empty(),
             "accepted by the range"
         );
-        assert_eq!(
-            blocking_in_nft(&ruleset(r#"{"nftables": []}"#), Proto::Tcp, 1),
-            None
-        );
-        assert_eq!(blocking_in_nft(&ruleset("{}"), Proto::Tcp, 1), None);
+        assert!(blocking_in_nft(&ruleset(r#"{"nftables": []}"#), Proto::Tcp, 1, &input).is_empty());
+        assert!(blocking_in_nft(&ruleset("{}"), Proto::Tcp, 1, &input).is_empty());
     }
 
     #[test]

@@ -144,7 +144,7 @@ pub(super) fn mdns(window: Duration, port: u16) -> DoctorCheck {
         ),
         Ok(None) => {
             let mut checked = Vec::new();
-            let rule = firewall::check(Proto::Udp, 5353, &mut checked);
+            let rule = firewall::check(Proto::Udp, 5353, &["input", "output"], &mut checked);
             let (why, fix) = match rule {
                 Some(b) => (format!(": {}", b.what), b.fix),
                 None => (
@@ -209,7 +209,7 @@ fn probe(window: Duration, port: u16) -> Result<Option<Duration>, mdns_sd::Error
 /// connection to the address the QR code carries.
 pub(super) fn firewall(port: u16) -> DoctorCheck {
     let mut checked = Vec::new();
-    if let Some(b) = firewall::check(Proto::Tcp, port, &mut checked) {
+    if let Some(b) = firewall::check(Proto::Tcp, port, &["input"], &mut checked) {
         return fail(
             "firewall",
             format!("{}: phones cannot connect", b.what),
