@@ -23,6 +23,7 @@ import { refreshPairing, rotateToken } from './desktop/pairing.js';
 import { redrawPhones, refreshPhones } from './desktop/phones.js';
 import { onSettingsChange, onSettingsInput, refreshSettings, saveSettings } from './desktop/settings.js';
 import { startEvents, stopEvents } from './desktop/events.js';
+import { runDiagnostics } from './desktop/diagnostics.js';
 
 const quietly = (promise) => promise.catch(() => {});
 
@@ -94,6 +95,7 @@ function start() {
   $('copy-link').addEventListener('click', () => copyWithFeedback($('pair-link').value, 'Pairing link'));
   $('pair-link').addEventListener('focus', (event) => event.target.select());
   $('rotate').addEventListener('click', rotateToken);
+  $('diag-run').addEventListener('click', runDiagnostics);
   $('settings').addEventListener('submit', saveSettings);
   $('settings').addEventListener('input', onSettingsInput);
   $('settings').addEventListener('change', onSettingsInput);

@@ -128,7 +128,7 @@ export function postOutcome(m, res) {
     return {
       next: 'retry',
       online: false,
-      patch: { note: "Can't reach your desktop right now. It will be sent automatically when it's back." },
+      patch: { note: "Can't reach your desktop right now. It will be sent automatically when it's back. If this lasts, open SayType on the desktop and run Diagnostics." },
       say: m.note ? null : 'Not sent yet: it goes out by itself when your desktop is back.',
     };
   }

@@ -23,7 +23,7 @@ export function connectionView({ paired, unauthorized, connection, waiting }) {
 export function notPairedWhy(problem) {
   if (problem === 'code') return 'The pairing link was already used, has expired (links work for 5 minutes, for one phone), or belongs to another desktop.';
   if (problem === 'forged') return 'The answer to the pairing link did not come from the desktop that made it.';
-  if (problem === 'offline') return 'The desktop could not be reached to pair.';
+  if (problem === 'offline') return 'The desktop could not be reached to pair. On the desktop, open SayType and run Diagnostics (or saytype doctor in a terminal): it names what blocks the phone and how to fix it.';
   if (problem === 'upgraded') return 'SayType now gives each phone a key of its own instead of the desktop\'s token: pair this phone once more.';
   return 'The desktop removed this phone from its paired phones.';
 }

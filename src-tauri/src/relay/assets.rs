@@ -79,6 +79,8 @@ const DESKTOP: &[Asset] = &[
     module!("/desktop/pairing-view.js"),
     module!("/desktop/phones.js"),
     module!("/desktop/phones-view.js"),
+    module!("/desktop/diagnostics.js"),
+    module!("/desktop/diagnostics-view.js"),
     module!("/desktop/session.js"),
     module!("/desktop/settings.js"),
     module!("/desktop/settings-view.js"),

@@ -8,7 +8,7 @@ use axum::Router;
 
 use super::error::ApiError;
 use super::extract::loopback_only;
-use super::ui::{history, pairing, phones as phone_list, settings, status};
+use super::ui::{diagnostics, history, pairing, phones as phone_list, settings, status};
 use super::{assets, http, phones, ws, RelayState};
 use crate::protocol::ErrorCode;
 
@@ -45,6 +45,7 @@ fn desktop_router() -> Router<RelayState> {
             get(settings::get_settings).put(settings::put_settings),
         )
         .route("/pause", post(settings::pause))
+        .route("/doctor", get(diagnostics::doctor))
         .route("/pairing", get(pairing::pairing))
         .route("/phones", get(phone_list::phones))
         .route(

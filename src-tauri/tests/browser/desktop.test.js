@@ -423,6 +423,23 @@ describe('desktop window', () => {
     await win.context.close();
   });
 
+  test('diagnostics: the checks of saytype doctor, each failed one with its fix', async () => {
+    const diag = await openWindow();
+    const { page } = diag;
+    await page.locator('#diag-run').click();
+    await page.locator('#diag-list li.check[data-id="firewall"]').waitFor(WAIT);
+    // Started without a display: typing cannot work, and the card says what to do.
+    const route = page.locator('#diag-list li.check[data-id="route"]');
+    assert.equal(await route.getAttribute('class'), 'check bad');
+    assert.match(await route.innerText(), /Typing[\s\S]*no display[\s\S]*Fix: /);
+    const relayCheck = await page.locator('#diag-list li.check[data-id="relay"]').innerText();
+    assert.match(relayCheck, /SayType service/);
+    assert.match(await page.locator('#diag-summary').innerText(), /problems? found/);
+    assert.equal(await page.locator('#diag-run').isDisabled(), false);
+    noProblems(diag.problems);
+    await diag.context.close();
+  });
+
   test('screenshots: phone-sized and desktop-sized, light and dark', async () => {
     // A history with every state: typed, failed (mode "type", no display), queued (paused).
     await send('Meeting notes: the launch moves to Thursday.\nAsk Sam about the slides.');

@@ -157,3 +157,16 @@ describe('paired phones', () => {
     assert.equal(refreshIn(now - 1, now), 1000, 'an expired code: at once (but not in a loop)');
   });
 });
+
+describe('diagnostics', () => {
+  test('check names and the summary line', async () => {
+    const { checkName, diagnosticsSummary } = await import('../../../../ui/desktop/diagnostics-view.js');
+    assert.equal(checkName('mdns'), 'Discovery (mDNS)');
+    assert.equal(checkName('new_check'), 'new check', 'an id the page does not know yet');
+    const check = (ok) => ({ id: 'x', ok, summary: '' });
+    assert.equal(diagnosticsSummary({ checks: [check(true), check(true)] }), 'All 2 checks passed.');
+    assert.equal(diagnosticsSummary({ checks: [check(false), check(true)] }), '1 problem found; the fix is under it.');
+    assert.equal(diagnosticsSummary({ checks: [check(false), check(false)] }), '2 problems found; the fix is under each.');
+    assert.equal(diagnosticsSummary(null), '');
+  });
+});

@@ -192,3 +192,10 @@ describe('not paired', () => {
     assert.match(notPairedWhy('upgraded'), /key of its own/);
   });
 });
+
+describe('the desktop out of reach', () => {
+  test('points to the desktop\'s Diagnostics', async () => {
+    const { notPairedWhy } = await import('../../../../ui/phone/relay-view.js');
+    assert.match(notPairedWhy('offline'), /Diagnostics \(or saytype doctor/);
+  });
+});
