@@ -39,6 +39,10 @@
 //!   rule, the clipboard guard, progress, and one backend per route: `x11` typing
 //!   with its own keymap planner and pasting, `portable` for other systems).
 //! - [`discovery`]: mDNS advertising (the relay) and browsing (`discover`, agents).
+//! - [`netaddr`]: the addresses a phone could use, best first (the default route's
+//!   interface; Docker/VM bridges and VPNs last), pure ranking plus the machine's list.
+//! - [`doctor`]: `saytype doctor` and the window's Diagnostics: each check passed or
+//!   failed with its fix (display, route, clipboard, relay, addresses, mDNS, firewall).
 //! - [`pairing`]: the pairing link (one-time code in the URL fragment), the one choice of
 //!   its LAN address ([`pairing::pairing_link`]), its QR codes, and the running
 //!   relay's port file for `saytype pair`.
