@@ -237,12 +237,38 @@ async fn without_a_display_a_message_fails_with_a_readable_reason() {
     );
 }
 
+#[test]
+fn pair_makes_no_code_for_a_relay_on_loopback_and_says_why() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let _served = Served::start(&data, 0, Some(TOKEN), &[]);
+    let out = Command::new(BIN)
+        .args(["pair", "--data-dir"])
+        .arg(&data)
+        .env("SAYTYPE_TOKEN", TOKEN)
+        .output()
+        .expect("pair");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("this computer only") && err.contains("--bind 0.0.0.0"),
+        "{err}"
+    );
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("#pair="));
+}
+
 #[tokio::test]
 async fn pair_rotates_the_token_and_the_local_agent_keeps_working() {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
     // No SAYTYPE_TOKEN: the relay uses (and rotates) the data directory's token.
-    let served = Served::spawn(&data, None, &["--inject", "none"], &[("SAYTYPE_TOKEN", "")]);
+    // On the network, as phones need it (on loopback `pair` makes no code).
+    let served = Served::spawn(
+        &data,
+        None,
+        &["--inject", "none", "--bind", "0.0.0.0"],
+        &[("SAYTYPE_TOKEN", "")],
+    );
     let old = std::fs::read_to_string(data.join("token")).expect("token");
     let old = old.trim().to_owned();
 

@@ -38,11 +38,16 @@ fn config_home() -> &'static std::path::Path {
 }
 
 async fn desk() -> Desk {
+    desk_on("127.0.0.1").await
+}
+
+/// The desktop parts listening on `bind`.
+async fn desk_on(bind: &str) -> Desk {
     config_home();
     let dir = tempfile::tempdir().expect("tempdir");
     let mut opts = DaemonOptions::from_settings(dir.path().join("data"), &Settings::default());
     opts.token = Some(TOKEN.into());
-    opts.bind = "127.0.0.1".parse().expect("ip");
+    opts.bind = bind.parse().expect("ip");
     opts.port = 0;
     opts.mdns = false;
     opts.device_id = Some(DeviceId::parse("desk").expect("id"));
@@ -278,8 +283,19 @@ async fn settings_are_validated_persisted_and_applied() {
 }
 
 #[tokio::test]
-async fn pairing_shows_a_link_with_a_one_time_code_and_rotation_keeps_phones() {
+async fn on_loopback_only_the_window_shows_no_pairing_code_and_says_why() {
     let desk = desk().await;
+    let p = desk.get("/ui/api/pairing").await;
+    assert_eq!(p["link"], "", "no link: {p}");
+    assert_eq!(p["qrSvg"], "");
+    let why = p["unreachable"].as_str().expect("a reason");
+    assert!(why.contains("--bind 0.0.0.0"), "{why}");
+    desk.stop().await;
+}
+
+#[tokio::test]
+async fn pairing_shows_a_link_with_a_one_time_code_and_rotation_keeps_phones() {
+    let desk = desk_on("0.0.0.0").await;
     let p = desk.get("/ui/api/pairing").await;
     let link = p["link"].as_str().expect("link");
     // A one-time pairing code, never the desktop token.

@@ -7,9 +7,14 @@ export function qrImage(svg) {
 }
 
 /** The hint under the link: no network address, or the other addresses to try; '' for none. */
-export function addressNote({ host, lanAddresses }) {
+export function addressNote({ host, lanAddresses, otherAddresses, unreachable }) {
+  if (unreachable) return '';
   if (host === '127.0.0.1' || host === '::1') {
     return 'This computer has no network address right now: phones cannot reach it.';
+  }
+  if (otherAddresses && otherAddresses.length) {
+    const list = otherAddresses.map((a) => `${a.ip} (${a.reason})`).join('; ');
+    return `If the phone cannot open it, replace ${host} in the link with another address of this computer: ${list}.`;
   }
   const others = (lanAddresses || []).filter((a) => a !== host);
   if (others.length) {

@@ -13,7 +13,8 @@ function renderPairing(p) {
   const img = $('qr');
   const missing = $('qr-missing');
   // Shown as an image: any markup in the SVG stays inert.
-  const src = qrImage(p.qrSvg);
+  const src = p.unreachable ? null : qrImage(p.qrSvg);
+  $('pair-link').closest('.copy-row').hidden = Boolean(p.unreachable);
   if (src) {
     img.src = src;
     img.hidden = false;
@@ -21,7 +22,7 @@ function renderPairing(p) {
   } else {
     img.hidden = true;
     missing.hidden = false;
-    missing.textContent = 'No QR code: use the link below.';
+    missing.textContent = p.unreachable || 'No QR code: use the link below.';
   }
   $('pair-link').value = p.link;
   $('pairing-card').dataset.loaded = 'true';
@@ -31,6 +32,7 @@ function renderPairing(p) {
   if (note) lan.textContent = note;
   // The code works for a few minutes: show a fresh one before it stops working.
   clearTimeout(renewTimer);
+  if (p.unreachable) return;
   renewTimer = setTimeout(() => refreshPairing().catch(() => {}), refreshIn(p.expiresAt));
 }
 

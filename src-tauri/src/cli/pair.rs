@@ -32,6 +32,17 @@ pub(super) async fn pair(args: PairArgs, env: &Env) -> anyhow::Result<ExitCode> 
         );
         return Ok(ExitCode::FAILURE);
     }
+    if let Some(bind) = running
+        .as_ref()
+        .and_then(|r| r.bind)
+        .filter(|b| b.is_loopback())
+    {
+        eprintln!(
+            "saytype: SayType listens on this computer only ({bind}), so a phone cannot reach it; \
+             start it with saytype serve --bind 0.0.0.0 to pair one (no code made)"
+        );
+        return Ok(ExitCode::FAILURE);
+    }
     let code = new_code(port, &token).await?;
     let pairing = pairing_link(port, &code.code, args.host);
     let terminal = std::io::IsTerminal::is_terminal(&std::io::stdout());
@@ -45,6 +56,18 @@ pub(super) async fn pair(args: PairArgs, env: &Env) -> anyhow::Result<ExitCode> 
     );
     if args.host.is_none() && pairing.lan_addresses.is_empty() {
         eprintln!("saytype: no LAN address found; the link uses 127.0.0.1 (this machine only)");
+    }
+    let others: Vec<String> = crate::netaddr::candidates()
+        .into_iter()
+        .filter(|c| c.ip != pairing.host)
+        .map(|c| format!("  {} ({})", c.ip, c.reason()))
+        .collect();
+    if args.host.is_none() && !others.is_empty() {
+        println!(
+            "Phone can't open it? Replace {} in the link with another address of this computer:\n{}",
+            pairing.host,
+            others.join("\n")
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -158,6 +158,21 @@ pub struct PairingView {
     /// When the link's one-time pairing code stops working (the window then asks
     /// again).
     pub expires_at: i64,
+    /// Why no phone can pair right now (the relay listens on loopback only): then
+    /// `link` and `qr_svg` are empty and no code was made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unreachable: Option<String>,
+    /// The other addresses a phone could try, with why each is not the first.
+    #[serde(default)]
+    pub other_addresses: Vec<AddressNote>,
+}
+
+/// An address of this machine and why it ranks where it does.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct AddressNote {
+    pub ip: String,
+    pub reason: String,
 }
 
 /// `POST /ui/api/token/rotate`: the new token and the new pairing link.

@@ -89,7 +89,8 @@ describe('desktop window', () => {
     await page.locator('#agent', { hasText: 'Online' }).waitFor(WAIT);
     assert.match(await page.locator('#agent').innerText(), /desk\s+Online/);
     assert.match(await page.locator('#injector').innerText(), /recording only/);
-    assert.match(await page.locator('#relay').innerText(), new RegExp(`127\\.0\\.0\\.1:${relay.port}`));
+    // Bound to 0.0.0.0 (as the tray app is): the port, and that it listens on the network.
+    assert.match(await page.locator('#relay').innerText(), new RegExp(`port ${relay.port}[\\s\\S]*every network`));
     assert.match(await page.locator('#mdns').innerText(), /Off/);
     assert.match(await page.locator('#token-state').innerText(), /Set/);
     const desk = page.locator('#devices li[data-device="desk"]');

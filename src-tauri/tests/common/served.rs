@@ -26,8 +26,8 @@ impl Served {
 
     /// `saytype serve` with the given arguments and environment (`""` removes a
     /// variable), on top of
-    /// `--no-mdns --bind 127.0.0.1 --device-id desk --data-dir DIR` (port 0 unless
-    /// given).
+    /// `--no-mdns --device-id desk --data-dir DIR`, port 0 and bind 127.0.0.1 unless
+    /// given.
     pub fn spawn(
         data_dir: &Path,
         token: Option<&str>,
@@ -37,22 +37,18 @@ impl Served {
         let stderr_path = data_dir.with_extension(format!("stderr-{}", std::process::id()));
         let stderr = std::fs::File::create(&stderr_path).expect("stderr file");
         let mut cmd = Command::new(BIN);
-        cmd.args([
-            "serve",
-            "--no-mdns",
-            "--bind",
-            "127.0.0.1",
-            "--device-id",
-            "desk",
-        ])
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::piped())
-        .stderr(stderr);
+        cmd.args(["serve", "--no-mdns", "--device-id", "desk"])
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(args)
+            .env_remove("RUST_LOG")
+            .stdout(Stdio::piped())
+            .stderr(stderr);
         if !args.contains(&"--port") {
             cmd.args(["--port", "0"]);
+        }
+        if !args.contains(&"--bind") {
+            cmd.args(["--bind", "127.0.0.1"]);
         }
         // An empty value removes the variable.
         for (k, v) in env {

@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::Json;
 
 use crate::pairing::{pairing_link, PairingLink};
-use crate::protocol::ui::{PairingView, Rotated, UiEvent};
+use crate::protocol::ui::{AddressNote, PairingView, Rotated, UiEvent};
 use crate::relay::error::ApiError;
 use crate::relay::extract::Authorized;
 use crate::relay::RelayState;
@@ -15,6 +15,23 @@ use crate::relay::RelayState;
 /// pairing code) and its QR code.
 fn pairing_view(state: &RelayState) -> Result<PairingView, ApiError> {
     let port = state.local_addr().port();
+    let bound = state.local_addr().ip();
+    if bound.is_loopback() {
+        // No code at all: a phone could never use it.
+        return Ok(PairingView {
+            link: String::new(),
+            qr_svg: String::new(),
+            host: bound.to_string(),
+            port,
+            lan_addresses: Vec::new(),
+            expires_at: 0,
+            unreachable: Some(format!(
+                "SayType listens on this computer only ({bound}), so a phone cannot reach it. \
+                 To pair one, start it listening on the network: saytype serve --bind 0.0.0.0."
+            )),
+            other_addresses: Vec::new(),
+        });
+    }
     let issued = crate::relay::phones::pairing_code(state, true)?;
     let PairingLink {
         link,
@@ -28,6 +45,15 @@ fn pairing_view(state: &RelayState) -> Result<PairingView, ApiError> {
         port,
         lan_addresses: lan_addresses.iter().map(ToString::to_string).collect(),
         expires_at: issued.expires_at,
+        unreachable: None,
+        other_addresses: crate::netaddr::candidates()
+            .into_iter()
+            .filter(|c| c.ip != host)
+            .map(|c| AddressNote {
+                ip: c.ip.to_string(),
+                reason: c.reason(),
+            })
+            .collect(),
     })
 }
 

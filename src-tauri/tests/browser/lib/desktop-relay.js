@@ -2,6 +2,7 @@
 // with an environment of its own:
 // - no DISPLAY / WAYLAND_DISPLAY, so switching the injection mode to `type` fails with
 //   "no display" (the failure path of the history, deterministic on any machine);
+// - bound to 0.0.0.0 like the tray app (on loopback the window offers no pairing);
 // - XDG_CONFIG_HOME in a temporary directory, because "start at login" writes an
 //   autostart entry there (never into the real ~/.config).
 
@@ -14,6 +15,8 @@ export class DesktopRelay extends Relay {
   static async create(token) {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'saytype-desktop-'));
     const relay = new DesktopRelay({ port: await freePort(), token, dataDir });
+    // On the network, as the tray app is: a relay on loopback shows no pairing code.
+    relay.bind = '0.0.0.0';
     relay.configHome = await mkdtemp(path.join(os.tmpdir(), 'saytype-desktop-config-'));
     return relay;
   }

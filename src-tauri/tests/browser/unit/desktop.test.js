@@ -118,6 +118,11 @@ describe('pairing', () => {
     assert.equal(addressNote({ host: '192.168.1.5', lanAddresses: ['192.168.1.5', '10.0.0.3'] }),
       'If the phone cannot open it, replace 192.168.1.5 with another address of this computer: 10.0.0.3.');
     assert.equal(addressNote({ host: '192.168.1.5', lanAddresses: ['192.168.1.5'] }), '');
+    assert.equal(addressNote({
+      host: '192.168.1.5',
+      otherAddresses: [{ ip: '172.17.0.1', reason: 'docker0 is a Docker bridge: phones usually cannot reach it' }],
+    }), 'If the phone cannot open it, replace 192.168.1.5 in the link with another address of this computer: 172.17.0.1 (docker0 is a Docker bridge: phones usually cannot reach it).');
+    assert.equal(addressNote({ host: '127.0.0.1', unreachable: 'SayType listens on this computer only' }), '', 'the reason is shown instead of the QR code');
   });
 });
 
