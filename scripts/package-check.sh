@@ -44,13 +44,14 @@ cp "$deb" "$root/tmp/saytype.deb"
 in_root() { chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 "$@"; }
 
 # What the root holds, minus what changes by itself (caches, logs, the package
-# manager's own state) and the user's data, which a purge must keep.
+# manager's own state) and the user's data (~/.local/share/saytype, with the
+# ~/.local/share it may have had to make), which a purge must keep.
 listing() {
   (cd "$root" && find . -xdev \
      -path ./proc -prune -o -path ./sys -prune -o -path ./dev -prune -o \
      -path ./tmp -prune -o -path ./var/cache -prune -o -path ./var/log -prune -o \
      -path ./var/lib/apt -prune -o -path ./var/lib/dpkg -prune -o \
-     -path ./root/.local/share/saytype -prune -o -print | sort)
+     -path ./root/.local -prune -o -print | sort)
 }
 
 in_root apt-get update -qq

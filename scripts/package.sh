@@ -30,6 +30,8 @@ gen=packaging/build
 rm -rf "$gen"
 "$target_dir/release/saytype" generate-docs "$gen"
 gzip -9n "$gen"/man/*.1
+# The upstream changelog, under the name Debian policy gives it.
+gzip -9n < CHANGELOG.md > "$gen/changelog.gz"
 # cargo-deb strips the binary and computes the shared-library dependencies with
 # dpkg-shlibdeps; the assets and the rest are in src-tauri/Cargo.toml
 # ([package.metadata.deb]).
