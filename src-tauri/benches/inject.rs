@@ -528,7 +528,7 @@ fn report_typing(label: &str, chars: usize, done: Vec<(String, Run)>) {
 /// per route: the input method, the virtual keyboard (another input method holds
 /// the seat), and paste.
 async fn wayland() {
-    use common::wayland::{Layout, Sway};
+    use common::wayland::{serve_in, Layout, Sway};
     let (chars, runs) = (1_000usize, scale(10));
     println!(
         "wayland: {runs} runs of {chars} mixed characters per route, headless sway, GTK 3 (GDK_BACKEND=wayland), fresh window per run"
@@ -550,14 +550,7 @@ async fn wayland() {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut env = sway.env();
         env.push(("RUST_LOG", "warn".into()));
-        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let served = Served::spawn(
-            &dir.path().join("data"),
-            Some(TOKEN),
-            &["--inject", inject],
-            &env,
-        );
-        served.wait_online(TOKEN, "desk").await;
+        let served = serve_in(&dir.path().join("data"), inject, &env).await;
         let mut client = HttpClient::connect(&served.url).await.expect("connect");
         let mut done = Vec::new();
         for run in 0..runs {

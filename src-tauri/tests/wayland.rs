@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use common::desktop::{mixed_text, mixed_text_from, Target};
 use common::served::Served;
-use common::wayland::{Client, Layout, Sway};
+use common::wayland::{serve_in, Client, Layout, Sway};
 use common::{RelayClient, TOKEN};
 use serde_json::{json, Value};
 
@@ -52,14 +52,7 @@ async fn session(setup: Setup) -> Option<Session> {
         sway.gtk(dir.path())
     };
     let env = sway.env();
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let served = Served::spawn(
-        &dir.path().join("data"),
-        Some(TOKEN),
-        &["--inject", setup.inject],
-        &env,
-    );
-    served.wait_online(TOKEN, "desk").await;
+    let served = serve_in(&dir.path().join("data"), setup.inject, &env).await;
     Some(Session {
         served,
         target,

@@ -2,7 +2,8 @@
 //! on a loopback port), [`client`] (post, then poll the status), [`agent`] (a test
 //! agent speaking the WebSocket protocol by hand), [`served`] (the real binary),
 //! [`desktop`] (Xvfb and real windows), [`tray`] (the tray app under D-Bus), [`wayland`] (headless sway and
-//! native Wayland windows). The
+//! native Wayland windows), [`mutter`] and [`kwin`] (headless GNOME and KDE
+//! compositors on a private [`session_bus`]). The
 //! benches include this module too.
 #![allow(dead_code, unreachable_pub)]
 
@@ -10,8 +11,10 @@ pub mod agent;
 pub mod client;
 pub mod desktop;
 pub mod local_agent;
+pub mod mutter;
 pub mod relay;
 pub mod served;
+pub mod session_bus;
 pub mod tray;
 pub mod wayland;
 

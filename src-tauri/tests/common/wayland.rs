@@ -23,6 +23,8 @@ use wayland_protocols_misc::zwp_virtual_keyboard_v1::client::{
 };
 
 use super::desktop::{Target, GTK_FIELD};
+use super::served::Served;
+use super::TOKEN;
 
 /// Xwayland lets in only its own user (nobody); this script, run by sway as
 /// nobody, lets root's clients in too (`xhost +si:localuser:root`, which is not
@@ -128,19 +130,7 @@ impl Sway {
             || UnixStream::connect(rt.join(&socket)).ok(),
             "sway's socket",
         );
-        let swaysock = wait_for(
-            || {
-                std::fs::read_dir(rt)
-                    .ok()?
-                    .flatten()
-                    .map(|e| e.path())
-                    .find(|p| {
-                        p.file_name()
-                            .is_some_and(|n| n.to_string_lossy().starts_with("sway-ipc."))
-                    })
-            },
-            "sway's IPC socket",
-        );
+        let swaysock = wait_for(|| file_starting(rt, "sway-ipc."), "sway's IPC socket");
         let x_display = xwayland.then(|| {
             wait_for(
                 || {
@@ -241,30 +231,10 @@ impl Sway {
 
     /// A GTK 3 text view under `GDK_BACKEND=wayland`, focused, recording its buffer.
     pub fn gtk(&self, dir: &Path) -> Target {
-        let out = dir.join("gtk.out");
-        std::fs::write(&out, "").expect("out file");
-        let script = dir.join("gtk_field.py");
-        std::fs::write(&script, GTK_FIELD).expect("script");
-        let child = Command::new("/usr/bin/python3")
-            .arg(&script)
-            .arg(&out)
-            .arg("saytype-wayland-gtk")
-            .env("GDK_BACKEND", "wayland")
-            .env("WAYLAND_DISPLAY", &self.socket)
-            .env("XDG_RUNTIME_DIR", self.runtime_dir())
-            .env("LC_ALL", "C.UTF-8")
-            .env("NO_AT_BRIDGE", "1")
-            .env_remove("DISPLAY")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("python3 with GTK (python3-gi, gir1.2-gtk-3.0)");
+        let child = spawn_gtk(&self.socket, self.runtime_dir(), dir);
         let criteria = format!("[pid={}] focus", child.id());
         wait_for(|| self.swaymsg(&criteria).then_some(()), "the GTK window");
-        let focused = out.with_extension("out.focused");
-        wait_for(|| focused.exists().then_some(()), "the GTK window's focus");
-        Target::from_child(child, out)
+        gtk_focused(child, dir)
     }
 
     /// An xterm under Xwayland running `cat` into a file, focused.
@@ -335,8 +305,61 @@ impl Drop for Sway {
     }
 }
 
+/// A GTK 3 text view under `GDK_BACKEND=wayland` on the compositor at
+/// `runtime/socket`, recording its buffer in `dir/gtk.out`.
+pub fn spawn_gtk(socket: &str, runtime: &Path, dir: &Path) -> Child {
+    let out = dir.join("gtk.out");
+    std::fs::write(&out, "").expect("out file");
+    let script = dir.join("gtk_field.py");
+    std::fs::write(&script, GTK_FIELD).expect("script");
+    Command::new("/usr/bin/python3")
+        .arg(&script)
+        .arg(&out)
+        .arg("saytype-wayland-gtk")
+        .env("GDK_BACKEND", "wayland")
+        .env("WAYLAND_DISPLAY", socket)
+        .env("XDG_RUNTIME_DIR", runtime)
+        .env("LC_ALL", "C.UTF-8")
+        .env("NO_AT_BRIDGE", "1")
+        .env_remove("DISPLAY")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python3 with GTK (python3-gi, gir1.2-gtk-3.0)")
+}
+
+/// The window of [`spawn_gtk`], once its text view has the keyboard focus.
+pub fn gtk_focused(child: Child, dir: &Path) -> Target {
+    let out = dir.join("gtk.out");
+    let focused = out.with_extension("out.focused");
+    wait_for(|| focused.exists().then_some(()), "the GTK window's focus");
+    Target::from_child(child, out)
+}
+
+/// A file in `dir` whose name starts with `prefix`.
+pub fn file_starting(dir: &Path, prefix: &str) -> Option<PathBuf> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(prefix))
+        })
+}
+
+/// `saytype serve --inject INJECT` on `data` with a session's environment,
+/// once its agent is online.
+pub async fn serve_in(data: &Path, inject: &str, env: &[(&str, String)]) -> Served {
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let served = Served::spawn(data, Some(TOKEN), &["--inject", inject], &env);
+    served.wait_online(TOKEN, "desk").await;
+    served
+}
+
 /// Poll `ready` until it gives a value; panics after [`WAIT`].
-fn wait_for<T>(mut ready: impl FnMut() -> Option<T>, what: &str) -> T {
+pub fn wait_for<T>(mut ready: impl FnMut() -> Option<T>, what: &str) -> T {
     let deadline = Instant::now() + WAIT;
     loop {
         if let Some(v) = ready() {

@@ -7,6 +7,8 @@
 //!   with arboard + the paste shortcut;
 //! - [`wayland`] (Linux): the wlroots routes (sway): input method, virtual keyboard
 //!   with our own keymaps, data-control paste;
+//! - [`native`] (Linux): the route to a Wayland session's native windows, or
+//!   why there is none;
 //! - [`portable`]: enigo's own text entry + arboard, for other systems;
 //! - [`clipboard`]: the guard that gives the user their clipboard back;
 //! - [`worker`]: the injection thread. Injection is slow and thread-affine (an X
@@ -15,6 +17,8 @@
 //!   ACKing and answering pings.
 
 pub mod clipboard;
+#[cfg(target_os = "linux")]
+pub mod native;
 pub mod portable;
 pub mod progress;
 pub mod route;

@@ -1,0 +1,115 @@
+//! The route to native windows of a Wayland session: what the compositor offers
+//! (read from its registry globals), connected, or [`Native::Unreachable`] when
+//! it offers nothing SayType speaks: then a message for a native window fails
+//! with what to do, and is never reported typed (XTest through Xwayland reaches
+//! no native window: Xwayland clears `_NET_ACTIVE_WINDOW` while one has focus).
+
+use super::rule::pick;
+use super::wayland::{self, session::Found, session::WlRoute, Offer, WlrInjector};
+use super::{is_terminal, InjectError, InjectSettings, Method, Progress, Situation};
+
+/// A Wayland compositor's route for native windows.
+pub enum Native {
+    /// sway and the other wlroots compositors: input method, virtual keyboard.
+    Wlroots(Box<WlrInjector>),
+    /// None that SayType speaks: the compositor's name.
+    Unreachable(&'static str),
+}
+
+impl Native {
+    /// Connect to `$WAYLAND_DISPLAY`; `None` if there is no Wayland compositor.
+    pub fn connect() -> Result<Option<Native>, InjectError> {
+        Ok(match WlrInjector::connect()? {
+            Found::NoWayland => None,
+            Found::Wlroots(wlr) => Some(Native::Wlroots(wlr)),
+            Found::Other(offer) => Some(Native::Unreachable(family(&offer))),
+        })
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Native::Wlroots(wlr) => wlr.name(),
+            Native::Unreachable(name) => name,
+        }
+    }
+
+    /// The status line for the focused native window.
+    pub fn ready_line(&mut self) -> Result<String, InjectError> {
+        match self {
+            Native::Wlroots(wlr) => wlr.ready_line(),
+            Native::Unreachable(_) => Err(self.unreachable()),
+        }
+    }
+
+    pub fn inject(
+        &mut self,
+        text: &str,
+        settings: InjectSettings,
+        progress: &mut dyn Progress,
+    ) -> Result<Method, InjectError> {
+        match self {
+            Native::Wlroots(wlr) => inject_wlroots(wlr, text, settings, progress),
+            Native::Unreachable(_) => Err(self.unreachable()),
+        }
+    }
+
+    fn unreachable(&self) -> InjectError {
+        InjectError::Failed(format!(
+            "the focused window is a native Wayland window, and {}; X11 (Xwayland) windows \
+             can be typed into: click into one, or log in to an X11 session; the text is in \
+             the history to copy",
+            no_route_of(self.name())
+        ))
+    }
+}
+
+/// Why a compositor without a route is unreachable, and `what_to_do`.
+pub fn no_route(what_to_do: &str) -> String {
+    format!(
+        "this Wayland compositor offers none of the ways SayType types on Wayland: {what_to_do}"
+    )
+}
+
+fn no_route_of(name: &str) -> String {
+    format!(
+        "this compositor ({name}) offers none of the ways SayType types into one (the \
+         input method and virtual keyboard of wlroots compositors such as sway)"
+    )
+}
+
+/// The compositor's family, from its globals, for the status line.
+fn family(offer: &Offer) -> &'static str {
+    if offer.kde {
+        "KWin"
+    } else if offer.gnome {
+        "mutter"
+    } else {
+        "unknown compositor"
+    }
+}
+
+/// Through a wlroots compositor: the input method where the focused window takes
+/// it, else the virtual keyboard; pasting with the terminal rule (the focused
+/// window's app id from the compositor's toplevel list).
+fn inject_wlroots(
+    wlr: &mut WlrInjector,
+    text: &str,
+    InjectSettings { mode, newline }: InjectSettings,
+    progress: &mut dyn Progress,
+) -> Result<Method, InjectError> {
+    wlr.newline = newline;
+    let route = wlr.route_now()?;
+    wlr.check_focus()?;
+    let terminal = wlr.focused_app().is_some_and(|a| is_terminal(&a));
+    let method = pick(mode, || Situation {
+        chars: text.chars().count(),
+        typeable: wayland::keymap::can_type(text),
+        terminal,
+    });
+    match (method, route) {
+        (Method::Pasted, _) => wlr.paste_text(text, terminal, progress),
+        (_, WlRoute::InputMethod) => wlr.commit_text(text, progress),
+        (_, WlRoute::VirtualKeyboard) => wlr.type_keys(text, progress),
+    }
+    .map(|()| method)
+}
