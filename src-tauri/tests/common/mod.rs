@@ -10,6 +10,7 @@
 pub mod agent;
 pub mod client;
 pub mod desktop;
+pub mod kwin;
 pub mod local_agent;
 pub mod mutter;
 pub mod relay;

@@ -50,28 +50,14 @@ impl Mutter {
         let runtime = tempfile::tempdir().expect("runtime dir");
         let rt = runtime.path();
         let log_path = rt.join("mutter.log");
-        let log = std::fs::File::create(&log_path).expect("log");
         let mut cmd = Command::new("mutter");
         cmd.args(["--headless", "--wayland", "--virtual-monitor", "1280x800"])
             .args(["--wayland-display", SOCKET]);
         if !xwayland {
             cmd.arg("--no-x11");
         }
-        let mutter = cmd
-            .env("XDG_RUNTIME_DIR", rt)
-            .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
-            .env_remove("DISPLAY")
-            .env_remove("WAYLAND_DISPLAY")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("mutter");
-        let mutter = Spawned(mutter);
-        wait_for(
-            || std::os::unix::net::UnixStream::connect(rt.join(SOCKET)).ok(),
-            "mutter's socket",
-        );
+        cmd.env("XDG_RUNTIME_DIR", rt);
+        let mutter = bus.spawn_compositor(&mut cmd, &log_path, &rt.join(SOCKET));
         let x = xwayland.then(|| {
             // "Using public X11 display :0, (using :1 for managed services)"
             let display = wait_for(

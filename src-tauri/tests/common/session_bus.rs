@@ -3,6 +3,7 @@
 //! and child processes that are stopped when the test ends.
 
 use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -48,6 +49,29 @@ impl SessionBus {
             address,
             _daemon: daemon,
         }
+    }
+}
+
+impl SessionBus {
+    /// Start a compositor on this bus, its output in `log`, and wait until its
+    /// Wayland socket `socket` takes connections.
+    pub fn spawn_compositor(&self, cmd: &mut Command, log: &Path, socket: &Path) -> Spawned {
+        let log = std::fs::File::create(log).expect("log");
+        let child = cmd
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.address)
+            .env_remove("DISPLAY")
+            .env_remove("WAYLAND_DISPLAY")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("{:?}: {e}", cmd.get_program()));
+        let child = Spawned(child);
+        super::wayland::wait_for(
+            || std::os::unix::net::UnixStream::connect(socket).ok(),
+            "the compositor's socket",
+        );
+        child
     }
 }
 

@@ -24,13 +24,15 @@ use wayland_protocols_misc::zwp_virtual_keyboard_v1::client::{
 
 use super::desktop::{Target, GTK_FIELD};
 use super::served::Served;
-use super::TOKEN;
+use super::{RelayClient, TOKEN};
 
 /// Xwayland lets in only its own user (nobody); this script, run by sway as
 /// nobody, lets root's clients in too (`xhost +si:localuser:root`, which is not
 /// installed here, over the raw X11 protocol).
 const XHOST: &str = include_str!("xhost.py");
 const WAIT: Duration = Duration::from_secs(15);
+/// How long a message may take to arrive in the window.
+const ARRIVE: Duration = Duration::from_secs(20);
 const NOBODY: u32 = 65534;
 
 /// The user's keyboard layout on the session.
@@ -190,32 +192,13 @@ impl Sway {
         }
     }
 
-    /// wl-copy / wl-paste (wl-clipboard) on this session.
-    fn wl(&self, program: &str) -> Command {
-        let mut cmd = Command::new(program);
-        cmd.env("WAYLAND_DISPLAY", &self.socket)
-            .env("XDG_RUNTIME_DIR", self.runtime_dir())
-            .env_remove("DISPLAY")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        cmd
-    }
-
     /// Set the clipboard (wl-copy keeps owning it in the background).
     pub fn set_clipboard(&self, text: &str) {
-        let status = self.wl("wl-copy").arg(text).status().expect("wl-copy");
-        assert!(status.success());
+        set_clipboard(&self.socket, self.runtime_dir(), text);
     }
 
     pub fn clipboard(&self) -> String {
-        let out = self
-            .wl("wl-paste")
-            .arg("--no-newline")
-            .stdout(Stdio::piped())
-            .output()
-            .expect("wl-paste");
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        clipboard(&self.socket, self.runtime_dir())
     }
 
     pub fn swaymsg(&self, command: &str) -> bool {
@@ -337,6 +320,49 @@ pub fn gtk_focused(child: Child, dir: &Path) -> Target {
     Target::from_child(child, out)
 }
 
+/// wl-copy / wl-paste (wl-clipboard) on the compositor at `runtime/socket`.
+fn wl(program: &str, socket: &str, runtime: &Path) -> Command {
+    let mut cmd = Command::new(program);
+    cmd.env("WAYLAND_DISPLAY", socket)
+        .env("XDG_RUNTIME_DIR", runtime)
+        .env_remove("DISPLAY")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    cmd
+}
+
+/// Set the data-control clipboard (wl-copy keeps owning it in the background).
+pub fn set_clipboard(socket: &str, runtime: &Path, text: &str) {
+    let status = wl("wl-copy", socket, runtime)
+        .arg(text)
+        .status()
+        .expect("wl-copy");
+    assert!(status.success());
+}
+
+pub fn clipboard(socket: &str, runtime: &Path) -> String {
+    let out = wl("wl-paste", socket, runtime)
+        .arg("--no-newline")
+        .stdout(Stdio::piped())
+        .output()
+        .expect("wl-paste");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Wait until the clipboard holds `want` (the agent gives the user's back after
+/// a paste); returns what it holds.
+pub fn wait_clipboard(socket: &str, runtime: &Path, want: &str) -> String {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let got = clipboard(socket, runtime);
+        if got == want || Instant::now() > deadline {
+            return got;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// A file in `dir` whose name starts with `prefix`.
 pub fn file_starting(dir: &Path, prefix: &str) -> Option<PathBuf> {
     std::fs::read_dir(dir)
@@ -356,6 +382,51 @@ pub async fn serve_in(data: &Path, inject: &str, env: &[(&str, String)]) -> Serv
     let served = Served::spawn(data, Some(TOKEN), &["--inject", inject], &env);
     served.wait_online(TOKEN, "desk").await;
     served
+}
+
+/// The injector's status line (`GET /ui/api/status` of the relay at `url`), once
+/// it names a route or says why there is none.
+pub async fn route_line(url: &str) -> String {
+    let mut client = saytype::client::HttpClient::connect(url)
+        .await
+        .expect("connect");
+    let mut line = String::new();
+    for _ in 0..500 {
+        let v: serde_json::Value = client
+            .get("/ui/api/status", Some(TOKEN))
+            .await
+            .expect("get")
+            .json()
+            .expect("json");
+        line = v.to_string();
+        let state = &v["localAgent"]["injectorState"];
+        if line.contains("through") || state == "unavailable" {
+            return line;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("no route in the status: {line}");
+}
+
+/// Send each text in turn to the relay at `url` (ids `{prefix}-{i}`); the
+/// window's whole content is compared after each, byte for byte, and each must
+/// be reported `injected`.
+pub async fn send_and_compare(url: &str, target: &Target, texts: &[String], prefix: &str) {
+    let mut expected = String::new();
+    for (i, text) in texts.iter().enumerate() {
+        let id = format!("{prefix}-{i}");
+        let r = RelayClient::new(url, TOKEN)
+            .post(&serde_json::json!({"text": text, "id": id}))
+            .await;
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        expected.push_str(text);
+        let got = target.wait_for(&expected, ARRIVE);
+        assert_eq!(got, expected, "message {i} did not arrive exactly");
+        let status = RelayClient::new(url, TOKEN)
+            .wait_status(&id, "injected")
+            .await;
+        assert_eq!(status["status"], "injected", "{status}");
+    }
 }
 
 /// Poll `ready` until it gives a value; panics after [`WAIT`].

@@ -7,6 +7,10 @@
 //!   with arboard + the paste shortcut;
 //! - [`wayland`] (Linux): the wlroots routes (sway): input method, virtual keyboard
 //!   with our own keymaps, data-control paste;
+//! - [`layout`] (Linux): the user's layout from the compositor's keymap, for the
+//!   routes that type with the user's keys (KWin, mutter);
+//! - [`keyed`] (Linux): the one rule of the routes that type with the user's
+//!   layout, and [`kwin`]: KDE's fake input (and the `.desktop` grant);
 //! - [`native`] (Linux): the route to a Wayland session's native windows, or
 //!   why there is none;
 //! - [`portable`]: enigo's own text entry + arboard, for other systems;
@@ -17,6 +21,12 @@
 //!   ACKing and answering pings.
 
 pub mod clipboard;
+#[cfg(target_os = "linux")]
+pub mod keyed;
+#[cfg(target_os = "linux")]
+pub mod kwin;
+#[cfg(target_os = "linux")]
+pub mod layout;
 #[cfg(target_os = "linux")]
 pub mod native;
 pub mod portable;

@@ -4,7 +4,10 @@
 //! with what to do, and is never reported typed (XTest through Xwayland reaches
 //! no native window: Xwayland clears `_NET_ACTIVE_WINDOW` while one has focus).
 
+use super::keyed;
+use super::kwin::{Kwin, KwinInjector};
 use super::rule::pick;
+use super::wayland::seat_keymap::SeatKeymap;
 use super::wayland::{self, session::Found, session::WlRoute, Offer, WlrInjector};
 use super::{is_terminal, InjectError, InjectSettings, Method, Progress, Situation};
 
@@ -12,24 +15,37 @@ use super::{is_terminal, InjectError, InjectSettings, Method, Progress, Situatio
 pub enum Native {
     /// sway and the other wlroots compositors: input method, virtual keyboard.
     Wlroots(Box<WlrInjector>),
-    /// None that SayType speaks: the compositor's name.
-    Unreachable(&'static str),
+    /// KDE Plasma: KWin's fake input.
+    Kwin(Box<KwinInjector>),
+    /// None that SayType can use: the compositor's name, and why.
+    Unreachable(&'static str, String),
 }
 
 impl Native {
     /// Connect to `$WAYLAND_DISPLAY`; `None` if there is no Wayland compositor.
     pub fn connect() -> Result<Option<Native>, InjectError> {
-        Ok(match WlrInjector::connect()? {
-            Found::NoWayland => None,
-            Found::Wlroots(wlr) => Some(Native::Wlroots(wlr)),
-            Found::Other(offer) => Some(Native::Unreachable(family(&offer))),
-        })
+        let offer = match WlrInjector::connect()? {
+            Found::NoWayland => return Ok(None),
+            Found::Wlroots(wlr) => return Ok(Some(Native::Wlroots(wlr))),
+            Found::Other(offer) => offer,
+        };
+        let name = family(&offer);
+        if offer.kde {
+            if let Some(seat) = SeatKeymap::connect()? {
+                return Ok(Some(match KwinInjector::connect(seat)? {
+                    Kwin::Ready(kwin) => Native::Kwin(kwin),
+                    Kwin::Refused(why) => Native::Unreachable(name, why),
+                }));
+            }
+        }
+        Ok(Some(Native::Unreachable(name, no_route_of(name))))
     }
 
     pub fn name(&self) -> &'static str {
         match self {
             Native::Wlroots(wlr) => wlr.name(),
-            Native::Unreachable(name) => name,
+            Native::Kwin(_) => "KWin",
+            Native::Unreachable(name, _) => name,
         }
     }
 
@@ -37,7 +53,8 @@ impl Native {
     pub fn ready_line(&mut self) -> Result<String, InjectError> {
         match self {
             Native::Wlroots(wlr) => wlr.ready_line(),
-            Native::Unreachable(_) => Err(self.unreachable()),
+            Native::Kwin(kwin) => kwin.ready_line(),
+            Native::Unreachable(_, why) => Err(unreachable(why)),
         }
     }
 
@@ -49,31 +66,35 @@ impl Native {
     ) -> Result<Method, InjectError> {
         match self {
             Native::Wlroots(wlr) => inject_wlroots(wlr, text, settings, progress),
-            Native::Unreachable(_) => Err(self.unreachable()),
+            Native::Kwin(kwin) => keyed::inject(kwin.as_mut(), text, settings, progress),
+            Native::Unreachable(_, why) => Err(unreachable(why)),
         }
     }
 
-    fn unreachable(&self) -> InjectError {
-        InjectError::Failed(format!(
-            "the focused window is a native Wayland window, and {}; X11 (Xwayland) windows \
-             can be typed into: click into one, or log in to an X11 session; the text is in \
-             the history to copy",
-            no_route_of(self.name())
-        ))
+    /// Why this session cannot be typed into at all (no Xwayland either).
+    pub fn unavailable(&self) -> Option<String> {
+        match self {
+            Native::Unreachable(_, why) => Some(format!(
+                "{why}; and there is no Xwayland (DISPLAY is not set): log in to an X11 \
+                 session, or run with --inject none"
+            )),
+            _ => None,
+        }
     }
 }
 
-/// Why a compositor without a route is unreachable, and `what_to_do`.
-pub fn no_route(what_to_do: &str) -> String {
-    format!(
-        "this Wayland compositor offers none of the ways SayType types on Wayland: {what_to_do}"
-    )
+fn unreachable(why: &str) -> InjectError {
+    InjectError::Failed(format!(
+        "the focused window is a native Wayland window, and {why}. X11 (Xwayland) windows \
+         can be typed into: click into one, or log in to an X11 session; the text is in \
+         the history to copy"
+    ))
 }
 
 fn no_route_of(name: &str) -> String {
     format!(
-        "this compositor ({name}) offers none of the ways SayType types into one (the \
-         input method and virtual keyboard of wlroots compositors such as sway)"
+        "this compositor ({name}) offers none of the ways SayType types into one (wlroots' \
+         input method and virtual keyboard, KWin's fake input, mutter's RemoteDesktop)"
     )
 }
 

@@ -13,7 +13,7 @@
 //! Elsewhere it is the [`portable`](super::portable) backend.
 
 #[cfg(target_os = "linux")]
-use super::native::{self, Native};
+use super::native::Native;
 #[cfg(not(target_os = "linux"))]
 use super::portable::PortableInjector;
 use super::rule::pick;
@@ -47,10 +47,8 @@ impl Route {
         #[cfg(target_os = "linux")]
         {
             if let Some(native) = Native::connect()? {
-                if matches!(native, Native::Unreachable(_)) && !has_display() {
-                    return Err(InjectError::Unavailable(native::no_route(
-                        "log in to an X11 session, or run with --inject none",
-                    )));
+                if let Some(why) = native.unavailable().filter(|_| !has_display()) {
+                    return Err(InjectError::Unavailable(why));
                 }
                 // Xwayland beside it: X windows keep the X11 route.
                 let xwayland = has_display()

@@ -14,9 +14,33 @@
 //! compositors' routes (KWin fake-input, mutter, the portal + libei) are further
 //! fields and routes of their own, picked in `route.rs`.
 
+/// The registry's events, which our clients read through `GlobalList` instead.
+macro_rules! ignore_registry {
+    ($state:ty) => {
+        impl
+            wayland_client::Dispatch<
+                wayland_client::protocol::wl_registry::WlRegistry,
+                wayland_client::globals::GlobalListContents,
+            > for $state
+        {
+            fn event(
+                _: &mut Self,
+                _: &wayland_client::protocol::wl_registry::WlRegistry,
+                _: wayland_client::protocol::wl_registry::Event,
+                _: &wayland_client::globals::GlobalListContents,
+                _: &wayland_client::Connection,
+                _: &wayland_client::QueueHandle<Self>,
+            ) {
+            }
+        }
+    };
+}
+
 pub mod commit;
+pub mod data_control;
 pub mod input_method;
 pub mod keymap;
+pub mod seat_keymap;
 pub mod session;
 pub mod typing;
 
