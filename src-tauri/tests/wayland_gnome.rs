@@ -8,14 +8,14 @@ use common::desktop::Target;
 use common::mutter::Mutter;
 use common::served::Served;
 use common::session_bus::SessionBus;
-use common::wayland::serve_in;
+use common::wayland::{layout_texts, route_line, send_and_compare, serve_in};
 use common::{RelayClient, TOKEN};
 use serde_json::{json, Value};
 
 struct Session {
     served: Served,
     target: Target,
-    _mutter: Mutter,
+    mutter: Mutter,
     _other_bus: Option<SessionBus>,
     _dir: tempfile::TempDir,
 }
@@ -38,7 +38,7 @@ async fn session(xwayland: bool, inject: &str, reach_mutter: bool) -> Session {
     Session {
         served,
         target,
-        _mutter: mutter,
+        mutter,
         _other_bus: other_bus,
         _dir: dir,
     }
@@ -71,4 +71,62 @@ async fn a_native_window_no_route_reaches_fails_with_what_to_do() {
         .wait_status("native-2", "failed")
         .await;
     assert_eq!(status["status"], "failed", "{status}");
+}
+
+fn xclip(m: &Mutter) -> std::process::Command {
+    let (display, cookie) = m.x.clone().expect("a session with Xwayland");
+    let mut cmd = std::process::Command::new("xclip");
+    cmd.args(["-selection", "clipboard"])
+        .env("DISPLAY", display)
+        .env("XAUTHORITY", cookie)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
+    cmd
+}
+
+/// mutter 43: what is on the layout typed through RemoteDesktop, the rest
+/// pasted through Xwayland's clipboard, into a native window; every message
+/// compared byte for byte, and the user's clipboard given back.
+#[tokio::test]
+async fn remote_desktop_types_the_layout_and_pastes_the_rest() {
+    let s = session(true, "type", true).await;
+    let line = route_line(&s.served.url).await;
+    assert!(
+        line.contains("typing through mutter's RemoteDesktop (GNOME)"),
+        "{line}"
+    );
+    let mut set = xclip(&s.mutter).arg("-i").spawn().expect("xclip");
+    if let Some(mut stdin) = set.stdin.take() {
+        std::io::Write::write_all(&mut stdin, b"what the user had copied").expect("xclip");
+    }
+    assert!(set.wait().expect("xclip").success());
+    let texts = layout_texts();
+    send_and_compare(&s.served.url, &s.target, &texts, "g").await;
+    let mut clip = String::new();
+    for _ in 0..250 {
+        let out = xclip(&s.mutter).arg("-o").output().expect("xclip -o");
+        clip = String::from_utf8_lossy(&out.stdout).into_owned();
+        if clip == "what the user had copied" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(clip, "what the user had copied");
+}
+
+/// Without Xwayland mutter has no clipboard SayType can reach: text on the
+/// layout is typed, a text with a character off it fails and says why.
+#[tokio::test]
+async fn without_xwayland_off_layout_text_fails_with_why() {
+    let s = session(false, "type", true).await;
+    send_and_compare(&s.served.url, &s.target, &["typed: ok\n".to_owned()], "n").await;
+    post(&s, "off-layout", "naïve").await;
+    let status = RelayClient::new(&s.served.url, TOKEN)
+        .wait_status("off-layout", "failed")
+        .await;
+    assert_eq!(status["status"], "failed", "{status}");
+    let reason = status["error"].as_str().unwrap_or_default();
+    assert!(reason.contains("not on your keyboard layout"), "{status}");
+    assert_eq!(s.target.text(), "typed: ok\n", "nothing else arrives");
 }

@@ -6,10 +6,12 @@
 
 mod common;
 
-use common::desktop::{mixed_text, mixed_text_from, Target};
+use common::desktop::{mixed_text_from, Target};
 use common::kwin::{Grant, Kwin, SOCKET};
 use common::served::Served;
-use common::wayland::{route_line, send_and_compare, serve_in, set_clipboard, wait_clipboard};
+use common::wayland::{
+    layout_texts, route_line, send_and_compare, serve_in, set_clipboard, wait_clipboard,
+};
 
 struct Session {
     served: Served,
@@ -50,14 +52,7 @@ async fn fake_input_types_the_layout_and_pastes_the_rest_after_installing_its_gr
         "{entry}"
     );
     set_clipboard(SOCKET, &s.kwin.runtime_dir(), "what the user had copied");
-    let ascii: String = (' '..='~').collect();
-    let texts = vec![
-        format!("{ascii}\n"),
-        "line one\nline two\n\tindented with a tab\n".into(),
-        "Grüße aus Köln – ça va? 漢字かな, emoji 😀👍🏽 family 👨‍👩‍👧 flags 🇩🇪\n".into(),
-        mixed_text(1_000),
-        "typed again after a paste\n".into(),
-    ];
+    let texts = layout_texts();
     send_and_compare(&s.served.url, &s.target, &texts, "k").await;
     let clip = wait_clipboard(SOCKET, &s.kwin.runtime_dir(), "what the user had copied");
     assert_eq!(clip, "what the user had copied");

@@ -429,6 +429,20 @@ pub async fn send_and_compare(url: &str, target: &Target, texts: &[String], pref
     }
 }
 
+/// Texts for the routes that type with the user's layout: printable ASCII
+/// (typed), tabs and newlines (typed), mixed Unicode (pasted), 1,000 mixed
+/// characters (pasted), and typing again after a paste.
+pub fn layout_texts() -> Vec<String> {
+    let ascii: String = (' '..='~').collect();
+    vec![
+        format!("{ascii}\n"),
+        "line one\nline two\n\tindented with a tab\n".into(),
+        "Grüße aus Köln – ça va? 漢字かな, emoji 😀👍🏽 family 👨‍👩‍👧 flags 🇩🇪\n".into(),
+        super::desktop::mixed_text(1_000),
+        "typed again after a paste\n".into(),
+    ]
+}
+
 /// Poll `ready` until it gives a value; panics after [`WAIT`].
 pub fn wait_for<T>(mut ready: impl FnMut() -> Option<T>, what: &str) -> T {
     let deadline = Instant::now() + WAIT;

@@ -5,20 +5,21 @@
 //! pasting the rest could reorder the two (a window reads a paste
 //! asynchronously, while later keys may already be on their way).
 
+use std::time::Instant;
+
 use super::layout::{Layout, Plan, Stroke};
+use super::progress::{checkpoint, REPORT_EVERY};
 use super::rule::pick;
+use super::wayland::typing::PER_CHAR;
 use super::{InjectError, InjectSettings, Method, Progress, Situation};
 
 /// A route that sends keys of the user's layout and pastes.
 pub trait Keyed {
     /// The user's layout now.
     fn layout(&mut self) -> Result<&Layout, InjectError>;
-    /// Type these strokes (one per character of the text, in order).
-    fn type_strokes(
-        &mut self,
-        strokes: &[Stroke],
-        progress: &mut dyn Progress,
-    ) -> Result<(), InjectError>;
+    /// Send these strokes (one per character, in order); returns once the
+    /// compositor has handled them.
+    fn send_batch(&mut self, batch: &[Stroke]) -> Result<(), InjectError>;
     /// Paste `text` through the clipboard.
     fn paste_text(&mut self, text: &str, progress: &mut dyn Progress) -> Result<(), InjectError>;
 }
@@ -47,10 +48,31 @@ pub fn inject(
 ) -> Result<Method, InjectError> {
     let (method, plan) = method_for(route.layout()?, text, settings);
     match (method, plan) {
-        (Method::Typed, Plan::Type(strokes)) => route.type_strokes(&strokes, progress),
+        (Method::Typed, Plan::Type(strokes)) => type_paced(route, &strokes, progress),
         _ => route.paste_text(text, progress),
     }
     .map(|()| method)
+}
+
+/// The strokes in batches of [`REPORT_EVERY`], paced as on sway: a window that
+/// reads keys slower than they come is disconnected when its buffer fills.
+fn type_paced(
+    route: &mut dyn Keyed,
+    strokes: &[Stroke],
+    progress: &mut dyn Progress,
+) -> Result<(), InjectError> {
+    let total = strokes.len();
+    let mut typed = 0;
+    for batch in strokes.chunks(REPORT_EVERY) {
+        let started = Instant::now();
+        route.send_batch(batch)?;
+        if let Some(rest) = (PER_CHAR * batch.len() as u32).checked_sub(started.elapsed()) {
+            std::thread::sleep(rest);
+        }
+        typed += batch.len();
+        checkpoint(progress, typed, total)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -10,7 +10,8 @@
 //! - [`layout`] (Linux): the user's layout from the compositor's keymap, for the
 //!   routes that type with the user's keys (KWin, mutter);
 //! - [`keyed`] (Linux): the one rule of the routes that type with the user's
-//!   layout, and [`kwin`]: KDE's fake input (and the `.desktop` grant);
+//!   layout, [`kwin`]: KDE's fake input (and the `.desktop` grant), and
+//!   [`mutter`]: GNOME's RemoteDesktop on D-Bus;
 //! - [`native`] (Linux): the route to a Wayland session's native windows, or
 //!   why there is none;
 //! - [`portable`]: enigo's own text entry + arboard, for other systems;
@@ -27,6 +28,8 @@ pub mod keyed;
 pub mod kwin;
 #[cfg(target_os = "linux")]
 pub mod layout;
+#[cfg(target_os = "linux")]
+pub mod mutter;
 #[cfg(target_os = "linux")]
 pub mod native;
 pub mod portable;

@@ -6,6 +6,7 @@
 
 use super::keyed;
 use super::kwin::{Kwin, KwinInjector};
+use super::mutter::MutterInjector;
 use super::rule::pick;
 use super::wayland::seat_keymap::SeatKeymap;
 use super::wayland::{self, session::Found, session::WlRoute, Offer, WlrInjector};
@@ -17,13 +18,16 @@ pub enum Native {
     Wlroots(Box<WlrInjector>),
     /// KDE Plasma: KWin's fake input.
     Kwin(Box<KwinInjector>),
+    /// GNOME: mutter's RemoteDesktop.
+    Mutter(Box<MutterInjector>),
     /// None that SayType can use: the compositor's name, and why.
     Unreachable(&'static str, String),
 }
 
 impl Native {
     /// Connect to `$WAYLAND_DISPLAY`; `None` if there is no Wayland compositor.
-    pub fn connect() -> Result<Option<Native>, InjectError> {
+    /// `xwayland`: an X display is there too.
+    pub fn connect(xwayland: bool) -> Result<Option<Native>, InjectError> {
         let offer = match WlrInjector::connect()? {
             Found::NoWayland => return Ok(None),
             Found::Wlroots(wlr) => return Ok(Some(Native::Wlroots(wlr))),
@@ -38,6 +42,15 @@ impl Native {
                 }));
             }
         }
+        if offer.gnome {
+            if let Some(seat) = SeatKeymap::connect()? {
+                match MutterInjector::connect(seat, xwayland) {
+                    Ok(Some(mutter)) => return Ok(Some(Native::Mutter(Box::new(mutter)))),
+                    Ok(None) => {}
+                    Err(why) => return Ok(Some(Native::Unreachable(name, why))),
+                }
+            }
+        }
         Ok(Some(Native::Unreachable(name, no_route_of(name))))
     }
 
@@ -45,6 +58,7 @@ impl Native {
         match self {
             Native::Wlroots(wlr) => wlr.name(),
             Native::Kwin(_) => "KWin",
+            Native::Mutter(_) => "mutter",
             Native::Unreachable(name, _) => name,
         }
     }
@@ -54,6 +68,7 @@ impl Native {
         match self {
             Native::Wlroots(wlr) => wlr.ready_line(),
             Native::Kwin(kwin) => kwin.ready_line(),
+            Native::Mutter(mutter) => mutter.ready_line(),
             Native::Unreachable(_, why) => Err(unreachable(why)),
         }
     }
@@ -67,6 +82,7 @@ impl Native {
         match self {
             Native::Wlroots(wlr) => inject_wlroots(wlr, text, settings, progress),
             Native::Kwin(kwin) => keyed::inject(kwin.as_mut(), text, settings, progress),
+            Native::Mutter(m) => keyed::inject(m.as_mut(), text, settings, progress),
             Native::Unreachable(_, why) => Err(unreachable(why)),
         }
     }

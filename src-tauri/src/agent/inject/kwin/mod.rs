@@ -15,10 +15,9 @@ use wayland_protocols_plasma::fake_input::client::org_kde_kwin_fake_input::OrgKd
 use super::clipboard::PASTE_HOLD;
 use super::keyed::Keyed;
 use super::layout::{Layout, Stroke};
-use super::progress::{checkpoint, Progress, REPORT_EVERY};
+use super::progress::{checkpoint, Progress};
 use super::wayland::data_control::DataControl;
 use super::wayland::seat_keymap::{KeymapState, SeatKeymap};
-use super::wayland::typing::PER_CHAR;
 use super::InjectError;
 
 const FAKE_INPUT: &str = "org_kde_kwin_fake_input";
@@ -165,36 +164,19 @@ impl Keyed for KwinInjector {
         self.seat.layout()
     }
 
-    /// The keys, paced as on sway: a window that reads keys slower than they come
-    /// is disconnected when its buffer fills.
-    fn type_strokes(
-        &mut self,
-        strokes: &[Stroke],
-        progress: &mut dyn Progress,
-    ) -> Result<(), InjectError> {
+    fn send_batch(&mut self, batch: &[Stroke]) -> Result<(), InjectError> {
         let layout = self.seat.layout()?;
         let shift = layout.shift_key().map_err(failed)?;
         let level3 = layout.level3_key().ok();
-        if strokes.iter().any(|s| s.level3) && level3.is_none() {
+        if batch.iter().any(|s| s.level3) && level3.is_none() {
             return Err(InjectError::Failed(
                 "the keyboard layout has no AltGr key".into(),
             ));
         }
-        let total = strokes.len();
-        let mut typed = 0;
-        for batch in strokes.chunks(REPORT_EVERY) {
-            let started = Instant::now();
-            for &stroke in batch {
-                self.tap(stroke, shift, level3);
-            }
-            self.seat.roundtrip()?;
-            if let Some(rest) = (PER_CHAR * batch.len() as u32).checked_sub(started.elapsed()) {
-                std::thread::sleep(rest);
-            }
-            typed += batch.len();
-            checkpoint(progress, typed, total)?;
+        for &stroke in batch {
+            self.tap(stroke, shift, level3);
         }
-        Ok(())
+        self.seat.roundtrip()
     }
 
     /// Paste `text`: our own clipboard owner holds it, the window gets Ctrl+V,
