@@ -5,8 +5,9 @@
 //! pasting the rest could reorder the two (a window reads a paste
 //! asynchronously, while later keys may already be on their way).
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use super::clipboard::PASTE_HOLD;
 use super::layout::{Layout, Plan, Stroke};
 use super::progress::{checkpoint, REPORT_EVERY};
 use super::rule::pick;
@@ -52,6 +53,28 @@ pub fn inject(
         _ => route.paste_text(text, progress),
     }
     .map(|()| method)
+}
+
+/// How long the window may take to read a paste.
+const READ_WAIT: Duration = Duration::from_secs(3);
+
+/// After the paste shortcut: wait until the window has read the text from our
+/// clipboard owner (`reads` counts the hand-overs), then hold it a moment longer
+/// (a window may read more than once).
+pub fn wait_read(reads: impl Fn() -> Result<usize, InjectError>) -> Result<(), InjectError> {
+    let deadline = Instant::now() + READ_WAIT;
+    while reads()? == 0 {
+        if Instant::now() > deadline {
+            return Err(InjectError::Failed(
+                "the focused window did not take the paste (it never read the clipboard), \
+                 so nothing was pasted: click into a text field, then send the message again"
+                    .into(),
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    std::thread::sleep(PASTE_HOLD);
+    Ok(())
 }
 
 /// The strokes in batches of [`REPORT_EVERY`], paced as on sway: a window that

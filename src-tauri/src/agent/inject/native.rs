@@ -26,8 +26,7 @@ pub enum Native {
 
 impl Native {
     /// Connect to `$WAYLAND_DISPLAY`; `None` if there is no Wayland compositor.
-    /// `xwayland`: an X display is there too.
-    pub fn connect(xwayland: bool) -> Result<Option<Native>, InjectError> {
+    pub fn connect() -> Result<Option<Native>, InjectError> {
         let offer = match WlrInjector::connect()? {
             Found::NoWayland => return Ok(None),
             Found::Wlroots(wlr) => return Ok(Some(Native::Wlroots(wlr))),
@@ -44,7 +43,7 @@ impl Native {
         }
         if offer.gnome {
             if let Some(seat) = SeatKeymap::connect()? {
-                match MutterInjector::connect(seat, xwayland) {
+                match MutterInjector::connect(seat) {
                     Ok(Some(mutter)) => return Ok(Some(Native::Mutter(Box::new(mutter)))),
                     Ok(None) => {}
                     Err(why) => return Ok(Some(Native::Unreachable(name, why))),

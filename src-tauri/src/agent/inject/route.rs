@@ -46,7 +46,7 @@ impl Route {
     fn detect() -> Result<Route, InjectError> {
         #[cfg(target_os = "linux")]
         {
-            if let Some(native) = Native::connect(has_display())? {
+            if let Some(native) = Native::connect()? {
                 if let Some(why) = native.unavailable().filter(|_| !has_display()) {
                     return Err(InjectError::Unavailable(why));
                 }

@@ -12,8 +12,7 @@ use std::time::{Duration, Instant};
 use wayland_client::delegate_noop;
 use wayland_protocols_plasma::fake_input::client::org_kde_kwin_fake_input::OrgKdeKwinFakeInput;
 
-use super::clipboard::PASTE_HOLD;
-use super::keyed::Keyed;
+use super::keyed::{self, Keyed};
 use super::layout::{Layout, Stroke};
 use super::progress::{checkpoint, Progress};
 use super::wayland::data_control::DataControl;
@@ -24,8 +23,6 @@ const FAKE_INPUT: &str = "org_kde_kwin_fake_input";
 /// How long a new `.desktop` entry may take to reach KWin, and how often we look.
 const GRANT_WAIT: Duration = Duration::from_secs(6);
 const GRANT_POLL: Duration = Duration::from_millis(200);
-/// How long the window may take to read a paste.
-const READ_WAIT: Duration = Duration::from_secs(3);
 const PRESSED: u32 = 1;
 const RELEASED: u32 = 0;
 
@@ -204,11 +201,7 @@ impl Keyed for KwinInjector {
         self.key(v, RELEASED);
         self.key(control, RELEASED);
         let sent = self.seat.roundtrip();
-        // Held a little after the first read, as on X11 and sway: a window may
-        // read more than once (GTK asks again when the first answer comes
-        // before it has taken the new selection).
-        let read = sent.and_then(|()| wait_read(clipboard));
-        std::thread::sleep(PASTE_HOLD);
+        let read = sent.and_then(|()| keyed::wait_read(|| clipboard.reads()));
         // The user's text back, unless someone else took the clipboard meanwhile.
         if clipboard.text()?.as_deref() == Some(text) {
             clipboard.set(previous)?;
@@ -217,22 +210,6 @@ impl Keyed for KwinInjector {
         let _ = progress.advanced(total);
         Ok(())
     }
-}
-
-/// Wait until the window has read the pasted text from us.
-fn wait_read(clipboard: &DataControl) -> Result<(), InjectError> {
-    let deadline = Instant::now() + READ_WAIT;
-    while clipboard.reads()? == 0 {
-        if Instant::now() > deadline {
-            return Err(InjectError::Failed(
-                "the focused window did not take the paste (it never read the clipboard), \
-                 so nothing was pasted: click into a text field, then send the message again"
-                    .into(),
-            ));
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    Ok(())
 }
 
 fn failed(e: impl std::fmt::Display) -> InjectError {

@@ -3,15 +3,18 @@
 //! which mutter maps to keycodes of the user's layout (with Shift or AltGr as
 //! needed) and drops when the layout has none: so the layout is read first (the
 //! seat's keymap) and a text with a character off the layout is pasted whole,
-//! through the clipboard of Xwayland, which mutter shares with native windows.
+//! through the session's own clipboard ([`clipboard`]).
 //!
 //! zbus is async (tokio); the injection thread is not, so the injector owns a
 //! one-worker runtime that keeps the bus connection serviced between calls.
 
+pub mod clipboard;
+
+use std::sync::Arc;
+
 use zbus::Proxy;
 
-use super::clipboard::paste_with;
-use super::keyed::Keyed;
+use super::keyed::{self, Keyed};
 use super::layout::{Layout, Stroke};
 use super::progress::{checkpoint, Progress};
 use super::wayland::seat_keymap::SeatKeymap;
@@ -30,15 +33,13 @@ pub struct MutterInjector {
     runtime: tokio::runtime::Runtime,
     session: Proxy<'static>,
     seat: SeatKeymap,
-    clipboard: Option<arboard::Clipboard>,
-    /// Xwayland is there (`DISPLAY`): the clipboard native windows share.
-    can_paste: bool,
+    clipboard: Arc<clipboard::Shared>,
 }
 
 impl MutterInjector {
     /// Start a RemoteDesktop session on the session bus (`seat`: a connection to
     /// mutter made before). `Ok(None)`: mutter does not offer it here.
-    pub fn connect(seat: SeatKeymap, can_paste: bool) -> Result<Option<MutterInjector>, String> {
+    pub fn connect(seat: SeatKeymap) -> Result<Option<MutterInjector>, String> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("saytype-dbus")
@@ -51,9 +52,10 @@ impl MutterInjector {
             let path: zbus::zvariant::OwnedObjectPath = desktop.call("CreateSession", &()).await?;
             let session = Proxy::new_owned(bus, SERVICE, path, SESSION).await?;
             session.call_method("Start", &()).await?;
-            Ok::<_, zbus::Error>(session)
+            let clipboard = clipboard::enable(&session).await?;
+            Ok::<_, zbus::Error>((session, clipboard))
         });
-        let session = match session {
+        let (session, clipboard) = match session {
             Ok(s) => s,
             Err(zbus::Error::MethodError(name, ..))
                 if name.as_str() == "org.freedesktop.DBus.Error.ServiceUnknown" =>
@@ -70,8 +72,7 @@ impl MutterInjector {
             runtime,
             session,
             seat,
-            clipboard: None,
-            can_paste,
+            clipboard,
         };
         // The seat gets a keyboard (and windows the focus) once our virtual
         // keyboard has sent a key: a Shift tap, which types nothing.
@@ -126,24 +127,27 @@ impl Keyed for MutterInjector {
         self.notify(&keys)
     }
 
+    /// Paste `text`: our session owns the clipboard with it, the window gets
+    /// Ctrl+V, and once mutter has fetched the text for it the user's text goes
+    /// back (served by our session from then on).
     fn paste_text(&mut self, text: &str, progress: &mut dyn Progress) -> Result<(), InjectError> {
-        if !self.can_paste {
-            return Err(InjectError::Failed(
-                "this text has characters that are not on your keyboard layout, and mutter \
-                 can paste only through Xwayland's clipboard, which this session does not \
-                 have (DISPLAY is not set): add a layout with them, or copy the text from \
-                 the history"
-                    .into(),
-            ));
-        }
         let total = text.chars().count();
         checkpoint(progress, 0, total)?;
-        let mut clipboard = self.clipboard.take();
-        let pasted = paste_with(&mut clipboard, text, || {
-            self.notify(&[(CONTROL_L, true), (V, true), (V, false), (CONTROL_L, false)])
-        });
-        self.clipboard = clipboard;
-        pasted?;
+        let (session, shared) = (&self.session, &self.clipboard);
+        let previous = self.runtime.block_on(async {
+            let previous = shared.text(session).await;
+            shared
+                .offer(session, text.to_owned())
+                .await
+                .map(|()| previous)
+        })?;
+        let sent = self.notify(&[(CONTROL_L, true), (V, true), (V, false), (CONTROL_L, false)]);
+        let read = sent.and_then(|()| keyed::wait_read(|| Ok(shared.reads())));
+        // The user's text back, unless someone else took the clipboard meanwhile.
+        if let Some(previous) = previous.filter(|_| shared.owns()) {
+            self.runtime.block_on(shared.offer(session, previous))?;
+        }
+        read?;
         let _ = progress.advanced(total);
         Ok(())
     }

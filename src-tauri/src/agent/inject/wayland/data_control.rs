@@ -34,7 +34,7 @@ use super::session::lost;
 use crate::agent::inject::InjectError;
 
 /// The text types we offer, and take in this order of preference.
-const TEXT_TYPES: &[&str] = &[
+pub const TEXT_TYPES: &[&str] = &[
     "text/plain;charset=utf-8",
     "UTF8_STRING",
     "text/plain",
@@ -218,7 +218,7 @@ impl Actor {
 }
 
 /// Everything from `read` until the writer closes it, or `None` after `wait`.
-fn read_all(read: OwnedFd, wait: Duration) -> Option<String> {
+pub fn read_all(read: OwnedFd, wait: Duration) -> Option<String> {
     let deadline = Instant::now() + wait;
     let mut file = std::fs::File::from(read);
     let mut bytes = Vec::new();
