@@ -31,7 +31,10 @@
 //!   disk before its ACK, its typing progress and its result until the relay
 //!   confirms it); `inject` (the `Injector` trait, the injection thread, the `auto`
 //!   rule, the clipboard guard, progress, and one backend per route: `x11` typing
-//!   with its own keymap planner and pasting, `portable` for other systems).
+//!   with its own keymap planner and pasting; on Wayland `native` picks `wayland`
+//!   (wlroots: input method, virtual keyboard), `kwin` (fake input) or `mutter`
+//!   (RemoteDesktop), the last two typing the user's `layout` by one `keyed`
+//!   rule; `portable` for other systems).
 //! - [`discovery`]: mDNS advertising (the relay) and browsing (`discover`, agents).
 //! - [`pairing`]: the pairing link (token in the URL fragment), the one choice of
 //!   its LAN address ([`pairing::pairing_link`]), its QR codes, and the running
