@@ -66,6 +66,22 @@ async fn fake_input_types_on_a_german_layout() {
     send_and_compare(&s.served.url, &s.target, &texts, "k").await;
 }
 
+/// Two layouts (US and German), the second one active: SayType is not told
+/// which one is active (only the focused client is), so a key that types
+/// differently in the two (y/z, @) is not relied on: such a text is pasted, the
+/// rest typed; both exact. Typed with the first layout's keys, `y` came out `z`.
+#[tokio::test]
+async fn fake_input_with_two_layouts_types_only_keys_they_agree_on() {
+    let s = session(Grant::Everyone, "us,de", "type").await;
+    s.kwin.set_layout(1);
+    let texts = vec![
+        "Hallo Welt, 123 abc\n".to_owned(),
+        "yz YZ @ [] äöü\n".to_owned(),
+        "typed again\n".to_owned(),
+    ];
+    send_and_compare(&s.served.url, &s.target, &texts, "t").await;
+}
+
 /// Paste after paste, each in the window before the next (a window that read an
 /// older selection, or the user's restored one, shows up here).
 #[tokio::test]

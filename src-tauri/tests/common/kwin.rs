@@ -108,6 +108,20 @@ impl Kwin {
         env
     }
 
+    /// Make the layout at `index` of the list the active one (KWin's
+    /// `org.kde.keyboard` service).
+    pub fn set_layout(&self, index: u32) {
+        let out = Command::new("gdbus")
+            .args(["call", "--session", "--dest", "org.kde.keyboard"])
+            .args(["--object-path", "/Layouts", "--method"])
+            .args(["org.kde.KeyboardLayouts.setLayout", &index.to_string()])
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus.address)
+            .output()
+            .expect("gdbus (libglib2.0-bin)");
+        let answer = String::from_utf8_lossy(&out.stdout);
+        assert!(answer.contains("true"), "setLayout: {answer} {out:?}");
+    }
+
     /// A native GTK 3 window (`GDK_BACKEND=wayland`), focused, recording its buffer.
     pub fn gtk(&self, dir: &Path) -> Target {
         let child = spawn_gtk(SOCKET, &self.runtime_dir(), dir);

@@ -107,7 +107,7 @@ mod tests {
     #[test]
     fn off_layout_text_is_pasted_whole_in_every_mode() {
         let keymap = keymap_of("us", "").expect("xkb data");
-        let us = Layout::from_keymap(&keymap, 0).expect("layout");
+        let us = Layout::from_keymap(&keymap).expect("layout");
         let settings = |mode| InjectSettings {
             mode,
             newline: NewlineKey::ShiftReturn,

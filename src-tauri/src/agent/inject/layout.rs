@@ -60,8 +60,12 @@ pub enum Plan {
 }
 
 impl Layout {
-    /// Read group `group` of an XKB keymap (text format v1).
-    pub fn from_keymap(keymap: &str, group: u32) -> Result<Layout, LayoutError> {
+    /// Read an XKB keymap (text format v1): the keys that type the same in every
+    /// group (layout) it has. A client is told the active group only while it
+    /// has the keyboard focus, which SayType never has; a key that means
+    /// different things in different layouts (`y` on US and German) is not
+    /// relied on, and a text that needs it is pasted.
+    pub fn from_keymap(keymap: &str) -> Result<Layout, LayoutError> {
         let context = xkb::Context::new(xkb::CONTEXT_NO_FLAGS);
         let keymap = xkb::Keymap::new_from_string(
             &context,
@@ -70,41 +74,11 @@ impl Layout {
             xkb::COMPILE_NO_FLAGS,
         )
         .ok_or(LayoutError::Compile)?;
-        let shift = mask_of(&keymap, xkb::MOD_NAME_SHIFT);
-        // AltGr: the virtual `LevelThree`, which the masks give as the real
-        // modifier it is mapped to, Mod5 in the standard keymaps.
-        let level3 = mask_of(&keymap, "LevelThree") | mask_of(&keymap, "Mod5");
-        let mut layout = Layout::default();
-        let (min, max) = (keymap.min_keycode().raw(), keymap.max_keycode().raw());
-        for raw in min..=max {
-            let code = xkb::Keycode::new(raw);
-            let groups = keymap.num_layouts_for_key(code);
-            if groups == 0 || raw < EVDEV_OFFSET {
-                continue;
-            }
-            let group = group.min(groups - 1);
-            for level in 0..keymap.num_levels_for_key(code, group) {
-                let mut masks = [0; 16];
-                let n = keymap.key_get_mods_for_level(code, group, level, &mut masks);
-                // The simplest mask we can produce: only Shift and AltGr.
-                let Some(mask) = masks[..n.min(masks.len())]
-                    .iter()
-                    .copied()
-                    .filter(|m| m & !(shift | level3) == 0)
-                    .min_by_key(|m| m.count_ones())
-                else {
-                    continue;
-                };
-                let syms = keymap.key_get_syms_by_level(code, group, level);
-                let [sym] = syms else { continue };
-                let stroke = Stroke {
-                    code: raw - EVDEV_OFFSET,
-                    keysym: sym.raw(),
-                    shift: mask & shift != 0,
-                    level3: mask & level3 != 0,
-                };
-                layout.add(stroke);
-            }
+        let mut groups = (0..keymap.num_layouts().max(1)).map(|g| read_group(&keymap, g));
+        let mut layout = groups.next().unwrap_or_default();
+        for other in groups {
+            layout.chars.retain(|c, s| other.chars.get(c) == Some(s));
+            layout.keys.retain(|k, s| other.keys.get(k) == Some(s));
         }
         Ok(layout)
     }
@@ -182,6 +156,48 @@ impl Layout {
     }
 }
 
+/// The keys of group `group`, with the modifier masks that select each level.
+fn read_group(keymap: &xkb::Keymap, group: u32) -> Layout {
+    let shift = mask_of(keymap, xkb::MOD_NAME_SHIFT);
+    // AltGr: the virtual `LevelThree`, which the masks give as the real
+    // modifier it is mapped to, Mod5 in the standard keymaps.
+    let level3 = mask_of(keymap, "LevelThree") | mask_of(keymap, "Mod5");
+    let mut layout = Layout::default();
+    let (min, max) = (keymap.min_keycode().raw(), keymap.max_keycode().raw());
+    for raw in min.max(EVDEV_OFFSET)..=max {
+        let code = xkb::Keycode::new(raw);
+        let groups = keymap.num_layouts_for_key(code);
+        if groups == 0 {
+            continue;
+        }
+        // A key with fewer groups wraps, as xkbcommon does by default.
+        let group = group % groups;
+        for level in 0..keymap.num_levels_for_key(code, group) {
+            let mut masks = [0; 16];
+            let n = keymap.key_get_mods_for_level(code, group, level, &mut masks);
+            // The simplest mask we can produce: only Shift and AltGr.
+            let Some(mask) = masks[..n.min(masks.len())]
+                .iter()
+                .copied()
+                .filter(|m| m & !(shift | level3) == 0)
+                .min_by_key(|m| m.count_ones())
+            else {
+                continue;
+            };
+            let [sym] = keymap.key_get_syms_by_level(code, group, level) else {
+                continue;
+            };
+            layout.add(Stroke {
+                code: raw - EVDEV_OFFSET,
+                keysym: sym.raw(),
+                shift: mask & shift != 0,
+                level3: mask & level3 != 0,
+            });
+        }
+    }
+    layout
+}
+
 fn mask_of(keymap: &xkb::Keymap, name: &str) -> u32 {
     match keymap.mod_get_index(name) {
         xkb::MOD_INVALID => 0,
@@ -211,7 +227,7 @@ mod tests {
 
     fn layout(name: &str) -> Layout {
         let keymap = keymap_of(name, "").expect("xkb data (xkb-data)");
-        Layout::from_keymap(&keymap, 0).expect("layout")
+        Layout::from_keymap(&keymap).expect("layout")
     }
 
     #[test]
@@ -233,6 +249,17 @@ mod tests {
             panic!("plan");
         };
         assert_eq!((keys[0].code, keys[0].shift), (28, true), "Shift+Return");
+    }
+
+    #[test]
+    fn with_two_layouts_only_keys_that_agree_are_typed() {
+        let both = layout("us,de");
+        assert_eq!(both.stroke('a').map(|s| s.code), Some(30));
+        assert_eq!(both.stroke('y'), None, "KEY_Y is z on the German layout");
+        assert_eq!(both.stroke('@'), None, "Shift+2 on US, AltGr+Q on German");
+        assert_eq!(both.plan("ä", NewlineKey::Return), Plan::Paste('ä'));
+        assert!(both.can_type("Hallo, Welt 123\n\t"));
+        assert!(both.shift_key().is_ok() && both.control_key().is_ok());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The user's keymap as the compositor gives it to every client: `wl_seat` →
-//! `wl_keyboard` → `keymap` (a file descriptor with the XKB text) and the active
-//! group from `modifiers`. For the routes that type with the user's own keys
+//! `wl_keyboard` → `keymap` (a file descriptor with the XKB text; which of its
+//! layouts is active is told only to the focused client, see
+//! [`Layout::from_keymap`]). For the routes that type with the user's own keys
 //! (KWin's fake-input, mutter's RemoteDesktop); the connection also carries
 //! whatever else such a route binds.
 
@@ -18,8 +19,7 @@ use crate::agent::inject::InjectError;
 #[derive(Default)]
 pub struct KeymapState {
     keymap: Option<String>,
-    group: u32,
-    /// The keymap or group changed since the layout was last read.
+    /// The keymap changed since the layout was last read.
     changed: bool,
     keyboard: Option<wl_keyboard::WlKeyboard>,
 }
@@ -71,7 +71,7 @@ impl SeatKeymap {
         self.queue.handle()
     }
 
-    /// The user's layout now (the keymap and group as last announced).
+    /// The user's layout now (the keymap as last announced).
     pub fn layout(&mut self) -> Result<&Layout, InjectError> {
         self.queue.dispatch_pending(&mut self.state).map_err(lost)?;
         if self.state.changed || self.layout.is_none() {
@@ -82,8 +82,8 @@ impl SeatKeymap {
                         .into(),
                 )
             })?;
-            let layout = Layout::from_keymap(keymap, self.state.group)
-                .map_err(|e| InjectError::Failed(e.to_string()))?;
+            let layout =
+                Layout::from_keymap(keymap).map_err(|e| InjectError::Failed(e.to_string()))?;
             self.state.changed = false;
             self.layout = Some(layout);
         }
@@ -124,21 +124,14 @@ impl Dispatch<wl_keyboard::WlKeyboard, ()> for KeymapState {
         _: &Connection,
         _: &QueueHandle<Self>,
     ) {
-        match event {
-            wl_keyboard::Event::Keymap { fd, size, .. } => {
-                let file = std::fs::File::from(fd);
-                let mut buf = vec![0; size as usize];
-                if file.read_exact_at(&mut buf, 0).is_ok() {
-                    let text = String::from_utf8_lossy(&buf);
-                    state.keymap = Some(text.trim_end_matches('\0').to_owned());
-                    state.changed = true;
-                }
-            }
-            wl_keyboard::Event::Modifiers { group, .. } if group != state.group => {
-                state.group = group;
+        if let wl_keyboard::Event::Keymap { fd, size, .. } = event {
+            let file = std::fs::File::from(fd);
+            let mut buf = vec![0; size as usize];
+            if file.read_exact_at(&mut buf, 0).is_ok() {
+                let text = String::from_utf8_lossy(&buf);
+                state.keymap = Some(text.trim_end_matches('\0').to_owned());
                 state.changed = true;
             }
-            _ => {}
         }
     }
 }
