@@ -158,6 +158,8 @@ impl KwinInjector {
 
 impl Keyed for KwinInjector {
     fn layout(&mut self) -> Result<&Layout, InjectError> {
+        // A round trip first: a keymap the user changed since is read.
+        self.seat.roundtrip()?;
         self.seat.layout()
     }
 
