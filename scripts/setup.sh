@@ -18,6 +18,10 @@ if [ "$purpose" = test ]; then
   # Headless sway for the Wayland tests (tests/wayland.rs), with Xwayland for the
   # X-window-on-Wayland run, and wl-copy / wl-paste to check the clipboard.
   packages+=(sway xwayland wl-clipboard)
+  # Headless GNOME and KDE compositors for tests/wayland_gnome.rs and
+  # tests/wayland_kde.rs: mutter 43 (RemoteDesktop on D-Bus) and KWin 5.27
+  # (fake-input), and gdbus to switch KWin's layout in a test.
+  packages+=(mutter kwin-wayland libglib2.0-bin)
   # The phone page's browser tests (src-tauri/tests/browser): Debian's Chromium, and
   # Node + npm, Debian's unless a node is already on PATH (NodeSource, nvm, ...).
   packages+=(chromium)

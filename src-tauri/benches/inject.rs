@@ -7,8 +7,9 @@
 //! Run: `cargo bench -p saytype --no-default-features --bench inject`
 //! One scenario: `... --bench inject -- type|type-ascii|paste|wayland` (`type-ascii`:
 //! the same text without its non-ASCII characters, for comparison; `wayland`: each
-//! wlroots route under headless sway, which needs sway; `SAYTYPE_BENCH_ROUTES=paste`
-//! runs only the routes whose label contains it)
+//! wlroots route under headless sway, which needs sway; `kde-gnome`: KWin's
+//! fake-input and mutter's RemoteDesktop, see `inject/desktops.rs`;
+//! `SAYTYPE_BENCH_ROUTES=paste` runs only the routes whose label contains it)
 //! Needs Xvfb, xterm, xdotool and python3 with GTK 3 (python3-gi, gir1.2-gtk-3.0).
 //! The number of runs can be scaled down for a smoke run with
 //! `SAYTYPE_BENCH_SCALE=0.1`.
@@ -46,6 +47,9 @@ fn now_ms() -> i64 {
 mod common;
 
 use common::desktop::{mixed_text_from as mixed_text, Target, XDisplay};
+
+#[path = "inject/desktops.rs"]
+mod desktops;
 use common::TOKEN;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -528,7 +532,7 @@ fn report_typing(label: &str, chars: usize, done: Vec<(String, Run)>) {
 /// per route: the input method, the virtual keyboard (another input method holds
 /// the seat), and paste.
 async fn wayland() {
-    use common::wayland::{Layout, Sway};
+    use common::wayland::{serve_in, Layout, Sway};
     let (chars, runs) = (1_000usize, scale(10));
     println!(
         "wayland: {runs} runs of {chars} mixed characters per route, headless sway, GTK 3 (GDK_BACKEND=wayland), fresh window per run"
@@ -550,14 +554,7 @@ async fn wayland() {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut env = sway.env();
         env.push(("RUST_LOG", "warn".into()));
-        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let served = Served::spawn(
-            &dir.path().join("data"),
-            Some(TOKEN),
-            &["--inject", inject],
-            &env,
-        );
-        served.wait_online(TOKEN, "desk").await;
+        let served = serve_in(&dir.path().join("data"), inject, &env).await;
         let mut client = HttpClient::connect(&served.url).await.expect("connect");
         let mut done = Vec::new();
         for run in 0..runs {
@@ -662,5 +659,8 @@ fn main() {
     }
     if run("wayland") {
         rt.block_on(wayland());
+    }
+    if run("kde-gnome") {
+        rt.block_on(desktops::desktops());
     }
 }

@@ -37,7 +37,10 @@
 //!   disk before its ACK, its typing progress and its result until the relay
 //!   confirms it); `inject` (the `Injector` trait, the injection thread, the `auto`
 //!   rule, the clipboard guard, progress, and one backend per route: `x11` typing
-//!   with its own keymap planner and pasting, `portable` for other systems).
+//!   with its own keymap planner and pasting; on Wayland `native` picks `wayland`
+//!   (wlroots: input method, virtual keyboard), `kwin` (fake input) or `mutter`
+//!   (RemoteDesktop), the last two typing the user's `layout` by one `keyed`
+//!   rule; `portable` for other systems).
 //! - [`discovery`]: mDNS advertising (the relay) and browsing (`discover`, agents).
 //! - [`netaddr`]: the addresses a phone could use, best first (the default route's
 //!   interface; Docker/VM bridges and VPNs last), pure ranking plus the machine's list.

@@ -6,15 +6,11 @@
 
 mod common;
 
-use std::time::Duration;
-
 use common::desktop::{mixed_text, mixed_text_from, Target};
 use common::served::Served;
-use common::wayland::{Client, Layout, Sway};
-use common::{RelayClient, TOKEN};
-use serde_json::{json, Value};
-
-const ARRIVE: Duration = Duration::from_secs(20);
+use common::wayland::{
+    route_line, send_and_compare, serve_in, wait_clipboard, Client, Layout, Sway,
+};
 
 struct Session {
     served: Served,
@@ -52,14 +48,7 @@ async fn session(setup: Setup) -> Option<Session> {
         sway.gtk(dir.path())
     };
     let env = sway.env();
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let served = Served::spawn(
-        &dir.path().join("data"),
-        Some(TOKEN),
-        &["--inject", setup.inject],
-        &env,
-    );
-    served.wait_online(TOKEN, "desk").await;
+    let served = serve_in(&dir.path().join("data"), setup.inject, &env).await;
     Some(Session {
         served,
         target,
@@ -67,27 +56,6 @@ async fn session(setup: Setup) -> Option<Session> {
         _im: im,
         _dir: dir,
     })
-}
-
-/// The injector's status line (`GET /ui/api/status`), once it has looked.
-async fn route_line(s: &Session) -> String {
-    let mut client = saytype::client::HttpClient::connect(&s.served.url)
-        .await
-        .expect("connect");
-    for _ in 0..250 {
-        let v: Value = client
-            .get("/ui/api/status", Some(TOKEN))
-            .await
-            .expect("get")
-            .json()
-            .expect("json");
-        let line = v.to_string();
-        if line.contains("through") {
-            return line;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("no route in the status");
 }
 
 fn texts() -> Vec<String> {
@@ -99,33 +67,14 @@ fn texts() -> Vec<String> {
     ]
 }
 
-/// Send each text in turn; the window's whole content is compared after each.
-async fn send_and_compare(s: &Session, texts: &[String]) {
-    let mut expected = String::new();
-    for (i, text) in texts.iter().enumerate() {
-        let id = format!("w-{i}");
-        let r = RelayClient::new(&s.served.url, TOKEN)
-            .post(&json!({"text": text, "id": id}))
-            .await;
-        assert_eq!(r.status, 200, "{:?}", r.body);
-        expected.push_str(text);
-        let got = s.target.wait_for(&expected, ARRIVE);
-        assert_eq!(got, expected, "message {i} did not arrive exactly");
-        let status = RelayClient::new(&s.served.url, TOKEN)
-            .wait_status(&id, "injected")
-            .await;
-        assert_eq!(status["status"], "injected", "{status}");
-    }
-}
-
 #[tokio::test]
 async fn the_input_method_types_mixed_unicode_exactly() {
     let Some(s) = session(SETUP).await else {
         return;
     };
-    send_and_compare(&s, &texts()).await;
+    send_and_compare(&s.served.url, &s.target, &texts(), "w").await;
     // Said after each message: the route the focused window gets.
-    let line = route_line(&s).await;
+    let line = route_line(&s.served.url).await;
     assert!(
         line.contains("typing through the input method (sway)"),
         "{line}"
@@ -141,12 +90,12 @@ async fn the_virtual_keyboard_types_when_another_input_method_holds_the_seat() {
     let Some(s) = session(setup).await else {
         return;
     };
-    let line = route_line(&s).await;
+    let line = route_line(&s.served.url).await;
     assert!(
         line.contains("typing through a virtual keyboard (sway)"),
         "{line}"
     );
-    send_and_compare(&s, &texts()).await;
+    send_and_compare(&s.served.url, &s.target, &texts(), "w").await;
 }
 
 #[tokio::test]
@@ -161,7 +110,7 @@ async fn the_virtual_keyboard_ignores_a_german_layout() {
     };
     // y/z and the symbols sit elsewhere on a German keyboard.
     let texts = vec!["yz YZ @€[]{}|\\~ äöüß\n".to_owned(), mixed_text(300)];
-    send_and_compare(&s, &texts).await;
+    send_and_compare(&s.served.url, &s.target, &texts, "w").await;
 }
 
 #[tokio::test]
@@ -176,16 +125,13 @@ async fn pasting_on_wayland_restores_the_users_clipboard_under_a_german_layout()
     };
     s.sway.set_clipboard("what the user had copied");
     let text = format!("pasted, not typed: {}\nend 👨‍👩‍👧 🇩🇪", mixed_text(2_000));
-    send_and_compare(&s, std::slice::from_ref(&text)).await;
+    send_and_compare(&s.served.url, &s.target, std::slice::from_ref(&text), "w").await;
     // The agent put the user's clipboard back.
-    let mut clip = String::new();
-    for _ in 0..100 {
-        clip = s.sway.clipboard();
-        if clip == "what the user had copied" {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let clip = wait_clipboard(
+        &s.sway.socket,
+        s.sway.runtime_dir(),
+        "what the user had copied",
+    );
     assert_eq!(clip, "what the user had copied");
 }
 
@@ -209,7 +155,7 @@ async fn every_paste_in_a_row_arrives() {
     let texts: Vec<String> = (0..n)
         .map(|i| format!("paste {i}: {}\n", mixed_text_from(60, i)))
         .collect();
-    send_and_compare(&s, &texts).await;
+    send_and_compare(&s.served.url, &s.target, &texts, "w").await;
 }
 
 #[tokio::test]
@@ -221,7 +167,7 @@ async fn an_xwayland_window_is_typed_through_x11() {
     let Some(s) = session(setup).await else {
         return;
     };
-    let line = route_line(&s).await;
+    let line = route_line(&s.served.url).await;
     assert!(line.contains("Xwayland window through X11"), "{line}");
-    send_and_compare(&s, &texts()[..3]).await;
+    send_and_compare(&s.served.url, &s.target, &texts()[..3], "w").await;
 }

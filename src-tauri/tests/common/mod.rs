@@ -2,18 +2,22 @@
 //! on a loopback port), [`client`] (post, then poll the status), [`agent`] (a test
 //! agent speaking the WebSocket protocol by hand), [`served`] (the real binary),
 //! [`desktop`] (Xvfb and real windows), [`tray`] (the tray app under D-Bus), [`wayland`] (headless sway and
-//! native Wayland windows), [`netns`] (two network namespaces). The
+//! native Wayland windows), [`mutter`] and [`kwin`] (headless GNOME and KDE
+//! compositors on a private [`session_bus`]), [`netns`] (two network namespaces). The
 //! benches include this module too.
 #![allow(dead_code, unreachable_pub)]
 
 pub mod agent;
 pub mod client;
 pub mod desktop;
+pub mod kwin;
 pub mod local_agent;
+pub mod mutter;
 pub mod netns;
 pub mod phone;
 pub mod relay;
 pub mod served;
+pub mod session_bus;
 pub mod tray;
 pub mod wayland;
 

@@ -23,12 +23,16 @@ use wayland_protocols_misc::zwp_virtual_keyboard_v1::client::{
 };
 
 use super::desktop::{Target, GTK_FIELD};
+use super::served::Served;
+use super::{RelayClient, TOKEN};
 
 /// Xwayland lets in only its own user (nobody); this script, run by sway as
 /// nobody, lets root's clients in too (`xhost +si:localuser:root`, which is not
 /// installed here, over the raw X11 protocol).
 const XHOST: &str = include_str!("xhost.py");
 const WAIT: Duration = Duration::from_secs(15);
+/// How long a message may take to arrive in the window.
+const ARRIVE: Duration = Duration::from_secs(20);
 const NOBODY: u32 = 65534;
 
 /// The user's keyboard layout on the session.
@@ -77,16 +81,10 @@ delegate_noop!(Quiet: ignore ZwpInputMethodV2);
 
 impl Sway {
     /// Start sway (with Xwayland if `xwayland`) and put a keyboard with `layout` on
-    /// its seat. Without sway installed: `None` and a note, except under CI.
+    /// its seat. Without sway installed the test fails (always `Some`).
     pub fn start(xwayland: bool, layout: Layout) -> Option<Sway> {
-        if Command::new("sway").arg("--version").output().is_err() {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "sway is required for the Wayland tests under CI"
-            );
-            eprintln!("SKIPPED: sway is not installed (scripts/setup.sh test installs it)");
-            return None;
-        }
+        // Never skipped: scripts/setup.sh installs sway for the suite.
+        super::session_bus::require("sway", "sway");
         let runtime = tempfile::tempdir().expect("runtime dir");
         let rt = runtime.path();
         let xkb = match layout {
@@ -128,19 +126,7 @@ impl Sway {
             || UnixStream::connect(rt.join(&socket)).ok(),
             "sway's socket",
         );
-        let swaysock = wait_for(
-            || {
-                std::fs::read_dir(rt)
-                    .ok()?
-                    .flatten()
-                    .map(|e| e.path())
-                    .find(|p| {
-                        p.file_name()
-                            .is_some_and(|n| n.to_string_lossy().starts_with("sway-ipc."))
-                    })
-            },
-            "sway's IPC socket",
-        );
+        let swaysock = wait_for(|| file_starting(rt, "sway-ipc."), "sway's IPC socket");
         let x_display = xwayland.then(|| {
             wait_for(
                 || {
@@ -200,32 +186,13 @@ impl Sway {
         }
     }
 
-    /// wl-copy / wl-paste (wl-clipboard) on this session.
-    fn wl(&self, program: &str) -> Command {
-        let mut cmd = Command::new(program);
-        cmd.env("WAYLAND_DISPLAY", &self.socket)
-            .env("XDG_RUNTIME_DIR", self.runtime_dir())
-            .env_remove("DISPLAY")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        cmd
-    }
-
     /// Set the clipboard (wl-copy keeps owning it in the background).
     pub fn set_clipboard(&self, text: &str) {
-        let status = self.wl("wl-copy").arg(text).status().expect("wl-copy");
-        assert!(status.success());
+        set_clipboard(&self.socket, self.runtime_dir(), text);
     }
 
     pub fn clipboard(&self) -> String {
-        let out = self
-            .wl("wl-paste")
-            .arg("--no-newline")
-            .stdout(Stdio::piped())
-            .output()
-            .expect("wl-paste");
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        clipboard(&self.socket, self.runtime_dir())
     }
 
     pub fn swaymsg(&self, command: &str) -> bool {
@@ -241,30 +208,10 @@ impl Sway {
 
     /// A GTK 3 text view under `GDK_BACKEND=wayland`, focused, recording its buffer.
     pub fn gtk(&self, dir: &Path) -> Target {
-        let out = dir.join("gtk.out");
-        std::fs::write(&out, "").expect("out file");
-        let script = dir.join("gtk_field.py");
-        std::fs::write(&script, GTK_FIELD).expect("script");
-        let child = Command::new("/usr/bin/python3")
-            .arg(&script)
-            .arg(&out)
-            .arg("saytype-wayland-gtk")
-            .env("GDK_BACKEND", "wayland")
-            .env("WAYLAND_DISPLAY", &self.socket)
-            .env("XDG_RUNTIME_DIR", self.runtime_dir())
-            .env("LC_ALL", "C.UTF-8")
-            .env("NO_AT_BRIDGE", "1")
-            .env_remove("DISPLAY")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("python3 with GTK (python3-gi, gir1.2-gtk-3.0)");
+        let child = spawn_gtk(&self.socket, self.runtime_dir(), dir);
         let criteria = format!("[pid={}] focus", child.id());
         wait_for(|| self.swaymsg(&criteria).then_some(()), "the GTK window");
-        let focused = out.with_extension("out.focused");
-        wait_for(|| focused.exists().then_some(()), "the GTK window's focus");
-        Target::from_child(child, out)
+        gtk_focused(child, dir)
     }
 
     /// An xterm under Xwayland running `cat` into a file, focused.
@@ -335,8 +282,163 @@ impl Drop for Sway {
     }
 }
 
+/// A GTK 3 text view under `GDK_BACKEND=wayland` on the compositor at
+/// `runtime/socket`, recording its buffer in `dir/gtk.out`.
+pub fn spawn_gtk(socket: &str, runtime: &Path, dir: &Path) -> Child {
+    let out = dir.join("gtk.out");
+    std::fs::write(&out, "").expect("out file");
+    let script = dir.join("gtk_field.py");
+    std::fs::write(&script, GTK_FIELD).expect("script");
+    Command::new("/usr/bin/python3")
+        .arg(&script)
+        .arg(&out)
+        .arg("saytype-wayland-gtk")
+        .env("GDK_BACKEND", "wayland")
+        .env("WAYLAND_DISPLAY", socket)
+        .env("XDG_RUNTIME_DIR", runtime)
+        .env("LC_ALL", "C.UTF-8")
+        .env("NO_AT_BRIDGE", "1")
+        .env_remove("DISPLAY")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("python3 with GTK (python3-gi, gir1.2-gtk-3.0)")
+}
+
+/// The window of [`spawn_gtk`], once its text view has the keyboard focus.
+pub fn gtk_focused(child: Child, dir: &Path) -> Target {
+    let out = dir.join("gtk.out");
+    let focused = out.with_extension("out.focused");
+    wait_for(|| focused.exists().then_some(()), "the GTK window's focus");
+    Target::from_child(child, out)
+}
+
+/// wl-copy / wl-paste (wl-clipboard) on the compositor at `runtime/socket`.
+fn wl(program: &str, socket: &str, runtime: &Path) -> Command {
+    let mut cmd = Command::new(program);
+    cmd.env("WAYLAND_DISPLAY", socket)
+        .env("XDG_RUNTIME_DIR", runtime)
+        .env_remove("DISPLAY")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    cmd
+}
+
+/// Set the data-control clipboard (wl-copy keeps owning it in the background).
+pub fn set_clipboard(socket: &str, runtime: &Path, text: &str) {
+    let status = wl("wl-copy", socket, runtime)
+        .arg(text)
+        .status()
+        .expect("wl-copy");
+    assert!(status.success());
+}
+
+pub fn clipboard(socket: &str, runtime: &Path) -> String {
+    let out = wl("wl-paste", socket, runtime)
+        .arg("--no-newline")
+        .stdout(Stdio::piped())
+        .output()
+        .expect("wl-paste");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Wait until the clipboard holds `want` (the agent gives the user's back after
+/// a paste); returns what it holds.
+pub fn wait_clipboard(socket: &str, runtime: &Path, want: &str) -> String {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let got = clipboard(socket, runtime);
+        if got == want || Instant::now() > deadline {
+            return got;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A file in `dir` whose name starts with `prefix`.
+pub fn file_starting(dir: &Path, prefix: &str) -> Option<PathBuf> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(prefix))
+        })
+}
+
+/// `saytype serve --inject INJECT` on `data` with a session's environment,
+/// once its agent is online.
+pub async fn serve_in(data: &Path, inject: &str, env: &[(&str, String)]) -> Served {
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let served = Served::spawn(data, Some(TOKEN), &["--inject", inject], &env);
+    served.wait_online(TOKEN, "desk").await;
+    served
+}
+
+/// The injector's status line (`GET /ui/api/status` of the relay at `url`), once
+/// it names a route or says why there is none.
+pub async fn route_line(url: &str) -> String {
+    let mut client = saytype::client::HttpClient::connect(url)
+        .await
+        .expect("connect");
+    let mut line = String::new();
+    for _ in 0..500 {
+        let v: serde_json::Value = client
+            .get("/ui/api/status", Some(TOKEN))
+            .await
+            .expect("get")
+            .json()
+            .expect("json");
+        line = v.to_string();
+        let state = &v["localAgent"]["injectorState"];
+        if line.contains("through") || state == "unavailable" {
+            return line;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("no route in the status: {line}");
+}
+
+/// Send each text in turn to the relay at `url` (ids `{prefix}-{i}`); the
+/// window's whole content is compared after each, byte for byte, and each must
+/// be reported `injected`.
+pub async fn send_and_compare(url: &str, target: &Target, texts: &[String], prefix: &str) {
+    let mut expected = String::new();
+    for (i, text) in texts.iter().enumerate() {
+        let id = format!("{prefix}-{i}");
+        let r = RelayClient::new(url, TOKEN)
+            .post(&serde_json::json!({"text": text, "id": id}))
+            .await;
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        expected.push_str(text);
+        let got = target.wait_for(&expected, ARRIVE);
+        assert_eq!(got, expected, "message {i} did not arrive exactly");
+        let status = RelayClient::new(url, TOKEN)
+            .wait_status(&id, "injected")
+            .await;
+        assert_eq!(status["status"], "injected", "{status}");
+    }
+}
+
+/// Texts for the routes that type with the user's layout: printable ASCII
+/// (typed), tabs and newlines (typed), mixed Unicode (pasted), 1,000 mixed
+/// characters (pasted), and typing again after a paste.
+pub fn layout_texts() -> Vec<String> {
+    let ascii: String = (' '..='~').collect();
+    vec![
+        format!("{ascii}\n"),
+        "line one\nline two\n\tindented with a tab\n".into(),
+        "Grüße aus Köln – ça va? 漢字かな, emoji 😀👍🏽 family 👨‍👩‍👧 flags 🇩🇪\n".into(),
+        super::desktop::mixed_text(1_000),
+        "typed again after a paste\n".into(),
+    ]
+}
+
 /// Poll `ready` until it gives a value; panics after [`WAIT`].
-fn wait_for<T>(mut ready: impl FnMut() -> Option<T>, what: &str) -> T {
+pub fn wait_for<T>(mut ready: impl FnMut() -> Option<T>, what: &str) -> T {
     let deadline = Instant::now() + WAIT;
     loop {
         if let Some(v) = ready() {

@@ -7,6 +7,13 @@
 //!   with arboard + the paste shortcut;
 //! - [`wayland`] (Linux): the wlroots routes (sway): input method, virtual keyboard
 //!   with our own keymaps, data-control paste;
+//! - [`layout`] (Linux): the user's layout from the compositor's keymap, for the
+//!   routes that type with the user's keys (KWin, mutter);
+//! - [`keyed`] (Linux): the one rule of the routes that type with the user's
+//!   layout, [`kwin`]: KDE's fake input (and the `.desktop` grant), and
+//!   [`mutter`]: GNOME's RemoteDesktop on D-Bus;
+//! - [`native`] (Linux): the route to a Wayland session's native windows, or
+//!   why there is none;
 //! - [`portable`]: enigo's own text entry + arboard, for other systems;
 //! - [`clipboard`]: the guard that gives the user their clipboard back;
 //! - [`worker`]: the injection thread. Injection is slow and thread-affine (an X
@@ -15,6 +22,16 @@
 //!   ACKing and answering pings.
 
 pub mod clipboard;
+#[cfg(target_os = "linux")]
+pub mod keyed;
+#[cfg(target_os = "linux")]
+pub mod kwin;
+#[cfg(target_os = "linux")]
+pub mod layout;
+#[cfg(target_os = "linux")]
+pub mod mutter;
+#[cfg(target_os = "linux")]
+pub mod native;
 pub mod portable;
 pub mod progress;
 pub mod route;

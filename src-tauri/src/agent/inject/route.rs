@@ -2,24 +2,24 @@
 //! then the platform's route, connected lazily and again after a failure, so an
 //! agent started before the display comes up recovers. On Linux:
 //!
-//! 1. `$WAYLAND_DISPLAY` connects and its globals offer the wlroots routes (sway):
-//!    the [`wayland`] injector, per message the input method or the virtual
-//!    keyboard; with Xwayland beside it (`DISPLAY`), a message goes through X11
-//!    while an X window is the active one (`_NET_ACTIVE_WINDOW` set: Xwayland
-//!    clears it while a native window has the focus; no swaymsg needed);
-//! 2. otherwise X11 (Xorg, or Xwayland under a compositor whose routes we do not
-//!    speak yet: KWin, mutter, the portal come as further `Route` variants here);
+//! 1. `$WAYLAND_DISPLAY` connects: the compositor's own route for native windows
+//!    ([`Native`]: wlroots, or none SayType speaks); with Xwayland beside it
+//!    (`DISPLAY`), a message goes through X11 while an X window is the active one
+//!    (`_NET_ACTIVE_WINDOW` set: Xwayland clears it while a native window has the
+//!    focus), and a native window with no route fails with what to do;
+//! 2. otherwise X11 (Xorg);
 //! 3. a Wayland session with neither: unavailable, with what to do.
 //!
 //! Elsewhere it is the [`portable`](super::portable) backend.
 
+#[cfg(target_os = "linux")]
+use super::native::Native;
 #[cfg(not(target_os = "linux"))]
 use super::portable::PortableInjector;
-#[cfg(target_os = "linux")]
-use super::wayland::{self, session::Found, session::WlRoute, WlrInjector};
+use super::rule::pick;
 #[cfg(target_os = "linux")]
 use super::x11;
-use super::{choose_method, is_terminal, InjectError, InjectMode, InjectSettings};
+use super::{is_terminal, InjectError, InjectMode, InjectSettings};
 use super::{Injector, Method, Progress, Readiness, SharedInjectSettings, Situation};
 use crate::sync::lock;
 
@@ -33,9 +33,10 @@ pub struct DesktopInjector {
 enum Route {
     #[cfg(target_os = "linux")]
     X11(x11::X11Injector),
-    /// A wlroots compositor, and Xwayland if it runs.
+    /// A Wayland compositor's own route for native windows (or none SayType
+    /// speaks), and Xwayland if it runs.
     #[cfg(target_os = "linux")]
-    Wlroots(Box<WlrInjector>, Option<x11::X11Injector>),
+    Wayland(Box<Native>, Option<x11::X11Injector>),
     #[cfg(not(target_os = "linux"))]
     Portable(PortableInjector),
 }
@@ -45,23 +46,15 @@ impl Route {
     fn detect() -> Result<Route, InjectError> {
         #[cfg(target_os = "linux")]
         {
-            match WlrInjector::connect()? {
-                Found::Wlroots(wlr) => {
-                    let xwayland = has_display()
-                        .then(x11::X11Injector::connect)
-                        .and_then(Result::ok);
-                    return Ok(Route::Wlroots(wlr, xwayland));
+            if let Some(native) = Native::connect()? {
+                if let Some(why) = native.unavailable().filter(|_| !has_display()) {
+                    return Err(InjectError::Unavailable(why));
                 }
-                Found::Other(_) if !has_display() => {
-                    return Err(InjectError::Unavailable(
-                        "this Wayland compositor offers none of the ways SayType types on \
-                         Wayland yet (the virtual keyboard and input method of sway and other \
-                         wlroots compositors; KDE and GNOME are to come): log in to an X11 \
-                         session, or run with --inject none"
-                            .into(),
-                    ))
-                }
-                Found::Other(_) | Found::NoWayland => {}
+                // Xwayland beside it: X windows keep the X11 route.
+                let xwayland = has_display()
+                    .then(x11::X11Injector::connect)
+                    .and_then(Result::ok);
+                return Ok(Route::Wayland(Box::new(native), xwayland));
             }
             check_session()?;
             Ok(Route::X11(x11::X11Injector::connect()?))
@@ -77,12 +70,12 @@ impl Route {
             #[cfg(target_os = "linux")]
             Route::X11(_) => "ready to type into the focused X11 window".into(),
             #[cfg(target_os = "linux")]
-            Route::Wlroots(wlr, xwayland) => match xwayland {
+            Route::Wayland(native, xwayland) => match xwayland {
                 Some(x11) if x11.active_window().is_some() => format!(
                     "typing into the Xwayland window through X11 ({})",
-                    wlr.name()
+                    native.name()
                 ),
-                _ => wlr.ready_line()?,
+                _ => native.ready_line()?,
             },
             #[cfg(not(target_os = "linux"))]
             Route::Portable(_) => "ready to type into the focused window".into(),
@@ -101,11 +94,13 @@ impl Route {
             #[cfg(target_os = "linux")]
             Route::X11(x11) => inject_x11(x11, text, settings, progress),
             #[cfg(target_os = "linux")]
-            Route::Wlroots(wlr, xwayland) => match xwayland {
+            // Xwayland clears `_NET_ACTIVE_WINDOW` while a native window has the
+            // focus: XTest would then reach no window at all (WAYLAND.md).
+            Route::Wayland(native, xwayland) => match xwayland {
                 Some(x11) if x11.active_window().is_some() => {
                     inject_x11(x11, text, settings, progress)
                 }
-                _ => inject_wlroots(wlr, text, settings, progress),
+                _ => native.inject(text, settings, progress),
             },
             #[cfg(not(target_os = "linux"))]
             Route::Portable(portable) => {
@@ -147,42 +142,6 @@ fn inject_x11(
         _ => x11.type_text(text, progress),
     }
     .map(|()| method)
-}
-
-/// Through a wlroots compositor: the input method where the focused window takes
-/// it, else the virtual keyboard; pasting with the terminal rule (the focused
-/// window's app id from the compositor's toplevel list).
-#[cfg(target_os = "linux")]
-fn inject_wlroots(
-    wlr: &mut WlrInjector,
-    text: &str,
-    InjectSettings { mode, newline }: InjectSettings,
-    progress: &mut dyn Progress,
-) -> Result<Method, InjectError> {
-    wlr.newline = newline;
-    let route = wlr.route_now()?;
-    wlr.check_focus()?;
-    let terminal = wlr.focused_app().is_some_and(|a| is_terminal(&a));
-    let method = pick(mode, || Situation {
-        chars: text.chars().count(),
-        typeable: wayland::keymap::can_type(text),
-        terminal,
-    });
-    match (method, route) {
-        (Method::Pasted, _) => wlr.paste_text(text, terminal, progress),
-        (_, WlRoute::InputMethod) => wlr.commit_text(text, progress),
-        (_, WlRoute::VirtualKeyboard) => wlr.type_keys(text, progress),
-    }
-    .map(|()| method)
-}
-
-/// The method for `mode`; `auto` asks the rule about the situation.
-fn pick(mode: InjectMode, situation: impl FnOnce() -> Situation) -> Method {
-    match mode {
-        InjectMode::Type => Method::Typed,
-        InjectMode::Paste => Method::Pasted,
-        _ => choose_method(situation()),
-    }
 }
 
 impl DesktopInjector {

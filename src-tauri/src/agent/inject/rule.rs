@@ -1,7 +1,7 @@
 //! The `auto` rule: keys or clipboard for one message. Pure logic, so every backend
 //! and route applies the same rule and the tests pin it.
 
-use super::Method;
+use super::{InjectMode, Method};
 
 /// Texts longer than this are pasted in `auto` mode (when pasting works in the
 /// focused window): typing 500 characters takes about half a second, a paste is
@@ -28,6 +28,15 @@ pub fn choose_method(s: Situation) -> Method {
         Method::Pasted
     } else {
         Method::Typed
+    }
+}
+
+/// The method for `mode`; `auto` asks the rule about the situation.
+pub fn pick(mode: InjectMode, situation: impl FnOnce() -> Situation) -> Method {
+    match mode {
+        InjectMode::Type => Method::Typed,
+        InjectMode::Paste => Method::Pasted,
+        _ => choose_method(situation()),
     }
 }
 

@@ -14,9 +14,33 @@
 //! compositors' routes (KWin fake-input, mutter, the portal + libei) are further
 //! fields and routes of their own, picked in `route.rs`.
 
+/// The registry's events, which our clients read through `GlobalList` instead.
+macro_rules! ignore_registry {
+    ($state:ty) => {
+        impl
+            wayland_client::Dispatch<
+                wayland_client::protocol::wl_registry::WlRegistry,
+                wayland_client::globals::GlobalListContents,
+            > for $state
+        {
+            fn event(
+                _: &mut Self,
+                _: &wayland_client::protocol::wl_registry::WlRegistry,
+                _: wayland_client::protocol::wl_registry::Event,
+                _: &wayland_client::globals::GlobalListContents,
+                _: &wayland_client::Connection,
+                _: &wayland_client::QueueHandle<Self>,
+            ) {
+            }
+        }
+    };
+}
+
 pub mod commit;
+pub mod data_control;
 pub mod input_method;
 pub mod keymap;
+pub mod seat_keymap;
 pub mod session;
 pub mod typing;
 
@@ -29,6 +53,10 @@ pub struct Offer {
     pub input_method: bool,
     pub data_control: bool,
     pub foreign_toplevel: bool,
+    /// KWin's own globals (`org_kde_kwin_*`, `org_kde_plasma_*`).
+    pub kde: bool,
+    /// mutter's `gtk_shell1`.
+    pub gnome: bool,
 }
 
 impl Offer {
@@ -42,6 +70,8 @@ impl Offer {
                     offer.data_control = true
                 }
                 "zwlr_foreign_toplevel_manager_v1" => offer.foreign_toplevel = true,
+                "gtk_shell1" => offer.gnome = true,
+                n if n.starts_with("org_kde_") => offer.kde = true,
                 _ => {}
             }
         }
@@ -81,7 +111,9 @@ mod tests {
         ]);
         assert!(sway.wlroots() && sway.input_method && sway.data_control);
         let kwin = Offer::from_interfaces(["wl_seat", "org_kde_kwin_fake_input"]);
-        assert!(!kwin.wlroots());
+        assert!(!kwin.wlroots() && kwin.kde && !kwin.gnome);
+        let mutter = Offer::from_interfaces(["wl_seat", "gtk_shell1"]);
+        assert!(!mutter.wlroots() && mutter.gnome);
         let im_only = Offer::from_interfaces(["zwp_input_method_manager_v2"]);
         assert!(!im_only.wlroots(), "no virtual keyboard: not enough alone");
     }

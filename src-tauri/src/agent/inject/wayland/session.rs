@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use wayland_client::backend::ObjectId;
-use wayland_client::globals::{registry_queue_init, GlobalListContents};
-use wayland_client::protocol::{wl_registry::WlRegistry, wl_seat::WlSeat};
+use wayland_client::globals::registry_queue_init;
+use wayland_client::protocol::wl_seat::WlSeat;
 use wayland_client::{
     delegate_noop, event_created_child, Connection, Dispatch, EventQueue, Proxy, QueueHandle,
 };
@@ -221,17 +221,7 @@ pub(super) fn lost(e: impl std::fmt::Display) -> InjectError {
     ))
 }
 
-impl Dispatch<WlRegistry, GlobalListContents> for State {
-    fn event(
-        _: &mut Self,
-        _: &WlRegistry,
-        _: <WlRegistry as Proxy>::Event,
-        _: &GlobalListContents,
-        _: &Connection,
-        _: &QueueHandle<Self>,
-    ) {
-    }
-}
+ignore_registry!(State);
 
 delegate_noop!(State: ignore WlSeat);
 delegate_noop!(State: ZwpVirtualKeyboardManagerV1);

@@ -19,7 +19,7 @@ use crate::agent::inject::InjectError;
 /// when its buffer fills: 2,031 keys unpaced got the GTK window dropped; a round
 /// trip per batch plus 0.1–0.5 ms per key was safe (WAYLAND.md). At this figure
 /// the window receives at most 4,000 characters a second.
-const PER_CHAR: Duration = Duration::from_micros(250);
+pub const PER_CHAR: Duration = Duration::from_micros(250);
 /// `WL_KEYBOARD_KEYMAP_FORMAT_XKB_V1`.
 const XKB_V1: u32 = 1;
 const PRESSED: u32 = 1;

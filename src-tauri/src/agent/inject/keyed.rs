@@ -1,0 +1,133 @@
+//! The routes that type with the user's own layout (KWin's fake-input, mutter's
+//! RemoteDesktop): one rule for both. A text whose every character is on the
+//! layout is typed (or pasted, as `auto` and the settings say); a text with a
+//! character that is not is pasted whole, in every mode: typing around it and
+//! pasting the rest could reorder the two (a window reads a paste
+//! asynchronously, while later keys may already be on their way).
+
+use std::time::{Duration, Instant};
+
+use super::clipboard::PASTE_HOLD;
+use super::layout::{Layout, Plan, Stroke};
+use super::progress::{checkpoint, REPORT_EVERY};
+use super::rule::pick;
+use super::wayland::typing::PER_CHAR;
+use super::{InjectError, InjectSettings, Method, Progress, Situation};
+
+/// A route that sends keys of the user's layout and pastes.
+pub trait Keyed {
+    /// The user's layout now.
+    fn layout(&mut self) -> Result<&Layout, InjectError>;
+    /// Send these strokes (one per character, in order); returns once the
+    /// compositor has handled them.
+    fn send_batch(&mut self, batch: &[Stroke]) -> Result<(), InjectError>;
+    /// Paste `text` through the clipboard.
+    fn paste_text(&mut self, text: &str, progress: &mut dyn Progress) -> Result<(), InjectError>;
+}
+
+/// How a message goes in on `layout` under `settings`.
+pub fn method_for(layout: &Layout, text: &str, settings: InjectSettings) -> (Method, Plan) {
+    let plan = layout.plan(text, settings.newline);
+    let method = match (&plan, settings.mode) {
+        (Plan::Paste(_), _) => Method::Pasted,
+        (_, mode) => pick(mode, || Situation {
+            chars: text.chars().count(),
+            typeable: true,
+            // These compositors do not tell us which window has focus.
+            terminal: false,
+        }),
+    };
+    (method, plan)
+}
+
+/// Inject `text` through `route`.
+pub fn inject(
+    route: &mut dyn Keyed,
+    text: &str,
+    settings: InjectSettings,
+    progress: &mut dyn Progress,
+) -> Result<Method, InjectError> {
+    let (method, plan) = method_for(route.layout()?, text, settings);
+    match (method, plan) {
+        (Method::Typed, Plan::Type(strokes)) => type_paced(route, &strokes, progress),
+        _ => route.paste_text(text, progress),
+    }
+    .map(|()| method)
+}
+
+/// How long the window may take to read a paste.
+const READ_WAIT: Duration = Duration::from_secs(3);
+
+/// After the paste shortcut: wait until the window has read the text from our
+/// clipboard owner (`reads` counts the hand-overs), then hold it a moment longer
+/// (a window may read more than once).
+pub fn wait_read(reads: impl Fn() -> Result<usize, InjectError>) -> Result<(), InjectError> {
+    let deadline = Instant::now() + READ_WAIT;
+    while reads()? == 0 {
+        if Instant::now() > deadline {
+            return Err(InjectError::Failed(
+                "the focused window did not take the paste (it never read the clipboard), \
+                 so nothing was pasted: click into a text field, then send the message again"
+                    .into(),
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    std::thread::sleep(PASTE_HOLD);
+    Ok(())
+}
+
+/// The strokes in batches of [`REPORT_EVERY`], paced as on sway: a window that
+/// reads keys slower than they come is disconnected when its buffer fills.
+fn type_paced(
+    route: &mut dyn Keyed,
+    strokes: &[Stroke],
+    progress: &mut dyn Progress,
+) -> Result<(), InjectError> {
+    let total = strokes.len();
+    let mut typed = 0;
+    for batch in strokes.chunks(REPORT_EVERY) {
+        let started = Instant::now();
+        route.send_batch(batch)?;
+        if let Some(rest) = (PER_CHAR * batch.len() as u32).checked_sub(started.elapsed()) {
+            std::thread::sleep(rest);
+        }
+        typed += batch.len();
+        checkpoint(progress, typed, total)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agent::inject::layout::keymap_of;
+    use crate::agent::inject::{InjectMode, NewlineKey};
+
+    #[test]
+    fn off_layout_text_is_pasted_whole_in_every_mode() {
+        let keymap = keymap_of("us", "").expect("xkb data");
+        let us = Layout::from_keymap(&keymap).expect("layout");
+        let settings = |mode| InjectSettings {
+            mode,
+            newline: NewlineKey::ShiftReturn,
+        };
+        for mode in [InjectMode::Type, InjectMode::Auto, InjectMode::Paste] {
+            let (method, plan) = method_for(&us, "naïve", settings(mode));
+            assert_eq!(method, Method::Pasted, "{mode:?}");
+            assert_eq!(plan, Plan::Paste('ï'));
+        }
+        let (method, plan) = method_for(&us, "plain ASCII\n", settings(InjectMode::Type));
+        assert_eq!(method, Method::Typed);
+        assert!(matches!(plan, Plan::Type(s) if s.len() == 12));
+        let long = "a".repeat(600);
+        assert_eq!(
+            method_for(&us, &long, settings(InjectMode::Auto)).0,
+            Method::Pasted
+        );
+        assert_eq!(
+            method_for(&us, "abc", settings(InjectMode::Paste)).0,
+            Method::Pasted
+        );
+    }
+}

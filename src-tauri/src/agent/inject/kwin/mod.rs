@@ -1,0 +1,221 @@
+//! KDE Plasma: KWin's `org_kde_kwin_fake_input` (wayland-protocols-plasma), keys of
+//! the user's layout by evdev code, and pasting through the data-control
+//! clipboard. KWin offers fake-input only to programs its `.desktop` entry names
+//! ([`grant`]); SayType installs that entry when KWin withholds the global, then
+//! connects again.
+
+pub mod grant;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use wayland_client::delegate_noop;
+use wayland_protocols_plasma::fake_input::client::org_kde_kwin_fake_input::OrgKdeKwinFakeInput;
+
+use super::keyed::{self, Keyed};
+use super::layout::{Layout, Stroke};
+use super::progress::{checkpoint, Progress};
+use super::wayland::data_control::DataControl;
+use super::wayland::seat_keymap::{KeymapState, SeatKeymap};
+use super::InjectError;
+
+const FAKE_INPUT: &str = "org_kde_kwin_fake_input";
+/// How long a new `.desktop` entry may take to reach KWin, and how often we look.
+const GRANT_WAIT: Duration = Duration::from_secs(6);
+const GRANT_POLL: Duration = Duration::from_millis(200);
+const PRESSED: u32 = 1;
+const RELEASED: u32 = 0;
+
+pub struct KwinInjector {
+    seat: SeatKeymap,
+    fake: OrgKdeKwinFakeInput,
+    clipboard: Option<DataControl>,
+    /// The `.desktop` entry SayType installed for the grant, if it did.
+    pub granted_by: Option<PathBuf>,
+}
+
+/// What connecting to KWin gave.
+pub enum Kwin {
+    Ready(Box<KwinInjector>),
+    /// KWin withholds fake-input even with the entry in place: why.
+    Refused(String),
+}
+
+impl KwinInjector {
+    /// Connect to KWin's fake-input, installing the `.desktop` entry first if
+    /// KWin does not offer it yet (`seat`: a connection made before).
+    pub fn connect(seat: SeatKeymap) -> Result<Kwin, InjectError> {
+        if seat.interfaces().iter().any(|i| i == FAKE_INPUT) {
+            return Self::bind(seat, None);
+        }
+        // KWin filters its globals per connection, when the connection is made:
+        // with the entry in place, a new connection sees fake-input.
+        drop(seat);
+        let Some(apps) = grant::applications_dir() else {
+            return Ok(Kwin::Refused(
+                "KWin offers its fake input only to programs with a .desktop entry, and \
+                 SayType cannot find your home folder to write one"
+                    .into(),
+            ));
+        };
+        let exe = std::env::current_exe()
+            .map_err(|e| InjectError::Unavailable(format!("cannot find SayType's binary: {e}")))?;
+        let installed = grant::install(&apps, &exe).map_err(|e| {
+            InjectError::Unavailable(format!(
+                "cannot write {} for KWin's fake input: {e}",
+                apps.join(grant::FILE_NAME).display()
+            ))
+        })?;
+        tracing::info!(
+            "KWin: {} the .desktop entry that lets SayType type: {}",
+            match &installed {
+                grant::Installed::Written(_) => "installed",
+                grant::Installed::Present(_) => "found",
+            },
+            installed.path().display()
+        );
+        // KWin reads new entries through its service cache, which looks at the
+        // folders at most every 1.5 s or so: a new entry takes a moment.
+        let deadline = Instant::now() + GRANT_WAIT;
+        let seat = loop {
+            let Some(seat) = SeatKeymap::connect()? else {
+                return Err(InjectError::Unavailable(
+                    "the Wayland compositor went away".into(),
+                ));
+            };
+            if seat.interfaces().iter().any(|i| i == FAKE_INPUT) {
+                break seat;
+            }
+            if Instant::now() > deadline {
+                return Ok(Kwin::Refused(format!(
+                    "KWin did not grant SayType its fake input, although {} names this \
+                     binary ({}): is the file in a folder of XDG_DATA_DIRS or \
+                     XDG_DATA_HOME as KWin sees them? Log out and in again, or use X11 \
+                     windows",
+                    installed.path().display(),
+                    exe.display()
+                )));
+            }
+            drop(seat);
+            std::thread::sleep(GRANT_POLL);
+        };
+        Self::bind(seat, Some(installed.path().to_owned()))
+    }
+
+    fn bind(mut seat: SeatKeymap, granted_by: Option<PathBuf>) -> Result<Kwin, InjectError> {
+        let qh = seat.handle();
+        let fake: OrgKdeKwinFakeInput = seat
+            .globals
+            .bind(&qh, 4..=4, ())
+            .map_err(|e| InjectError::Unavailable(format!("KWin fake input: {e}")))?;
+        fake.authenticate(
+            "SayType".into(),
+            "types the text you dictate on your phone".into(),
+        );
+        seat.roundtrip()?;
+        Ok(Kwin::Ready(Box::new(KwinInjector {
+            seat,
+            fake,
+            clipboard: None,
+            granted_by,
+        })))
+    }
+
+    pub fn ready_line(&mut self) -> Result<String, InjectError> {
+        self.seat.roundtrip()?;
+        Ok(match &self.granted_by {
+            Some(path) => format!(
+                "typing through KWin fake-input (allowed by {}, which SayType installed)",
+                path.display()
+            ),
+            None => "typing through KWin fake-input".into(),
+        })
+    }
+
+    fn key(&self, stroke: Stroke, state: u32) {
+        self.fake.keyboard_key(stroke.code, state);
+    }
+
+    /// Press `stroke` with the modifiers it needs, then release them.
+    fn tap(&self, stroke: Stroke, shift: Stroke, level3: Option<Stroke>) {
+        let mods: Vec<Stroke> = [
+            stroke.shift.then_some(shift),
+            level3.filter(|_| stroke.level3),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        for &m in &mods {
+            self.key(m, PRESSED);
+        }
+        self.key(stroke, PRESSED);
+        self.key(stroke, RELEASED);
+        for &m in mods.iter().rev() {
+            self.key(m, RELEASED);
+        }
+    }
+}
+
+impl Keyed for KwinInjector {
+    fn layout(&mut self) -> Result<&Layout, InjectError> {
+        // A round trip first: a keymap the user changed since is read.
+        self.seat.roundtrip()?;
+        self.seat.layout()
+    }
+
+    fn send_batch(&mut self, batch: &[Stroke]) -> Result<(), InjectError> {
+        let layout = self.seat.layout()?;
+        let shift = layout.shift_key().map_err(failed)?;
+        let level3 = layout.level3_key().ok();
+        if batch.iter().any(|s| s.level3) && level3.is_none() {
+            return Err(InjectError::Failed(
+                "the keyboard layout has no AltGr key".into(),
+            ));
+        }
+        for &stroke in batch {
+            self.tap(stroke, shift, level3);
+        }
+        self.seat.roundtrip()
+    }
+
+    /// Paste `text`: our own clipboard owner holds it, the window gets Ctrl+V,
+    /// and once the window has read it (the compositor asks us for it) the
+    /// user's clipboard goes back.
+    fn paste_text(&mut self, text: &str, progress: &mut dyn Progress) -> Result<(), InjectError> {
+        let total = text.chars().count();
+        checkpoint(progress, 0, total)?;
+        let layout = self.seat.layout()?;
+        let (control, v) = (
+            layout.control_key().map_err(failed)?,
+            layout.v_key().map_err(failed)?,
+        );
+        if self.clipboard.is_none() {
+            self.clipboard = Some(DataControl::start()?);
+        }
+        let clipboard = self
+            .clipboard
+            .as_ref()
+            .ok_or_else(|| failed("no clipboard"))?;
+        let previous = clipboard.text()?;
+        clipboard.set(Some(text.to_owned()))?;
+        self.key(control, PRESSED);
+        self.key(v, PRESSED);
+        self.key(v, RELEASED);
+        self.key(control, RELEASED);
+        let sent = self.seat.roundtrip();
+        let read = sent.and_then(|()| keyed::wait_read(|| clipboard.reads()));
+        // The user's text back, unless someone else took the clipboard meanwhile.
+        if clipboard.text()?.as_deref() == Some(text) {
+            clipboard.set(previous)?;
+        }
+        read?;
+        let _ = progress.advanced(total);
+        Ok(())
+    }
+}
+
+fn failed(e: impl std::fmt::Display) -> InjectError {
+    InjectError::Failed(e.to_string())
+}
+
+delegate_noop!(KeymapState: OrgKdeKwinFakeInput);

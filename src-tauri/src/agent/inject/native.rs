@@ -1,0 +1,151 @@
+//! The route to native windows of a Wayland session: what the compositor offers
+//! (read from its registry globals), connected, or [`Native::Unreachable`] when
+//! it offers nothing SayType speaks: then a message for a native window fails
+//! with what to do, and is never reported typed (XTest through Xwayland reaches
+//! no native window: Xwayland clears `_NET_ACTIVE_WINDOW` while one has focus).
+
+use super::keyed;
+use super::kwin::{Kwin, KwinInjector};
+use super::mutter::MutterInjector;
+use super::rule::pick;
+use super::wayland::seat_keymap::SeatKeymap;
+use super::wayland::{self, session::Found, session::WlRoute, Offer, WlrInjector};
+use super::{is_terminal, InjectError, InjectSettings, Method, Progress, Situation};
+
+/// A Wayland compositor's route for native windows.
+pub enum Native {
+    /// sway and the other wlroots compositors: input method, virtual keyboard.
+    Wlroots(Box<WlrInjector>),
+    /// KDE Plasma: KWin's fake input.
+    Kwin(Box<KwinInjector>),
+    /// GNOME: mutter's RemoteDesktop.
+    Mutter(Box<MutterInjector>),
+    /// None that SayType can use: the compositor's name, and why.
+    Unreachable(&'static str, String),
+}
+
+impl Native {
+    /// Connect to `$WAYLAND_DISPLAY`; `None` if there is no Wayland compositor.
+    pub fn connect() -> Result<Option<Native>, InjectError> {
+        let offer = match WlrInjector::connect()? {
+            Found::NoWayland => return Ok(None),
+            Found::Wlroots(wlr) => return Ok(Some(Native::Wlroots(wlr))),
+            Found::Other(offer) => offer,
+        };
+        let name = family(&offer);
+        if offer.kde {
+            if let Some(seat) = SeatKeymap::connect()? {
+                return Ok(Some(match KwinInjector::connect(seat)? {
+                    Kwin::Ready(kwin) => Native::Kwin(kwin),
+                    Kwin::Refused(why) => Native::Unreachable(name, why),
+                }));
+            }
+        }
+        if offer.gnome {
+            if let Some(seat) = SeatKeymap::connect()? {
+                match MutterInjector::connect(seat) {
+                    Ok(Some(mutter)) => return Ok(Some(Native::Mutter(Box::new(mutter)))),
+                    Ok(None) => {}
+                    Err(why) => return Ok(Some(Native::Unreachable(name, why))),
+                }
+            }
+        }
+        Ok(Some(Native::Unreachable(name, no_route_of(name))))
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Native::Wlroots(wlr) => wlr.name(),
+            Native::Kwin(_) => "KWin",
+            Native::Mutter(_) => "mutter",
+            Native::Unreachable(name, _) => name,
+        }
+    }
+
+    /// The status line for the focused native window.
+    pub fn ready_line(&mut self) -> Result<String, InjectError> {
+        match self {
+            Native::Wlroots(wlr) => wlr.ready_line(),
+            Native::Kwin(kwin) => kwin.ready_line(),
+            Native::Mutter(mutter) => mutter.ready_line(),
+            Native::Unreachable(_, why) => Err(unreachable(why)),
+        }
+    }
+
+    pub fn inject(
+        &mut self,
+        text: &str,
+        settings: InjectSettings,
+        progress: &mut dyn Progress,
+    ) -> Result<Method, InjectError> {
+        match self {
+            Native::Wlroots(wlr) => inject_wlroots(wlr, text, settings, progress),
+            Native::Kwin(kwin) => keyed::inject(kwin.as_mut(), text, settings, progress),
+            Native::Mutter(m) => keyed::inject(m.as_mut(), text, settings, progress),
+            Native::Unreachable(_, why) => Err(unreachable(why)),
+        }
+    }
+
+    /// Why this session cannot be typed into at all (no Xwayland either).
+    pub fn unavailable(&self) -> Option<String> {
+        match self {
+            Native::Unreachable(_, why) => Some(format!(
+                "{why}; and there is no Xwayland (DISPLAY is not set): log in to an X11 \
+                 session, or run with --inject none"
+            )),
+            _ => None,
+        }
+    }
+}
+
+fn unreachable(why: &str) -> InjectError {
+    InjectError::Failed(format!(
+        "the focused window is a native Wayland window, and {why}. X11 (Xwayland) windows \
+         can be typed into: click into one, or log in to an X11 session; the text is in \
+         the history to copy"
+    ))
+}
+
+fn no_route_of(name: &str) -> String {
+    format!(
+        "this compositor ({name}) offers none of the ways SayType types into one (wlroots' \
+         input method and virtual keyboard, KWin's fake input, mutter's RemoteDesktop)"
+    )
+}
+
+/// The compositor's family, from its globals, for the status line.
+fn family(offer: &Offer) -> &'static str {
+    if offer.kde {
+        "KWin"
+    } else if offer.gnome {
+        "mutter"
+    } else {
+        "unknown compositor"
+    }
+}
+
+/// Through a wlroots compositor: the input method where the focused window takes
+/// it, else the virtual keyboard; pasting with the terminal rule (the focused
+/// window's app id from the compositor's toplevel list).
+fn inject_wlroots(
+    wlr: &mut WlrInjector,
+    text: &str,
+    InjectSettings { mode, newline }: InjectSettings,
+    progress: &mut dyn Progress,
+) -> Result<Method, InjectError> {
+    wlr.newline = newline;
+    let route = wlr.route_now()?;
+    wlr.check_focus()?;
+    let terminal = wlr.focused_app().is_some_and(|a| is_terminal(&a));
+    let method = pick(mode, || Situation {
+        chars: text.chars().count(),
+        typeable: wayland::keymap::can_type(text),
+        terminal,
+    });
+    match (method, route) {
+        (Method::Pasted, _) => wlr.paste_text(text, terminal, progress),
+        (_, WlRoute::InputMethod) => wlr.commit_text(text, progress),
+        (_, WlRoute::VirtualKeyboard) => wlr.type_keys(text, progress),
+    }
+    .map(|()| method)
+}
