@@ -48,6 +48,38 @@ pub enum ConfigError {
     Random(getrandom::Error),
 }
 
+/// The relay's connection limits (defaults for a laptop; tests use short ones).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConnLimits {
+    /// Time a client has to send a complete request head: from the connection's
+    /// start, and again after each response while the connection is kept alive (so
+    /// this is also the idle keep-alive timeout: hyper runs this timer whenever it
+    /// waits for a request).
+    pub header_timeout: Duration,
+    /// Time a client has to send a request body once its head is in.
+    pub body_timeout: Duration,
+    /// Open connections (HTTP and WebSocket) in total.
+    pub max_connections: usize,
+    /// Open connections from one client address (one IPv6 /64: a single machine
+    /// can hold a whole /64).
+    pub max_per_address: usize,
+}
+
+impl Default for ConnLimits {
+    fn default() -> ConnLimits {
+        ConnLimits {
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(10),
+            // Far above a household's phones and agents, far below what a laptop's
+            // memory and file descriptors allow (about 20 KB each while idle).
+            max_connections: 4_096,
+            // A browser opens up to 6, an agent 1; the desktop itself (window,
+            // local agent, `saytype send`) a few more.
+            max_per_address: 128,
+        }
+    }
+}
+
 /// Everything the relay needs to run.
 #[derive(Debug, Clone)]
 pub struct RelayConfig {
@@ -60,6 +92,8 @@ pub struct RelayConfig {
     pub ack_timeout: Duration,
     pub registration_timeout: Duration,
     pub queue_cap: usize,
+    /// Connection caps and request timeouts.
+    pub limits: ConnLimits,
 }
 
 impl RelayConfig {
@@ -79,6 +113,7 @@ impl RelayConfig {
             ack_timeout: DEFAULT_ACK_TIMEOUT,
             registration_timeout: REGISTRATION_TIMEOUT,
             queue_cap: DEFAULT_QUEUE_CAP,
+            limits: ConnLimits::default(),
         })
     }
 

@@ -24,7 +24,8 @@
 //!   one job type, group commit by whoever holds the connection, plain SQL functions,
 //!   checkpoints on a thread of their own); `delivery` (accept, ACK, result, retry,
 //!   remove, as domain outcomes); the thin shells `http` (senders), `ws` (agents)
-//!   and `ui/` (the window's API); `router` on top.
+//!   and `ui/` (the window's API); `router` on top, served by `listen` (the accept
+//!   loop) within the connection caps and timeouts of `limits`.
 //! - [`agent`]: the desktop agent. `client` is the protocol as a pure state machine
 //!   (frame in, actions out), driven by the thin IO loop `eventloop` (connect,
 //!   reconnect with `backoff`, pause, graceful stop); `inbox` (every ACKed message on

@@ -19,6 +19,8 @@ pub enum ErrorCode {
     PayloadTooLarge,
     UnsupportedMediaType,
     QueueFull,
+    /// 408: a request body that did not arrive in time (extension).
+    RequestTimeout,
     ShuttingDown,
     UpgradeRequired,
     Forbidden,

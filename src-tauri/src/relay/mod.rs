@@ -10,7 +10,8 @@
 //!   and store, returning domain outcomes;
 //! - [`http`] (sender API), [`ws`] (agent connections), [`ui`] (window API): thin
 //!   shells that translate;
-//! - [`router`]: every route, and `serve`.
+//! - [`router`]: every route; `listen`: the accept loop that serves it within the
+//!   connection limits of [`limits`].
 //!
 //! [`RelayState`] is the one cloneable handle every handler and connection task
 //! shares. Shutdown comes in as a [`CancellationToken`]; [`Relay::wait`] returns once
@@ -24,6 +25,8 @@ pub mod events;
 pub mod extract;
 pub mod heartbeat;
 pub mod http;
+pub mod limits;
+mod listen;
 pub mod registry;
 pub mod router;
 pub mod store;
@@ -180,8 +183,7 @@ impl Relay {
             tracing::info!(restored, "queued messages restored from the store");
         }
 
-        let listener = tokio::net::TcpListener::bind(config.bind)
-            .await
+        let listener = listen::bind(config.bind)
             .with_context(|| format!("cannot listen on {}", config.bind))?;
         let addr = listener.local_addr()?;
         let state = RelayState {
@@ -198,7 +200,7 @@ impl Relay {
                 _dir_lock: dir_lock,
             }),
         };
-        let server = tokio::spawn(router::serve(listener, state.clone()));
+        let server = tokio::spawn(listen::serve(listener, state.clone()));
         Ok(Relay {
             addr,
             state,

@@ -19,6 +19,7 @@ pub struct Options {
     pub ack_timeout: Duration,
     pub registration_timeout: Duration,
     pub queue_cap: usize,
+    pub limits: saytype::config::ConnLimits,
 }
 
 impl Default for Options {
@@ -29,6 +30,7 @@ impl Default for Options {
             ack_timeout: Duration::from_millis(2_000),
             registration_timeout: Duration::from_secs(10),
             queue_cap: 1_000,
+            limits: saytype::config::ConnLimits::default(),
         }
     }
 }
@@ -60,6 +62,7 @@ impl TestRelay {
         config.ack_timeout = opts.ack_timeout;
         config.registration_timeout = opts.registration_timeout;
         config.queue_cap = opts.queue_cap;
+        config.limits = opts.limits;
         let shutdown = CancellationToken::new();
         let relay = Relay::start(config, shutdown.clone())
             .await
