@@ -53,7 +53,7 @@ async fn half_sent(to: SocketAddr) -> Result<Option<Duration>, std::io::Error> {
     // A peer that already closed may refuse the write: that is a drop too.
     let sent = Instant::now();
     let _ = tcp
-        .write_all(b"POST /transcription HTTP/1.1\r\nHost: x\r\nContent-Le")
+        .write_all(b"POST /transcription HTTP/1.1\r\nHost: localhost\r\nContent-Le")
         .await;
     let mut buf = [0u8; 512];
     let closed = async {

@@ -156,7 +156,7 @@ async fn post_raw(relay: &TestRelay, body: &[u8], ctype: Option<&str>) -> (u16, 
         .await
         .expect("connect");
     let mut head = format!(
-        "POST /transcription HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\nContent-Length: {}\r\nConnection: close\r\n",
+        "POST /transcription HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {TOKEN}\r\nContent-Length: {}\r\nConnection: close\r\n",
         body.len()
     );
     if let Some(ctype) = ctype {
@@ -385,7 +385,7 @@ async fn a_post_during_shutdown_gets_503_and_is_not_stored() {
         .expect("connect");
     let body = br#"{"text":"too late","id":"late-shutdown"}"#;
     let head = format!(
-        "POST /transcription HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        "POST /transcription HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
         body.len()
     );
     s.write_all(head.as_bytes()).await.expect("write");

@@ -83,7 +83,7 @@ async fn half_sent_requests_and_idle_connections_are_dropped_after_the_header_ti
 
     // A request head that never ends.
     let mut half = connect_from(PHONE, relay.addr).await.expect("connect");
-    half.write_all(b"POST /transcription HTTP/1.1\r\nHost: x\r\nContent-Le")
+    half.write_all(b"POST /transcription HTTP/1.1\r\nHost: localhost\r\nContent-Le")
         .await
         .expect("write");
     assert!(
@@ -97,7 +97,7 @@ async fn half_sent_requests_and_idle_connections_are_dropped_after_the_header_ti
 
     // A kept-alive connection that goes quiet after one answered request.
     let mut idle = connect_from(PHONE, relay.addr).await.expect("connect");
-    idle.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+    idle.write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n")
         .await
         .expect("write");
     let answered = read_until_closed(&mut idle)
@@ -108,7 +108,7 @@ async fn half_sent_requests_and_idle_connections_are_dropped_after_the_header_ti
     // A head with a body that never comes in full: 408, closed, nothing stored.
     let mut slow = connect_from(PHONE, relay.addr).await.expect("connect");
     let head = format!(
-        "POST /transcription HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n\
+        "POST /transcription HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {TOKEN}\r\n\
          Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"text\": \"hal"
     );
     slow.write_all(head.as_bytes()).await.expect("write");
@@ -132,7 +132,9 @@ async fn a_flood_from_one_address_does_not_starve_another() {
     let mut flood = Vec::new();
     for _ in 0..200 {
         let mut tcp = connect_from(FLOODER, relay.addr).await.expect("connect");
-        let _ = tcp.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n").await;
+        let _ = tcp
+            .write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\n")
+            .await;
         flood.push(tcp);
     }
     // Everything past the per-address cap is closed at once (the first ones are
@@ -175,7 +177,7 @@ async fn served_from(from: IpAddr, to: SocketAddr) -> bool {
         return false;
     };
     let _ = tcp
-        .write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
         .await;
     read_until_closed(&mut tcp)
         .await
@@ -198,7 +200,7 @@ async fn the_total_cap_holds_across_addresses() {
     // Wait until the relay has accepted all eight (one answered request on the
     // last one proves the loop has reached it).
     let last = held.last_mut().expect("last");
-    last.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+    last.write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n")
         .await
         .expect("write");
     let mut buf = [0u8; 12];

@@ -1,7 +1,8 @@
 //! The relay: HTTP API for senders, WebSocket endpoint for agents, durable queue.
 //!
 //! Modules, leaves first (each imports only those above it):
-//! - [`error`] (`ApiError`), [`extract`] (the token and loopback checks), [`events`]
+//! - [`error`] (`ApiError`), [`extract`] (the token and loopback checks), [`guard`]
+//!   (the Host allow-list and the Origin check of `/ws`), [`events`]
 //!   (live window events, phones seen), [`desktop`] (what the process offers the
 //!   window), [`assets`] (the built-in pages);
 //! - [`heartbeat`] and [`registry`]: pure routing state (who is online, per-device
@@ -23,6 +24,7 @@ pub mod desktop;
 pub mod error;
 pub mod events;
 pub mod extract;
+pub mod guard;
 pub mod heartbeat;
 pub mod http;
 pub mod limits;

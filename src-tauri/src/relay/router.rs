@@ -9,7 +9,7 @@ use axum::Router;
 use super::error::ApiError;
 use super::extract::loopback_only;
 use super::ui::{history, pairing, settings, status};
-use super::{assets, http, ws, RelayState};
+use super::{assets, guard, http, ws, RelayState};
 use crate::protocol::ErrorCode;
 
 /// Build the router; tests call this directly.
@@ -24,6 +24,7 @@ pub fn router(state: RelayState) -> Router {
         .merge(desktop_router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn(guard::check))
         .with_state(state)
 }
 
