@@ -80,6 +80,38 @@ impl Default for ConnLimits {
     }
 }
 
+/// How much the relay's store may hold (defaults for a laptop; tests use small ones).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StorageLimits {
+    /// Finished messages (delivered, injected, failed) older than this are pruned.
+    pub history_days: u32,
+    /// At most this many finished messages are kept, the newest.
+    pub history_messages: u32,
+    /// At most this many bytes of finished messages' text are kept, the newest.
+    pub history_bytes: u64,
+    /// Queued (not yet ACKed) bytes one device may have waiting: `429 QUEUE_FULL`.
+    pub queued_bytes_per_device: usize,
+    /// Queued bytes of all devices together: `507 STORAGE_FULL`.
+    pub queued_bytes_total: usize,
+    /// The database file's ceiling (SQLite's `max_page_count`): `507 STORAGE_FULL`.
+    pub max_db_bytes: u64,
+}
+
+impl Default for StorageLimits {
+    fn default() -> StorageLimits {
+        StorageLimits {
+            history_days: 30,
+            history_messages: 10_000,
+            history_bytes: 64 * 1024 * 1024,
+            // 8 MiB is hundreds of long dictations; a full queue of 1,000 of the
+            // longest texts (40 KB each) would be 40 MB.
+            queued_bytes_per_device: 8 * 1024 * 1024,
+            queued_bytes_total: 64 * 1024 * 1024,
+            max_db_bytes: 512 * 1024 * 1024,
+        }
+    }
+}
+
 /// Everything the relay needs to run.
 #[derive(Debug, Clone)]
 pub struct RelayConfig {
@@ -94,6 +126,8 @@ pub struct RelayConfig {
     pub queue_cap: usize,
     /// Connection caps and request timeouts.
     pub limits: ConnLimits,
+    /// History retention and storage caps.
+    pub storage: StorageLimits,
 }
 
 impl RelayConfig {
@@ -114,6 +148,7 @@ impl RelayConfig {
             registration_timeout: REGISTRATION_TIMEOUT,
             queue_cap: DEFAULT_QUEUE_CAP,
             limits: ConnLimits::default(),
+            storage: StorageLimits::default(),
         })
     }
 

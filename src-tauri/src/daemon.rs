@@ -39,6 +39,8 @@ pub struct DaemonOptions {
     pub ack_timeout: Duration,
     pub device_id: Option<DeviceId>,
     pub queue_cap: usize,
+    /// History retention and storage caps.
+    pub storage: crate::config::StorageLimits,
 }
 
 impl DaemonOptions {
@@ -59,6 +61,11 @@ impl DaemonOptions {
             ack_timeout: crate::config::DEFAULT_ACK_TIMEOUT,
             device_id: None,
             queue_cap: crate::config::DEFAULT_QUEUE_CAP,
+            storage: crate::config::StorageLimits {
+                history_days: settings.history_days,
+                history_messages: settings.history_max_messages,
+                ..crate::config::StorageLimits::default()
+            },
         }
     }
 }
@@ -91,6 +98,7 @@ impl Daemon {
         config.heartbeat = opts.heartbeat;
         config.ack_timeout = opts.ack_timeout;
         config.queue_cap = opts.queue_cap;
+        config.storage = opts.storage;
         if let Some(device) = &opts.device_id {
             config.default_device = device.clone();
         }

@@ -22,7 +22,7 @@
 //!   seen), `desktop`, `assets`; then `registry` (who is online, per-device queues,
 //!   ACK waits) and `heartbeat`, pure logic with unit tests, and `store/` (SQLite:
 //!   one job type, group commit by whoever holds the connection, plain SQL functions,
-//!   checkpoints on a thread of their own); `delivery` (accept, ACK, result, retry,
+//!   checkpoints on a thread of their own, history retention); `delivery` (accept, ACK, result, retry,
 //!   remove, as domain outcomes); the thin shells `http` (senders), `ws` (agents)
 //!   and `ui/` (the window's API); `router` on top, served by `listen` (the accept
 //!   loop) within the connection caps and timeouts of `limits`.

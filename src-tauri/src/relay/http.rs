@@ -37,6 +37,23 @@ impl From<Refused> for ApiError {
                     ),
                 )
             }
+            Refused::QueueBytesFull { device, cap } => {
+                return ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    ErrorCode::QueueFull,
+                    format!(
+                        "{device} has {} MiB of messages waiting; try again when it is back online",
+                        cap / (1024 * 1024)
+                    ),
+                )
+            }
+            Refused::StorageFull => {
+                return ApiError::new(
+                    StatusCode::INSUFFICIENT_STORAGE,
+                    ErrorCode::StorageFull,
+                    "the relay's storage is full; nothing was stored: try again later",
+                )
+            }
             Refused::Store { context, source } => return ApiError::internal(context, source),
             Refused::UnknownDevice(_) => (StatusCode::NOT_FOUND, ErrorCode::UnknownDevice),
             Refused::Conflict => (StatusCode::CONFLICT, ErrorCode::IdConflict),

@@ -171,9 +171,13 @@ impl Relay {
     pub async fn start(config: RelayConfig, shutdown: CancellationToken) -> anyhow::Result<Relay> {
         crate::config::ensure_data_dir(&config.data_dir)?;
         let dir_lock = lock_data_dir(&config.data_dir)?;
-        let (store, snapshot) = Store::open(&config.db_path())
+        let (store, snapshot) = Store::open_with(&config.db_path(), config.storage)
             .with_context(|| format!("cannot open {}", config.db_path().display()))?;
         let mut registry = Registry::new(config.default_device.clone(), config.queue_cap);
+        registry.set_byte_caps(registry::ByteCaps {
+            per_device: config.storage.queued_bytes_per_device,
+            total: config.storage.queued_bytes_total,
+        });
         for (device, last_seen) in snapshot.devices {
             registry.restore_device(device, last_seen);
         }

@@ -20,6 +20,7 @@ pub struct Options {
     pub registration_timeout: Duration,
     pub queue_cap: usize,
     pub limits: saytype::config::ConnLimits,
+    pub storage: saytype::config::StorageLimits,
 }
 
 impl Default for Options {
@@ -31,6 +32,7 @@ impl Default for Options {
             registration_timeout: Duration::from_secs(10),
             queue_cap: 1_000,
             limits: saytype::config::ConnLimits::default(),
+            storage: saytype::config::StorageLimits::default(),
         }
     }
 }
@@ -63,6 +65,7 @@ impl TestRelay {
         config.registration_timeout = opts.registration_timeout;
         config.queue_cap = opts.queue_cap;
         config.limits = opts.limits;
+        config.storage = opts.storage;
         let shutdown = CancellationToken::new();
         let relay = Relay::start(config, shutdown.clone())
             .await
@@ -73,6 +76,11 @@ impl TestRelay {
             relay: Some(relay),
             dir,
         }
+    }
+
+    /// The running relay's state (store, registry).
+    pub fn state(&self) -> &saytype::relay::RelayState {
+        self.relay.as_ref().expect("running").state()
     }
 
     pub fn http_url(&self) -> String {
