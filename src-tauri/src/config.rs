@@ -95,6 +95,9 @@ pub struct StorageLimits {
     pub queued_bytes_total: usize,
     /// The database file's ceiling (SQLite's `max_page_count`): `507 STORAGE_FULL`.
     pub max_db_bytes: u64,
+    /// Devices the relay remembers; past this, idle ones are forgotten (see
+    /// `relay::registry`'s `forget_beyond`).
+    pub max_known_devices: usize,
 }
 
 impl Default for StorageLimits {
@@ -108,6 +111,7 @@ impl Default for StorageLimits {
             queued_bytes_per_device: 8 * 1024 * 1024,
             queued_bytes_total: 64 * 1024 * 1024,
             max_db_bytes: 512 * 1024 * 1024,
+            max_known_devices: 256,
         }
     }
 }

@@ -197,3 +197,51 @@ async fn a_full_database_answers_507_and_keeps_everything_it_accepted() {
         .expect("integrity_check");
     assert_eq!(check, "ok");
 }
+
+#[tokio::test]
+async fn made_up_devices_are_forgotten_past_the_cap_but_not_those_with_messages() {
+    let relay = relay_with(StorageLimits {
+        max_known_devices: 5,
+        ..StorageLimits::default()
+    })
+    .await;
+    // "keeper" has a message waiting: it stays whatever comes after.
+    drop(Agent::register(&relay, "keeper").await);
+    eventually("keeper offline", || async { !relay.is_online("keeper") }).await;
+    let r = relay
+        .post(json!({"text": "for later", "deviceId": "keeper", "id": "k-1"}))
+        .await;
+    assert_eq!(r.status, 200);
+    for i in 0..30 {
+        let (agent, _) = Agent::register(&relay, &format!("made-up-{i}")).await;
+        drop(agent);
+        let name = format!("made-up-{i}");
+        eventually("offline", || async { !relay.is_online(&name) }).await;
+    }
+    let devices = relay.devices().await;
+    let names: Vec<&str> = devices
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|d| d["deviceId"].as_str())
+        .collect();
+    assert!(names.len() <= 6, "{names:?}");
+    assert!(names.contains(&"keeper"), "{names:?}");
+    assert!(names.contains(&"made-up-29"), "the newest stays: {names:?}");
+    // Forgotten in the store too: a restart remembers no more of them.
+    let dir = relay.stop().await;
+    let relay = TestRelay::on_dir(
+        dir,
+        Options {
+            storage: StorageLimits {
+                max_known_devices: 5,
+                ..StorageLimits::default()
+            },
+            ..Options::default()
+        },
+    )
+    .await;
+    let after = relay.devices().await;
+    assert!(after.as_array().map_or(0, Vec::len) <= 6, "{after}");
+    assert_eq!(relay.status_of("k-1").await["status"], "queued");
+}

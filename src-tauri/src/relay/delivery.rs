@@ -149,6 +149,20 @@ pub async fn accept(
     }))
 }
 
+/// After a registration: past the cap of known devices, forget the least recently
+/// seen idle ones (in memory and in the store).
+pub fn forget_idle_devices(state: &RelayState) {
+    let cap = state.config().storage.max_known_devices;
+    let gone = state.registry().forget_beyond(cap);
+    if !gone.is_empty() {
+        tracing::info!(
+            count = gone.len(),
+            "idle devices forgotten (too many devices)"
+        );
+        state.store().forget_devices(gone);
+    }
+}
+
 /// Same id again: the same message gets its current status, another one a conflict.
 fn same_message_or_conflict(
     existing: StoredMessage,

@@ -17,6 +17,7 @@
 
 mod budget;
 mod device;
+mod evict;
 
 use std::collections::HashMap;
 

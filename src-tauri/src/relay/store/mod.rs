@@ -273,6 +273,17 @@ impl Store {
         self.update(move |tx| sql::mark_result(tx, &id, &device_id, status, error.as_deref(), at));
     }
 
+    /// Forget devices the registry forgot (past its cap of known devices).
+    pub fn forget_devices(&self, devices: Vec<DeviceId>) {
+        self.update(move |tx| {
+            let mut n = 0;
+            for d in &devices {
+                n += retention::forget_device(tx, d.as_str())?;
+            }
+            Ok(n)
+        });
+    }
+
     pub fn touch_device(&self, device_id: DeviceId, at: i64) {
         self.update(move |tx| sql::touch_device(tx, &device_id, at));
     }

@@ -33,6 +33,12 @@ pub(super) fn prune(
     .execute(params![cutoff, limits.history_messages, bytes])
 }
 
+/// Forget a device the registry forgot (its history rows keep its name).
+pub(super) fn forget_device(conn: &Connection, device: &str) -> rusqlite::Result<usize> {
+    conn.prepare_cached("DELETE FROM devices WHERE device_id = ?1")?
+        .execute([device])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
