@@ -41,7 +41,11 @@ fn keyboard(spares: usize) -> CoreKeymap {
 /// What a key press gives on the model server.
 fn typed(map: &HashMap<u8, [u32; 2]>, keycode: u8, shift: bool) -> Option<char> {
     let pair = map.get(&keycode)?;
-    let sym = if shift && pair[1] != NO_SYMBOL { pair[1] } else { pair[0] };
+    let sym = if shift && pair[1] != NO_SYMBOL {
+        pair[1]
+    } else {
+        pair[0]
+    };
     match sym {
         NO_SYMBOL | SHIFT_L => None,
         RETURN => Some('\n'),
