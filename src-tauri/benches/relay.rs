@@ -29,7 +29,7 @@ fn scale(n: usize) -> usize {
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use common::{served, ws_connect, Ws, DEFAULT_DEVICE, TOKEN};
+use common::{served, ws_connect_from, Ws, DEFAULT_DEVICE, TOKEN};
 
 /// A `saytype serve --no-agent` child process on a fresh data directory.
 struct Relay {
@@ -71,7 +71,19 @@ impl Relay {
 }
 
 async fn connect_agent(relay_ws: &str, device: &str) -> (Ws, usize) {
-    let mut ws = ws_connect(relay_ws, Some(TOKEN)).await.expect("ws connect");
+    connect_agent_from(relay_ws, device, None).await
+}
+
+/// An agent connecting from the loopback address `from`: the relay holds at most
+/// 128 connections per client address, and real agents come from many machines.
+async fn connect_agent_from(
+    relay_ws: &str,
+    device: &str,
+    from: Option<std::net::IpAddr>,
+) -> (Ws, usize) {
+    let mut ws = ws_connect_from(relay_ws, Some(TOKEN), from)
+        .await
+        .expect("ws connect");
     ws.send(Message::Text(
         json!({"type": "register", "deviceId": device})
             .to_string()
@@ -501,11 +513,18 @@ async fn memory() {
         .map(<[usize]>::to_vec)
         .collect();
     for chunk in chunks {
-        let batch = futures_util::future::join_all(chunk.iter().map(|i| {
-            let ws_url = ws_url.clone();
-            async move { connect_agent(&ws_url, &format!("idle-{i}")).await }
-        }))
-        .await;
+        let batch =
+            futures_util::future::join_all(
+                chunk.iter().map(|i| {
+                    let ws_url = ws_url.clone();
+                    // 100 agents per address, from 127.0.0.10 on.
+                    let from = std::net::Ipv4Addr::new(127, 0, 0, 10 + (i / 100) as u8);
+                    async move {
+                        connect_agent_from(&ws_url, &format!("idle-{i}"), Some(from.into())).await
+                    }
+                }),
+            )
+            .await;
         idle.extend(batch.into_iter().map(|(ws, _)| ws));
     }
     tokio::time::sleep(Duration::from_millis(500)).await;

@@ -48,6 +48,74 @@ pub enum ConfigError {
     Random(getrandom::Error),
 }
 
+/// The relay's connection limits (defaults for a laptop; tests use short ones).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConnLimits {
+    /// Time a client has to send a complete request head: from the connection's
+    /// start, and again after each response while the connection is kept alive (so
+    /// this is also the idle keep-alive timeout: hyper runs this timer whenever it
+    /// waits for a request).
+    pub header_timeout: Duration,
+    /// Time a client has to send a request body once its head is in.
+    pub body_timeout: Duration,
+    /// Open connections (HTTP and WebSocket) in total.
+    pub max_connections: usize,
+    /// Open connections from one client address (one IPv6 /64: a single machine
+    /// can hold a whole /64).
+    pub max_per_address: usize,
+}
+
+impl Default for ConnLimits {
+    fn default() -> ConnLimits {
+        ConnLimits {
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(10),
+            // Far above a household's phones and agents, far below what a laptop's
+            // memory and file descriptors allow (about 20 KB each while idle).
+            max_connections: 4_096,
+            // A browser opens up to 6, an agent 1; the desktop itself (window,
+            // local agent, `saytype send`) a few more.
+            max_per_address: 128,
+        }
+    }
+}
+
+/// How much the relay's store may hold (defaults for a laptop; tests use small ones).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StorageLimits {
+    /// Finished messages (delivered, injected, failed) older than this are pruned.
+    pub history_days: u32,
+    /// At most this many finished messages are kept, the newest.
+    pub history_messages: u32,
+    /// At most this many bytes of finished messages' text are kept, the newest.
+    pub history_bytes: u64,
+    /// Queued (not yet ACKed) bytes one device may have waiting: `429 QUEUE_FULL`.
+    pub queued_bytes_per_device: usize,
+    /// Queued bytes of all devices together: `507 STORAGE_FULL`.
+    pub queued_bytes_total: usize,
+    /// The database file's ceiling (SQLite's `max_page_count`): `507 STORAGE_FULL`.
+    pub max_db_bytes: u64,
+    /// Devices the relay remembers; past this, idle ones are forgotten (see
+    /// `relay::registry`'s `forget_beyond`).
+    pub max_known_devices: usize,
+}
+
+impl Default for StorageLimits {
+    fn default() -> StorageLimits {
+        StorageLimits {
+            history_days: 30,
+            history_messages: 10_000,
+            history_bytes: 64 * 1024 * 1024,
+            // 8 MiB is hundreds of long dictations; a full queue of 1,000 of the
+            // longest texts (40 KB each) would be 40 MB.
+            queued_bytes_per_device: 8 * 1024 * 1024,
+            queued_bytes_total: 64 * 1024 * 1024,
+            max_db_bytes: 512 * 1024 * 1024,
+            max_known_devices: 256,
+        }
+    }
+}
+
 /// Everything the relay needs to run.
 #[derive(Debug, Clone)]
 pub struct RelayConfig {
@@ -64,6 +132,10 @@ pub struct RelayConfig {
     /// --allow-bearer-from-network`); by default only from loopback, since phones
     /// and remote agents pair with keys of their own.
     pub allow_bearer_from_network: bool,
+    /// Connection caps and request timeouts.
+    pub limits: ConnLimits,
+    /// History retention and storage caps.
+    pub storage: StorageLimits,
 }
 
 impl RelayConfig {
@@ -84,6 +156,8 @@ impl RelayConfig {
             registration_timeout: REGISTRATION_TIMEOUT,
             queue_cap: DEFAULT_QUEUE_CAP,
             allow_bearer_from_network: false,
+            limits: ConnLimits::default(),
+            storage: StorageLimits::default(),
         })
     }
 

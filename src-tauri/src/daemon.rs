@@ -41,6 +41,8 @@ pub struct DaemonOptions {
     pub queue_cap: usize,
     /// See [`RelayConfig::allow_bearer_from_network`].
     pub allow_bearer_from_network: bool,
+    /// History retention and storage caps.
+    pub storage: crate::config::StorageLimits,
 }
 
 impl DaemonOptions {
@@ -62,6 +64,11 @@ impl DaemonOptions {
             device_id: None,
             queue_cap: crate::config::DEFAULT_QUEUE_CAP,
             allow_bearer_from_network: false,
+            storage: crate::config::StorageLimits {
+                history_days: settings.history_days,
+                history_messages: settings.history_max_messages,
+                ..crate::config::StorageLimits::default()
+            },
         }
     }
 }
@@ -95,6 +102,7 @@ impl Daemon {
         config.ack_timeout = opts.ack_timeout;
         config.queue_cap = opts.queue_cap;
         config.allow_bearer_from_network = opts.allow_bearer_from_network;
+        config.storage = opts.storage;
         if let Some(device) = &opts.device_id {
             config.default_device = device.clone();
         }

@@ -26,11 +26,12 @@
 //!   seen), `desktop`, `assets`; then `registry` (who is online, per-device queues,
 //!   ACK waits) and `heartbeat`, pure logic with unit tests, and `store/` (SQLite:
 //!   one job type, group commit by whoever holds the connection, plain SQL functions,
-//!   checkpoints on a thread of their own); `delivery` (accept, ACK, result, retry,
-//!   remove, as domain outcomes); the thin shells `http` (senders), `ws` (agents),
-//!   `phones/` (pairing codes, pairing, sealed calls of paired phones) and `ui/`
-//!   (the window's API); `router` on top. The store keeps paired phones in
-//!   `store/phones`.
+//!   checkpoints on a thread of their own, history retention); `delivery` (accept,
+//!   ACK, result, retry, remove, as domain outcomes); the thin shells `http`
+//!   (senders), `ws` (agents), `phones/` (pairing codes, pairing, sealed calls of
+//!   paired phones) and `ui/` (the window's API); `router` on top, served by
+//!   `listen` (the accept loop) within the connection caps and timeouts of `limits`.
+//!   The store keeps paired phones in `store/phones`.
 //! - [`agent`]: the desktop agent. `client` is the protocol as a pure state machine
 //!   (frame in, actions out), driven by the thin IO loop `eventloop` (connect,
 //!   reconnect with `backoff`, pause, graceful stop); `inbox` (every ACKed message on

@@ -39,6 +39,10 @@ pub struct Settings {
     /// The relay's port, used at the next start.
     pub port: u16,
     pub start_at_login: bool,
+    /// Delivered history older than this many days is deleted (next start).
+    pub history_days: u32,
+    /// At most this many delivered messages are kept in the history (next start).
+    pub history_max_messages: u32,
 }
 
 impl Default for Settings {
@@ -48,6 +52,8 @@ impl Default for Settings {
             newline: NewlineKey::ShiftReturn,
             port: crate::config::DEFAULT_PORT,
             start_at_login: false,
+            history_days: 30,
+            history_max_messages: 10_000,
         }
     }
 }
@@ -125,6 +131,8 @@ mod tests {
             newline: NewlineKey::Return,
             port: 8080,
             start_at_login: true,
+            history_days: 7,
+            history_max_messages: 500,
         };
         s.save(dir.path()).expect("save");
         assert_eq!(Settings::load(dir.path()), s);
@@ -135,6 +143,9 @@ mod tests {
         std::fs::write(dir.path().join(FILE), r#"{"port": 9000}"#).expect("write");
         assert_eq!(Settings::load(dir.path()).port, 9000);
         assert_eq!(Settings::load(dir.path()).inject_mode, InjectMode::Auto);
+        assert_eq!(Settings::load(dir.path()).history_days, 30);
+        std::fs::write(dir.path().join(FILE), r#"{"historyMaxMessages": 50}"#).expect("write");
+        assert_eq!(Settings::load(dir.path()).history_max_messages, 50);
         std::fs::write(dir.path().join(FILE), "{oops").expect("write");
         assert_eq!(Settings::load(dir.path()), Settings::default());
         assert!(Settings {

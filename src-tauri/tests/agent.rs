@@ -207,7 +207,23 @@ async fn relay_sending(text: &'static str) -> (String, Arc<Mutex<Vec<serde_json:
 async fn a_rogue_relay_cannot_make_the_agent_press_keys() {
     // Return, Escape and Delete as text: the relay's own rules refuse them; a rogue
     // or buggy relay sends them anyway.
-    let (url, frames) = relay_sending("a\rb\u{1b}c\u{7f}").await;
+    refused_by_the_agent("a\rb\u{1b}c\u{7f}", "control characters").await;
+}
+
+#[tokio::test]
+async fn a_rogue_relay_cannot_make_the_agent_type_invisible_format_characters() {
+    // A right-to-left override would show "pay 2100" as typed text reading
+    // otherwise; a zero-width space and a line separator are invisible or differ
+    // between applications. The relay refuses them; the agent refuses them too.
+    for text in ["pay \u{202E}0012", "zero\u{200B}width", "line\u{2028}sep"] {
+        refused_by_the_agent(text, "format characters").await;
+    }
+}
+
+/// A relay sends `text`; the agent ACKs it, types nothing and reports it `failed`
+/// with a reason that contains `why`.
+async fn refused_by_the_agent(text: &'static str, why: &str) {
+    let (url, frames) = relay_sending(text).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let mut agent = start_agent(&url, TOKEN, "desk", Some(dir.path()));
     agent.wait_connected().await;
@@ -229,8 +245,8 @@ async fn a_rogue_relay_cannot_make_the_agent_press_keys() {
         .find(|f| f["type"] == "result")
         .expect("result");
     assert_eq!(result["status"], "failed");
-    let why = result["error"].as_str().unwrap_or_default();
-    assert!(why.contains("control characters"), "{why}");
+    let reason = result["error"].as_str().unwrap_or_default();
+    assert!(reason.contains(why), "{reason}");
     assert!(agent.typed().is_empty(), "typed: {:?}", agent.typed());
     agent.stop().await;
 }

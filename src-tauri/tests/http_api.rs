@@ -126,13 +126,37 @@ async fn validation_errors_have_clear_codes_and_change_nothing() {
     assert_eq!(relay.devices().await[0]["queued"], 1);
 }
 
+#[tokio::test]
+async fn invisible_format_characters_are_refused_with_invalid_text() {
+    let relay = TestRelay::start().await;
+    for c in [
+        '\u{202E}', '\u{2066}', '\u{2028}', '\u{2029}', '\u{200B}', '\u{2060}', '\u{FEFF}',
+    ] {
+        let r = relay.post(json!({"text": format!("pay {c}100")})).await;
+        assert_eq!(r.status, 400, "U+{:04X}", u32::from(c));
+        assert_eq!(error_code(&r), "INVALID_TEXT");
+        let message = r.json().expect("json")["error"]["message"].to_string();
+        assert!(
+            message.contains(&format!("U+{:04X}", u32::from(c))),
+            "{message}"
+        );
+    }
+    // Nothing stored; what real writing needs (ZWJ, ZWNJ, RLM, variation
+    // selectors) is accepted.
+    assert_eq!(relay.devices().await[0]["queued"], 0);
+    let ok = relay
+        .post(json!({"text": "👩\u{200D}💻 می\u{200C}خواهم \u{200F}❤\u{FE0F}"}))
+        .await;
+    assert_eq!(ok.status, 200);
+}
+
 /// POST with a raw body and content type over a plain TCP socket.
 async fn post_raw(relay: &TestRelay, body: &[u8], ctype: Option<&str>) -> (u16, String) {
     let mut s = tokio::net::TcpStream::connect(relay.addr)
         .await
         .expect("connect");
     let mut head = format!(
-        "POST /transcription HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\nContent-Length: {}\r\nConnection: close\r\n",
+        "POST /transcription HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {TOKEN}\r\nContent-Length: {}\r\nConnection: close\r\n",
         body.len()
     );
     if let Some(ctype) = ctype {
@@ -361,7 +385,7 @@ async fn a_post_during_shutdown_gets_503_and_is_not_stored() {
         .expect("connect");
     let body = br#"{"text":"too late","id":"late-shutdown"}"#;
     let head = format!(
-        "POST /transcription HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        "POST /transcription HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
         body.len()
     );
     s.write_all(head.as_bytes()).await.expect("write");

@@ -23,7 +23,9 @@ function setSaved(s) {
 }
 
 function formSettings() {
+  // Settings the form does not show (history retention) are sent back as saved.
   return {
+    ...saved,
     injectMode: $('s-inject').value,
     newline: $('s-newline').value,
     port: Number($('s-port').value),

@@ -16,7 +16,8 @@
 //!   not know what it was for);
 //! - the agent trusts no relay: a text the relay's own rules refuse (control
 //!   characters other than tab and newline, which would press keys such as Return
-//!   or Escape) is never typed; it is kept as `failed` with the reason, ACKed and
+//!   or Escape; invisible format characters such as bidi overrides, see
+//!   [`crate::protocol::text`]) is never typed; it is kept as `failed` with the reason, ACKed and
 //!   reported;
 //! - `registered` means the connection works: the backoff starts again from its
 //!   base, and every result the relay has not confirmed goes out again;

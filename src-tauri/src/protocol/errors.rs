@@ -19,6 +19,14 @@ pub enum ErrorCode {
     PayloadTooLarge,
     UnsupportedMediaType,
     QueueFull,
+    /// 507: the relay's storage is full (extension).
+    StorageFull,
+    /// 408: a request body that did not arrive in time (extension).
+    RequestTimeout,
+    /// 421: a `Host` that does not name this relay (DNS rebinding; extension).
+    HostNotAllowed,
+    /// 403: a browser page from another origin asked for `/ws` (extension).
+    OriginNotAllowed,
     ShuttingDown,
     UpgradeRequired,
     Forbidden,

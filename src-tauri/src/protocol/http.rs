@@ -3,7 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::errors::{ErrorCode, ErrorDetail};
-use super::ids::{normalize_text, DeviceId, MessageId, Status};
+use super::ids::{DeviceId, MessageId, Status};
+use super::text::normalize_text;
 
 /// `POST /transcription` body, after validation.
 #[derive(Debug, Clone)]
@@ -34,9 +35,8 @@ impl TranscriptionRequest {
             )
         })?;
         let text = match raw.text {
-            Some(serde_json::Value::String(s)) => {
-                normalize_text(&s).map_err(|m| ErrorDetail::new(ErrorCode::InvalidText, m))?
-            }
+            Some(serde_json::Value::String(s)) => normalize_text(&s)
+                .map_err(|e| ErrorDetail::new(ErrorCode::InvalidText, e.to_string()))?,
             Some(_) => {
                 return Err(ErrorDetail::new(
                     ErrorCode::InvalidText,

@@ -1,14 +1,12 @@
-//! Identifiers, text rules and the message lifecycle (PROTOCOL.md §1, §3): types that
-//! cannot hold an invalid value, so nothing downstream re-checks a device id, a
-//! message id or a text.
+//! Identifiers and the message lifecycle (PROTOCOL.md §1, §3): types that cannot
+//! hold an invalid value, so nothing downstream re-checks a device id or a message
+//! id. The text rules live in [`super::text`].
 
 use std::fmt;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-/// Most characters a transcription may have (after `\r\n` → `\n`).
-pub const MAX_TEXT_CHARS: usize = 10_000;
 /// Largest HTTP body and largest WebSocket frame from an agent.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 const MAX_DEVICE_ID_LEN: usize = 64;
@@ -133,32 +131,6 @@ impl std::borrow::Borrow<str> for MessageId {
     }
 }
 
-/// Normalise and validate transcription text: `\r\n` becomes `\n`; it must be
-/// non-empty after trimming, at most [`MAX_TEXT_CHARS`] characters, and free of control
-/// characters other than tab and newline. The text itself is kept as sent (not
-/// trimmed): what the user dictated is what gets typed.
-pub fn normalize_text(raw: &str) -> Result<String, &'static str> {
-    let text = if raw.contains('\r') {
-        raw.replace("\r\n", "\n")
-    } else {
-        raw.to_owned()
-    };
-    if text.trim().is_empty() {
-        return Err("text must not be empty");
-    }
-    let mut chars = 0usize;
-    for c in text.chars() {
-        chars += 1;
-        if c.is_control() && c != '\t' && c != '\n' {
-            return Err("text must not contain control characters other than tab and newline");
-        }
-    }
-    if chars > MAX_TEXT_CHARS {
-        return Err("text must be at most 10000 characters");
-    }
-    Ok(text)
-}
-
 /// The lifecycle of a message; every stored message is in exactly one of these.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -218,25 +190,6 @@ mod tests {
         assert!(MessageId::parse("has space").is_none());
         assert!(MessageId::parse("slash/").is_none());
         assert!(MessageId::parse(MessageId::generate().as_str()).is_some());
-    }
-
-    #[test]
-    fn text_rules() {
-        assert_eq!(normalize_text("a\r\nb").as_deref(), Ok("a\nb"));
-        assert_eq!(
-            normalize_text(" keep spaces ").as_deref(),
-            Ok(" keep spaces ")
-        );
-        assert_eq!(normalize_text("tab\there").as_deref(), Ok("tab\there"));
-        assert!(normalize_text("   \n\t").is_err());
-        assert!(normalize_text("bell\u{7}").is_err());
-        assert!(normalize_text("lone\rcr").is_err());
-        assert!(normalize_text("c1\u{85}").is_err());
-        assert!(normalize_text(&"é".repeat(10_000)).is_ok());
-        assert!(normalize_text(&"é".repeat(10_001)).is_err());
-        // Ten thousand characters counted after CRLF folding.
-        assert!(normalize_text(&"\r\n".repeat(10_000)).is_err()); // all white space
-        assert!(normalize_text(&format!("x{}", "\r\n".repeat(9_999))).is_ok());
     }
 
     #[test]

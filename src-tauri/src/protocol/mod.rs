@@ -3,7 +3,8 @@
 //! into types that cannot hold an invalid value; everything that leaves is a serde
 //! type from here, never a hand-built string.
 //!
-//! - [`ids`]: device and message ids, the text rules, the message lifecycle.
+//! - [`ids`]: device and message ids, the message lifecycle.
+//! - [`text`]: the text rules (relay and agent apply the same).
 //! - [`errors`]: error codes and bodies, WebSocket close codes.
 //! - [`http`]: the sender's HTTP API (`/transcription`, `/devices`, `/health`).
 //! - [`ws`]: agent and relay frames on `/ws`.
@@ -16,6 +17,7 @@ pub mod errors;
 pub mod http;
 pub mod ids;
 pub mod sealed;
+pub mod text;
 pub mod ui;
 pub mod ws;
 
@@ -24,7 +26,6 @@ pub use http::{
     Accepted, DeviceView, Health, MessageView, TokenRotated, TranscriptionBody,
     TranscriptionRequest,
 };
-pub use ids::{
-    normalize_text, now_ms, DeviceId, MessageId, Status, MAX_BODY_BYTES, MAX_TEXT_CHARS,
-};
+pub use ids::{now_ms, DeviceId, MessageId, Status, MAX_BODY_BYTES};
+pub use text::{normalize_text, TextError, MAX_TEXT_CHARS};
 pub use ws::{AgentFrame, RelayFrame, ResultStatus};

@@ -41,6 +41,12 @@ pub enum Refused {
     UnknownDevice(DeviceId),
     #[error("{device} has {cap} messages waiting")]
     QueueFull { device: DeviceId, cap: usize },
+    #[error("{device} has {cap} bytes of messages waiting")]
+    QueueBytesFull { device: DeviceId, cap: usize },
+    /// The relay's storage is full: all queues together at their cap, the
+    /// database at its ceiling, or the disk full.
+    #[error("the relay's storage is full")]
+    StorageFull,
     #[error("this id was already used for another message")]
     Conflict,
     #[error("no such message")]
@@ -74,28 +80,33 @@ pub async fn accept(
     if state.is_shutting_down() {
         return Err(Refused::ShuttingDown);
     }
+    let given_id = id;
+    let id = given_id.clone().unwrap_or_else(MessageId::generate);
+    let now = now_ms();
+    let timestamp = timestamp.unwrap_or(now);
+    let queued = QueuedMessage::new(id.clone(), &text, timestamp);
+    let bytes = queued.frame.len();
     let reserved = {
         let mut registry = state.registry();
         if !registry.is_routable(&device) {
             return Err(Refused::UnknownDevice(device));
         }
-        registry.reserve(&device)
+        registry.reserve(&device, bytes)
     };
-    if let Err(QueueFull) = reserved {
+    if let Err(full) = reserved {
         // A retry of a message that is already stored is still answered.
-        if let Some(id) = &id {
+        if let Some(id) = &given_id {
             if let Ok(Some(existing)) = state.store().get(id.as_str()).await {
                 return same_message_or_conflict(existing, id, &text, device);
             }
         }
-        let cap = state.config().queue_cap;
-        return Err(Refused::QueueFull { device, cap });
+        return Err(match full {
+            QueueFull::Messages(cap) => Refused::QueueFull { device, cap },
+            QueueFull::DeviceBytes(cap) => Refused::QueueBytesFull { device, cap },
+            QueueFull::TotalBytes(_) => Refused::StorageFull,
+        });
     }
 
-    let id = id.unwrap_or_else(MessageId::generate);
-    let now = now_ms();
-    let timestamp = timestamp.unwrap_or(now);
-    let queued = QueuedMessage::new(id.clone(), &text, timestamp);
     let inserted = state
         .store()
         .insert(NewMessage {
@@ -109,12 +120,15 @@ pub async fn accept(
     let outcome = match inserted {
         Ok(o) => o,
         Err(e) => {
-            state.registry().release(&device);
+            state.registry().release(&device, bytes);
+            if e.is_full() {
+                return Err(Refused::StorageFull);
+            }
             return Err(Refused::store("storing a message failed")(e));
         }
     };
     if let InsertOutcome::Existing(existing) = outcome {
-        state.registry().release(&device);
+        state.registry().release(&device, bytes);
         return same_message_or_conflict(existing, &id, &text, device);
     }
 
@@ -133,6 +147,20 @@ pub async fn accept(
         status,
         device_id: device,
     }))
+}
+
+/// After a registration: past the cap of known devices, forget the least recently
+/// seen idle ones (in memory and in the store).
+pub fn forget_idle_devices(state: &RelayState) {
+    let cap = state.config().storage.max_known_devices;
+    let gone = state.registry().forget_beyond(cap);
+    if !gone.is_empty() {
+        tracing::info!(
+            count = gone.len(),
+            "idle devices forgotten (too many devices)"
+        );
+        state.store().forget_devices(gone);
+    }
 }
 
 /// Same id again: the same message gets its current status, another one a conflict.

@@ -37,6 +37,23 @@ impl From<Refused> for ApiError {
                     ),
                 )
             }
+            Refused::QueueBytesFull { device, cap } => {
+                return ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    ErrorCode::QueueFull,
+                    format!(
+                        "{device} has {} MiB of messages waiting; try again when it is back online",
+                        cap / (1024 * 1024)
+                    ),
+                )
+            }
+            Refused::StorageFull => {
+                return ApiError::new(
+                    StatusCode::INSUFFICIENT_STORAGE,
+                    ErrorCode::StorageFull,
+                    "the relay's storage is full; nothing was stored: try again later",
+                )
+            }
             Refused::Store { context, source } => return ApiError::internal(context, source),
             Refused::UnknownDevice(_) => (StatusCode::NOT_FOUND, ErrorCode::UnknownDevice),
             Refused::Conflict => (StatusCode::CONFLICT, ErrorCode::IdConflict),
@@ -59,9 +76,12 @@ fn is_json(headers: &HeaderMap) -> bool {
         .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
 }
 
+/// The body, at most [`MAX_BODY_BYTES`], within `deadline` (a half-sent body would
+/// otherwise hold its connection for ever).
 pub(super) async fn read_body(
     headers: &HeaderMap,
     body: Body,
+    deadline: std::time::Duration,
 ) -> Result<axum::body::Bytes, ApiError> {
     let too_large = || {
         ApiError::new(
@@ -77,22 +97,32 @@ pub(super) async fn read_body(
     if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
         return Err(too_large());
     }
-    axum::body::to_bytes(body, MAX_BODY_BYTES)
+    let read = tokio::time::timeout(deadline, axum::body::to_bytes(body, MAX_BODY_BYTES))
         .await
-        .map_err(|e| {
-            // `to_bytes` fails either on the limit or on a broken upload.
-            let over_limit = std::error::Error::source(&e)
-                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
-            if over_limit {
-                too_large()
-            } else {
-                ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    ErrorCode::InvalidJson,
-                    "could not read the request body",
-                )
-            }
-        })
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                ErrorCode::RequestTimeout,
+                format!(
+                    "the request body did not arrive within {} s",
+                    deadline.as_secs_f32()
+                ),
+            )
+        })?;
+    read.map_err(|e| {
+        // `to_bytes` fails either on the limit or on a broken upload.
+        let over_limit = std::error::Error::source(&e)
+            .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+        if over_limit {
+            too_large()
+        } else {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::InvalidJson,
+                "could not read the request body",
+            )
+        }
+    })
 }
 
 /// `POST /transcription`.
@@ -110,7 +140,7 @@ pub(super) async fn post_transcription(
             "Content-Type must be application/json",
         ));
     }
-    let bytes = read_body(&headers, body).await?;
+    let bytes = read_body(&headers, body, state.config().limits.body_timeout).await?;
     let req = TranscriptionRequest::parse(&bytes).map_err(ApiError::bad_request)?;
     let user_agent = headers
         .get(header::USER_AGENT)

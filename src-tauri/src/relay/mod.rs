@@ -1,7 +1,8 @@
 //! The relay: HTTP API for senders, WebSocket endpoint for agents, durable queue.
 //!
 //! Modules, leaves first (each imports only those above it):
-//! - [`error`] (`ApiError`), [`extract`] (the token and loopback checks), [`events`]
+//! - [`error`] (`ApiError`), [`extract`] (the token and loopback checks), [`guard`]
+//!   (the Host allow-list and the Origin check of `/ws`), [`events`]
 //!   (live window events, phones seen), [`desktop`] (what the process offers the
 //!   window), [`assets`] (the built-in pages);
 //! - [`heartbeat`] and [`registry`]: pure routing state (who is online, per-device
@@ -10,7 +11,8 @@
 //!   and store, returning domain outcomes;
 //! - [`http`] (sender API), [`ws`] (agent connections), [`phones`] (pairing and
 //!   the sealed phone link), [`ui`] (window API): thin shells that translate;
-//! - [`router`]: every route, and `serve`.
+//! - [`router`]: every route; `listen`: the accept loop that serves it within the
+//!   connection limits of [`limits`].
 //!
 //! [`RelayState`] is the one cloneable handle every handler and connection task
 //! shares. Shutdown comes in as a [`CancellationToken`]; [`Relay::wait`] returns once
@@ -22,8 +24,11 @@ pub mod desktop;
 pub mod error;
 pub mod events;
 pub mod extract;
+pub mod guard;
 pub mod heartbeat;
 pub mod http;
+pub mod limits;
+mod listen;
 pub mod phones;
 pub mod registry;
 pub mod router;
@@ -174,9 +179,13 @@ impl Relay {
     pub async fn start(config: RelayConfig, shutdown: CancellationToken) -> anyhow::Result<Relay> {
         crate::config::ensure_data_dir(&config.data_dir)?;
         let dir_lock = lock_data_dir(&config.data_dir)?;
-        let (store, snapshot) = Store::open(&config.db_path())
+        let (store, snapshot) = Store::open_with(&config.db_path(), config.storage)
             .with_context(|| format!("cannot open {}", config.db_path().display()))?;
         let mut registry = Registry::new(config.default_device.clone(), config.queue_cap);
+        registry.set_byte_caps(registry::ByteCaps {
+            per_device: config.storage.queued_bytes_per_device,
+            total: config.storage.queued_bytes_total,
+        });
         for (device, last_seen) in snapshot.devices {
             registry.restore_device(device, last_seen);
         }
@@ -188,8 +197,7 @@ impl Relay {
             tracing::info!(restored, "queued messages restored from the store");
         }
 
-        let listener = tokio::net::TcpListener::bind(config.bind)
-            .await
+        let listener = listen::bind(config.bind)
             .with_context(|| format!("cannot listen on {}", config.bind))?;
         let addr = listener.local_addr()?;
         let state = RelayState {
@@ -207,7 +215,7 @@ impl Relay {
                 _dir_lock: dir_lock,
             }),
         };
-        let server = tokio::spawn(router::serve(listener, state.clone()));
+        let server = tokio::spawn(listen::serve(listener, state.clone()));
         Ok(Relay {
             addr,
             state,

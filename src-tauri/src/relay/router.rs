@@ -1,5 +1,5 @@
 //! The top of the relay: every route in one table ([`router`], which tests call
-//! directly) and `serve`, which runs it until shutdown.
+//! directly); [`super::listen`] serves it.
 
 use axum::http::StatusCode;
 use axum::middleware;
@@ -9,7 +9,7 @@ use axum::Router;
 use super::error::ApiError;
 use super::extract::loopback_only;
 use super::ui::{diagnostics, history, pairing, phones as phone_list, settings, status};
-use super::{assets, http, phones, ws, RelayState};
+use super::{assets, guard, http, phones, ws, RelayState};
 use crate::protocol::ErrorCode;
 
 /// Build the router; tests call this directly.
@@ -28,6 +28,7 @@ pub fn router(state: RelayState) -> Router {
         .merge(desktop_router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn(guard::check))
         .with_state(state)
 }
 
@@ -56,23 +57,6 @@ fn desktop_router() -> Router<RelayState> {
     assets::desktop_router()
         .nest("/ui/api", api)
         .layer(middleware::from_fn(loopback_only))
-}
-
-/// Serve until the relay's shutdown token fires, then let in-flight requests finish.
-pub(super) async fn serve(
-    listener: tokio::net::TcpListener,
-    state: RelayState,
-) -> std::io::Result<()> {
-    use axum::serve::ListenerExt;
-    let shutdown = state.shutdown().clone();
-    // Small request/response pairs: Nagle's algorithm would only add latency.
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await
 }
 
 async fn not_found() -> ApiError {

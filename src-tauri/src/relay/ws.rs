@@ -108,6 +108,7 @@ async fn serve_agent(state: RelayState, mut socket: WebSocket, token: Arc<str>, 
     let device = agent.device.clone();
     tracing::info!(%device, "agent registered");
     state.store().touch_device(device.clone(), now_ms());
+    super::delivery::forget_idle_devices(&state);
     state.emit(UiEvent::Devices);
 
     let end = run_registered(&state, &mut socket, &mut rx, &agent, conn, &mut tokens).await;

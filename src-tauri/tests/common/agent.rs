@@ -21,6 +21,16 @@ pub async fn ws_connect(
     url: &str,
     token: Option<&str>,
 ) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
+    ws_connect_from(url, token, None).await
+}
+
+/// [`ws_connect`] from the local address `from` (a loopback address such as
+/// 127.0.0.7: the relay caps connections per client address).
+pub async fn ws_connect_from(
+    url: &str,
+    token: Option<&str>,
+    from: Option<std::net::IpAddr>,
+) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
     let mut request = url.into_client_request()?;
     if let Some(token) = token {
         request.headers_mut().insert(
@@ -28,7 +38,20 @@ pub async fn ws_connect(
             format!("Bearer {token}").parse().expect("header"),
         );
     }
-    let (ws, _) = tokio_tungstenite::connect_async(request).await?;
+    let Some(from) = from else {
+        let (ws, _) = tokio_tungstenite::connect_async(request).await?;
+        return Ok(ws);
+    };
+    let host = request.uri().host().unwrap_or("127.0.0.1").to_owned();
+    let port = request.uri().port_u16().unwrap_or(80);
+    let to: std::net::SocketAddr = tokio::net::lookup_host((host.as_str(), port))
+        .await?
+        .next()
+        .ok_or_else(|| std::io::Error::other("no address"))?;
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.bind(std::net::SocketAddr::new(from, 0))?;
+    let tcp = socket.connect(to).await?;
+    let (ws, _) = tokio_tungstenite::client_async(request, MaybeTlsStream::Plain(tcp)).await?;
     Ok(ws)
 }
 

@@ -25,7 +25,7 @@ use std::time::Duration;
 
 // Re-exported for `use common::*`; each test binary uses only some of them.
 #[allow(unused_imports)]
-pub use agent::{close_code, ws_connect, Agent, Event, Ws};
+pub use agent::{close_code, ws_connect, ws_connect_from, Agent, Event, Ws};
 #[allow(unused_imports)]
 pub use client::RelayClient;
 #[allow(unused_imports)]

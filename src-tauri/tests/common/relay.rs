@@ -19,6 +19,8 @@ pub struct Options {
     pub ack_timeout: Duration,
     pub registration_timeout: Duration,
     pub queue_cap: usize,
+    pub limits: saytype::config::ConnLimits,
+    pub storage: saytype::config::StorageLimits,
 }
 
 impl Default for Options {
@@ -29,6 +31,8 @@ impl Default for Options {
             ack_timeout: Duration::from_millis(2_000),
             registration_timeout: Duration::from_secs(10),
             queue_cap: 1_000,
+            limits: saytype::config::ConnLimits::default(),
+            storage: saytype::config::StorageLimits::default(),
         }
     }
 }
@@ -60,6 +64,8 @@ impl TestRelay {
         config.ack_timeout = opts.ack_timeout;
         config.registration_timeout = opts.registration_timeout;
         config.queue_cap = opts.queue_cap;
+        config.limits = opts.limits;
+        config.storage = opts.storage;
         let shutdown = CancellationToken::new();
         let relay = Relay::start(config, shutdown.clone())
             .await
@@ -70,6 +76,11 @@ impl TestRelay {
             relay: Some(relay),
             dir,
         }
+    }
+
+    /// The running relay's state (store, registry).
+    pub fn state(&self) -> &saytype::relay::RelayState {
+        self.relay.as_ref().expect("running").state()
     }
 
     pub fn http_url(&self) -> String {

@@ -92,7 +92,8 @@ impl App {
             return false;
         };
         use std::io::{Read, Write};
-        let _ = s.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        let _ =
+            s.write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
         let mut out = String::new();
         let _ = s.read_to_string(&mut out);
         out.contains("\"status\":\"ok\"")

@@ -49,7 +49,7 @@ pub(in crate::relay) async fn pair(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<PairResponse>, ApiError> {
-    let hello = parse(&read_body(&headers, body).await?)?;
+    let hello = parse(&read_body(&headers, body, state.config().limits.body_timeout).await?)?;
     let now = now_ms();
     let code = state
         .pairing_codes()

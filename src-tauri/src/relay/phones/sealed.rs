@@ -47,7 +47,8 @@ pub(in crate::relay) async fn sealed(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Json<SealedResponse>, ApiError> {
-    let (req, nonce, boxed) = parse(&read_body(&headers, body).await?)?;
+    let (req, nonce, boxed) =
+        parse(&read_body(&headers, body, state.config().limits.body_timeout).await?)?;
     let store = state.store();
     let found = store
         .phone_key(&req.phone)

@@ -59,6 +59,8 @@ pub(super) struct Device {
     /// Slots promised to POSTs whose insert is still being committed, so that
     /// concurrent senders cannot push the queue past its cap.
     pub(super) reserved: usize,
+    /// Bytes of the queue and of the reserved slots (see `budget`).
+    pub(super) bytes: usize,
     pub(super) conn: Option<Conn>,
     /// HTTP requests waiting for the ACK of a message sent on the current connection.
     pub(super) waiters: HashMap<MessageId, Vec<oneshot::Sender<bool>>>,

@@ -15,7 +15,9 @@
 //! the queue and go out again, in order, on the next registration. Messages are never
 //! sent twice on one connection.
 
+mod budget;
 mod device;
+mod evict;
 
 use std::collections::HashMap;
 
@@ -23,6 +25,8 @@ use tokio::sync::oneshot;
 
 use super::heartbeat::{Beat, Heartbeat};
 use crate::protocol::{DeviceId, DeviceView, RelayFrame};
+use budget::Budget;
+pub use budget::{ByteCaps, QueueFull};
 use device::{Conn, Device};
 pub use device::{ConnId, Outbound, OutboundTx, QueuedMessage};
 
@@ -32,14 +36,12 @@ pub enum RegisterError {
     Duplicate,
 }
 
-#[derive(Debug, PartialEq, Eq)]
-pub struct QueueFull;
-
 #[derive(Debug)]
 pub struct Registry {
     devices: HashMap<DeviceId, Device>,
     default_device: DeviceId,
     queue_cap: usize,
+    budget: Budget,
     next_conn: u64,
 }
 
@@ -51,8 +53,14 @@ impl Registry {
             devices,
             default_device,
             queue_cap,
+            budget: Budget::default(),
             next_conn: 0,
         }
+    }
+
+    /// Cap the bytes queued per device and in all (no cap until this is called).
+    pub fn set_byte_caps(&mut self, caps: ByteCaps) {
+        self.budget.caps = caps;
     }
 
     pub fn default_device(&self) -> &DeviceId {
@@ -68,11 +76,9 @@ impl Registry {
 
     /// Startup: a queued message, called oldest first.
     pub fn restore_queued(&mut self, device: DeviceId, message: QueuedMessage) {
-        self.devices
-            .entry(device)
-            .or_default()
-            .queue
-            .push_back(message);
+        let d = self.devices.entry(device).or_default();
+        self.budget.restore(&mut d.bytes, message.frame.len());
+        d.queue.push_back(message);
     }
 
     /// Messages may be sent to devices that registered once, and to the default device.
@@ -84,21 +90,25 @@ impl Registry {
         self.devices.get(device).is_some_and(Device::online)
     }
 
-    /// Promise one queue slot to a message about to be stored.
-    pub fn reserve(&mut self, device: &DeviceId) -> Result<(), QueueFull> {
+    /// Promise one queue slot, and `bytes` of the byte budget (the length of its
+    /// `transcription` frame), to a message about to be stored.
+    pub fn reserve(&mut self, device: &DeviceId, bytes: usize) -> Result<(), QueueFull> {
         let cap = self.queue_cap;
         let d = self.devices.entry(device.clone()).or_default();
         if d.queue.len() + d.reserved >= cap {
-            return Err(QueueFull);
+            return Err(QueueFull::Messages(cap));
         }
+        self.budget.take(&mut d.bytes, bytes)?;
         d.reserved += 1;
         Ok(())
     }
 
-    /// Give back a slot whose message turned out not to be new (or failed to store).
-    pub fn release(&mut self, device: &DeviceId) {
+    /// Give back a slot (and its bytes) whose message turned out not to be new (or
+    /// failed to store).
+    pub fn release(&mut self, device: &DeviceId, bytes: usize) {
         if let Some(d) = self.devices.get_mut(device) {
             d.reserved = d.reserved.saturating_sub(1);
+            self.budget.give_back(&mut d.bytes, bytes);
         }
     }
 
@@ -202,7 +212,9 @@ impl Registry {
         let Some(pos) = pos else {
             return false;
         };
-        d.queue.remove(pos);
+        if let Some(gone) = d.queue.remove(pos) {
+            self.budget.give_back(&mut d.bytes, gone.frame.len());
+        }
         if let Some(senders) = d.waiters.remove(id) {
             for s in senders {
                 let _ = s.send(true);
@@ -217,7 +229,14 @@ impl Registry {
             return false;
         };
         let before = d.queue.len();
-        d.queue.retain(|m| m.id.as_str() != id);
+        let budget = &mut self.budget;
+        d.queue.retain(|m| {
+            let keep = m.id.as_str() != id;
+            if !keep {
+                budget.give_back(&mut d.bytes, m.frame.len());
+            }
+            keep
+        });
         if let Some(senders) = d.waiters.remove(id) {
             for s in senders {
                 let _ = s.send(false);
@@ -308,8 +327,9 @@ mod tests {
     }
 
     fn enqueue(r: &mut Registry, d: &DeviceId, id: &str) -> Option<oneshot::Receiver<bool>> {
-        r.reserve(d).expect("room");
-        r.enqueue(d, msg(id))
+        let m = msg(id);
+        r.reserve(d, m.frame.len()).expect("room");
+        r.enqueue(d, m)
     }
 
     #[test]
@@ -410,16 +430,38 @@ mod tests {
     fn queue_cap_counts_reservations() {
         let d = dev("desk");
         let mut r = Registry::new(d.clone(), 2);
-        r.reserve(&d).expect("room");
-        r.reserve(&d).expect("room");
-        assert_eq!(r.reserve(&d), Err(QueueFull));
-        r.release(&d);
+        r.reserve(&d, 0).expect("room");
+        r.reserve(&d, 0).expect("room");
+        assert_eq!(r.reserve(&d, 0), Err(QueueFull::Messages(2)));
+        r.release(&d, 0);
         assert!(r.enqueue(&d, msg("a")).is_none());
-        r.reserve(&d).expect("room again");
+        r.reserve(&d, 0).expect("room again");
         assert!(r.enqueue(&d, msg("b")).is_none());
-        assert_eq!(r.reserve(&d), Err(QueueFull));
+        assert_eq!(r.reserve(&d, 0), Err(QueueFull::Messages(2)));
         assert!(r.ack(&d, "a"));
-        assert!(r.reserve(&d).is_ok());
+        assert!(r.reserve(&d, 0).is_ok());
+    }
+
+    #[test]
+    fn queued_bytes_are_capped_and_given_back() {
+        let d = dev("desk");
+        let mut r = Registry::new(d.clone(), 100);
+        let one = msg("a").frame.len();
+        r.set_byte_caps(ByteCaps {
+            per_device: 2 * one,
+            total: usize::MAX,
+        });
+        for id in ["a", "b"] {
+            let m = msg(id);
+            r.reserve(&d, m.frame.len()).expect("room");
+            r.enqueue(&d, m);
+        }
+        assert_eq!(r.reserve(&d, one), Err(QueueFull::DeviceBytes(2 * one)));
+        assert!(r.ack(&d, "a"));
+        r.reserve(&d, one).expect("room after an ACK");
+        r.release(&d, one);
+        assert!(r.remove(&d, "b"));
+        r.reserve(&d, 2 * one).expect("room after a removal");
     }
 
     #[test]
@@ -438,7 +480,7 @@ mod tests {
         assert_eq!(list[1].queued, 1);
         assert_eq!(list[1].last_seen, Some(42));
         // A stranger reserving a slot does not become listed or routable.
-        let _ = r.reserve(&dev("stranger"));
+        let _ = r.reserve(&dev("stranger"), 0);
         assert_eq!(r.devices().len(), 2);
         assert!(!r.is_routable(&dev("stranger")));
     }

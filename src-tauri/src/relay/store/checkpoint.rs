@@ -14,21 +14,28 @@ use super::StoreError;
 /// How often the checkpointer moves the WAL into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 
+/// A WAL file larger than this is reset with a `TRUNCATE` checkpoint. `PASSIVE`
+/// alone never lets a busy writer start the WAL over (new frames keep arriving
+/// while it copies), so under a steady stream of writes the file only grew: a
+/// review saw 266 MB. `TRUNCATE` waits for the writer's current commit (the
+/// writer waits in turn, a few milliseconds) and leaves an empty WAL.
+const WAL_TRUNCATE_ABOVE: u64 = 8 * 1024 * 1024;
+
 /// Start the checkpointer for the database at `db`. It runs until the returned
 /// sender is dropped (with the store), then does a last checkpoint and ends.
-pub(super) fn start(db: &Path) -> Result<Sender<()>, StoreError> {
+pub(super) fn start(db: &Path, journal_size_limit: i64) -> Result<Sender<()>, StoreError> {
     let (stop, stopped) = crossbeam_channel::bounded::<()>(0);
     let db = db.to_path_buf();
     thread::Builder::new()
         .name("saytype-checkpoint".into())
-        .spawn(move || run(&db, &stopped))
+        .spawn(move || run(&db, journal_size_limit, &stopped))
         .map_err(|e| StoreError::Checkpointer(e.into()))?;
     Ok(stop)
 }
 
 /// `PASSIVE` never blocks the writer. A last `TRUNCATE` checkpoint on shutdown
 /// leaves a small WAL behind.
-fn run(db: &PathBuf, stop: &Receiver<()>) {
+fn run(db: &PathBuf, journal_size_limit: i64, stop: &Receiver<()>) {
     let conn = match Connection::open(db) {
         Ok(c) => c,
         Err(e) => {
@@ -37,6 +44,11 @@ fn run(db: &PathBuf, stop: &Receiver<()>) {
         }
     };
     let _ = conn.busy_timeout(Duration::from_secs(5));
+    let _ = conn.pragma_update(None, "journal_size_limit", journal_size_limit);
+    let mut wal = db.as_os_str().to_owned();
+    wal.push("-wal");
+    let wal = PathBuf::from(wal);
+    let wal_is_large = || std::fs::metadata(&wal).is_ok_and(|m| m.len() > WAL_TRUNCATE_ABOVE);
     let checkpoint = |mode: &str| {
         if let Err(e) = conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |_| Ok(())) {
             tracing::debug!("checkpoint failed: {e}");
@@ -44,7 +56,11 @@ fn run(db: &PathBuf, stop: &Receiver<()>) {
     };
     // Runs until the store is dropped (the channel disconnects).
     while let Err(RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
-        checkpoint("PASSIVE");
+        checkpoint(if wal_is_large() {
+            "TRUNCATE"
+        } else {
+            "PASSIVE"
+        });
     }
     checkpoint("TRUNCATE");
 }

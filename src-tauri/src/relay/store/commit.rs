@@ -127,11 +127,33 @@ fn run_batch(conn: &mut Connection, jobs: Vec<Job>) -> Replies {
             };
         }
     };
-    let replies = jobs.into_iter().map(|job| job(Ok(&tx))).collect();
-    let committed = tx.commit().map_err(|e| {
-        tracing::error!("commit failed: {e}");
-        StoreError::from(e)
-    });
+    // SQLite may roll a whole transaction back on SQLITE_FULL (a full disk, the
+    // size ceiling): the jobs after that would run outside any transaction, each
+    // committed on its own while the batch reports failure. They are refused
+    // instead, so an answer never contradicts the store.
+    let rolled_back = StoreError::Sqlite(Arc::new(rusqlite::Error::SqliteFailure(
+        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+        Some("the transaction was rolled back (disk or database full)".into()),
+    )));
+    let replies = jobs
+        .into_iter()
+        .map(|job| {
+            if tx.is_autocommit() {
+                job(Err(&rolled_back))
+            } else {
+                job(Ok(&tx))
+            }
+        })
+        .collect();
+    let committed = if tx.is_autocommit() {
+        tracing::error!("a batch was rolled back: {rolled_back}");
+        Err(rolled_back)
+    } else {
+        tx.commit().map_err(|e| {
+            tracing::error!("commit failed: {e}");
+            StoreError::from(e)
+        })
+    };
     Replies { replies, committed }
 }
 

@@ -14,11 +14,13 @@
 mod checkpoint;
 mod commit;
 mod phones;
+mod retention;
 mod sql;
 
 pub use phones::{CounterOutcome, PhoneKey};
 
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,6 +28,7 @@ use rusqlite::{Connection, Transaction};
 use tokio::sync::oneshot;
 
 use super::registry::QueuedMessage;
+use crate::config::StorageLimits;
 use crate::protocol::ui::HistoryItem;
 use crate::protocol::{DeviceId, MessageId, MessageView, Status};
 use commit::Committer;
@@ -46,6 +49,15 @@ pub enum StoreError {
     /// The database file could not be made private (mode 0600).
     #[error("{0}")]
     Private(Arc<crate::config::ConfigError>),
+}
+
+impl StoreError {
+    /// The database hit its size ceiling or the disk is full (SQLite's
+    /// `SQLITE_FULL`): nothing of the failed work was stored.
+    pub fn is_full(&self) -> bool {
+        matches!(self, StoreError::Sqlite(e)
+            if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull))
+    }
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -107,10 +119,17 @@ enum OnCommitFailure {
     Answer,
 }
 
+/// Most bytes the WAL file keeps once it is reset (SQLite's `journal_size_limit`);
+/// the checkpointer also resets a WAL that grows past its own limit.
+const JOURNAL_SIZE_LIMIT: i64 = 4 * 1024 * 1024;
+
 /// Cheap, cloneable handle to the store.
 #[derive(Clone)]
 pub struct Store {
     committer: Arc<Committer>,
+    limits: StorageLimits,
+    /// Inserts since the last prune of the history.
+    inserts: Arc<AtomicUsize>,
 }
 
 impl std::fmt::Debug for Store {
@@ -123,6 +142,11 @@ impl Store {
     /// Open (or create) the database, read what the relay needs to resume, and start
     /// the checkpointer.
     pub fn open(path: &Path) -> Result<(Store, Snapshot), StoreError> {
+        Store::open_with(path, StorageLimits::default())
+    }
+
+    /// [`Store::open`] with the given retention and size ceiling.
+    pub fn open_with(path: &Path, limits: StorageLimits) -> Result<(Store, Snapshot), StoreError> {
         // Private before SQLite opens it (its -wal and -shm follow its mode).
         crate::config::private_file(path).map_err(|e| StoreError::Private(Arc::new(e)))?;
         let conn = Connection::open(path)?;
@@ -130,13 +154,23 @@ impl Store {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         // Checkpoints belong to the checkpointer thread, not to a commit.
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        conn.pragma_update(None, "journal_size_limit", JOURNAL_SIZE_LIMIT)?;
         conn.busy_timeout(Duration::from_secs(5))?;
         conn.execute_batch(sql::SCHEMA)?;
         conn.execute_batch(phones::SCHEMA)?;
+        // The ceiling: past it SQLite answers SQLITE_FULL and rolls back, as on a
+        // full disk (never a half-written store). Set after the schema, so an
+        // existing database over a lowered ceiling still opens (and is pruned).
+        let page_size: i64 = conn.pragma_query_value(None, "page_size", |r| r.get(0))?;
+        let max_pages = i64::try_from(limits.max_db_bytes).unwrap_or(i64::MAX) / page_size.max(512);
+        conn.pragma_update(None, "max_page_count", max_pages.max(1))?;
+        retention::prune(&conn, crate::protocol::now_ms(), &limits)?;
         let snapshot = sql::snapshot(&conn)?;
-        let stop = checkpoint::start(path)?;
+        let stop = checkpoint::start(path, JOURNAL_SIZE_LIMIT)?;
         let store = Store {
             committer: Arc::new(Committer::new(conn, stop)),
+            limits,
+            inserts: Arc::default(),
         };
         Ok((store, snapshot))
     }
@@ -181,8 +215,25 @@ impl Store {
 
     /// Store a new message as `queued`, or return the one that already has its id.
     pub async fn insert(&self, msg: NewMessage) -> Result<InsertOutcome, StoreError> {
-        self.ask(OnCommitFailure::Fail, move |tx| sql::insert(tx, &msg))
-            .await
+        let now = msg.created_at;
+        let inserted = self
+            .ask(OnCommitFailure::Fail, move |tx| sql::insert(tx, &msg))
+            .await;
+        if self.inserts.fetch_add(1, Ordering::Relaxed) + 1 >= retention::PRUNE_EVERY {
+            self.inserts.store(0, Ordering::Relaxed);
+            let limits = self.limits;
+            self.update(move |tx| retention::prune(tx, now, &limits));
+        }
+        inserted
+    }
+
+    /// Prune the history now (tests; the store does it every few inserts).
+    pub async fn prune(&self, now: i64) -> Result<usize, StoreError> {
+        let limits = self.limits;
+        self.ask(OnCommitFailure::Fail, move |tx| {
+            Ok(retention::prune(tx, now, &limits)?)
+        })
+        .await
     }
 
     pub async fn get(&self, id: &str) -> Result<Option<StoredMessage>, StoreError> {
@@ -224,6 +275,17 @@ impl Store {
         at: i64,
     ) {
         self.update(move |tx| sql::mark_result(tx, &id, &device_id, status, error.as_deref(), at));
+    }
+
+    /// Forget devices the registry forgot (past its cap of known devices).
+    pub fn forget_devices(&self, devices: Vec<DeviceId>) {
+        self.update(move |tx| {
+            let mut n = 0;
+            for d in &devices {
+                n += retention::forget_device(tx, d.as_str())?;
+            }
+            Ok(n)
+        });
     }
 
     pub fn touch_device(&self, device_id: DeviceId, at: i64) {
