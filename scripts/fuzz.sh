@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
 secs="${FUZZ_SECS:-120}"
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(request_bodies ws_frames keymap_planner)
+[ ${#targets[@]} -gt 0 ] || targets=(request_bodies ws_frames keymap_planner sealed_envelope)
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 for t in "${targets[@]}"; do
   echo "== $t: ${secs} s"

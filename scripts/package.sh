@@ -8,7 +8,7 @@
 #                               answering /health, and a purge that leaves nothing behind
 #                               but the user's data (scripts/package-check.sh).
 # Idempotent; installs what it needs (setup.sh package). First --check run: about
-# 10 minutes (a release build and the bookworm root); later runs reuse both.
+# 13 minutes here (a release build and the bookworm root); later runs reuse both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -75,7 +75,7 @@ browser() {
 }
 step "browser tests" browser
 
-# The Debian package, only when asked (about 10 minutes the first time: a release
+# The Debian package, only when asked (13 minutes here the first time: a release
 # build and a fresh bookworm root): SAYTYPE_PACKAGE_TESTS=1 scripts/test.sh.
 if [ -n "${SAYTYPE_PACKAGE_TESTS:-}" ]; then
   step "package" scripts/package.sh --check
