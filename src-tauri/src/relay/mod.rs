@@ -24,6 +24,7 @@ pub mod events;
 pub mod extract;
 pub mod heartbeat;
 pub mod http;
+pub mod modes;
 pub mod phones;
 pub mod registry;
 pub mod router;
