@@ -137,13 +137,24 @@ function start() {
   });
   el.send.addEventListener('click', send);
   el.device.addEventListener('change', () => save(KEYS.device, el.device.value));
-  el.text.addEventListener('compositionstart', () => gate.start());
-  // After the composition's last input event has been handled.
-  el.text.addEventListener('compositionend', () => setTimeout(() => gate.end(), 0));
+  // Gboard starts the next word's composition right after one ends: the end takes
+  // effect after the composition's last input event, unless a new one began.
+  let compositions = 0;
+  const endSoon = () => {
+    const ending = compositions;
+    setTimeout(() => {
+      if (ending === compositions) gate.end();
+    }, 0);
+  };
+  el.text.addEventListener('compositionstart', () => {
+    compositions += 1;
+    gate.start();
+  });
+  el.text.addEventListener('compositionend', endSoon);
   // A box that loses focus has no composition any more (some keyboards end it
   // without compositionend): do not keep writes waiting for ever.
   el.text.addEventListener('blur', () => {
-    if (gate.composing) setTimeout(() => gate.end(), 0);
+    if (gate.composing) endSoon();
   });
   el.list.addEventListener('click', (event) => {
     const button = event.target.closest('button[data-action="reuse"]');
