@@ -17,7 +17,7 @@ import { openSession, session, storeToken } from './desktop/session.js';
 import { copyWithFeedback, setLive, showBanner, showError } from './desktop/notes.js';
 import { redrawStatus, refreshStatus, togglePause } from './desktop/status.js';
 import {
-  clearHistory, loadMore, onRowAction, refreshMessage, reloadHistory, setFilter, updateEmpty,
+  clearHistory, initHistoryKeys, loadMore, onRowAction, refreshMessage, reloadHistory, setFilter, updateEmpty,
 } from './desktop/history.js';
 import { refreshPairing, rotateToken } from './desktop/pairing.js';
 import { redrawPhones, refreshPhones } from './desktop/phones.js';
@@ -86,6 +86,7 @@ function start() {
   onSettingsChange(() => quietly(refreshStatus())); // a new mode is checked at once
   $('pause').addEventListener('click', togglePause);
   $('history').addEventListener('click', onRowAction);
+  initHistoryKeys();
   $('filter').addEventListener('click', (event) => {
     const chip = event.target.closest('[data-filter]');
     if (chip) setFilter(chip.dataset.filter);

@@ -98,6 +98,18 @@ impl Desk {
         v
     }
 
+    /// Pause or resume typing; answered once it is in force.
+    async fn pause(&self, paused: bool) {
+        let (status, v) = self
+            .call(
+                hyper::Method::POST,
+                "/ui/api/pause",
+                Some(json!({ "paused": paused })),
+            )
+            .await;
+        assert_eq!(status, 200, "{v}");
+    }
+
     /// The relay's API (`/transcription`) with the token.
     fn api(&self) -> RelayClient {
         RelayClient::new(&self.url, TOKEN)
@@ -192,14 +204,7 @@ async fn history_lists_with_text_and_filters_by_state() {
 async fn delete_clear_and_retry() {
     let desk = desk().await;
     // Pause typing: new messages stay queued.
-    let (status, _) = desk
-        .call(
-            hyper::Method::POST,
-            "/ui/api/pause",
-            Some(json!({"paused": true})),
-        )
-        .await;
-    assert_eq!(status, 200);
+    desk.pause(true).await;
     eventually("agent paused", || async {
         desk.get("/ui/api/status").await["localAgent"]["state"] == "paused"
     })
@@ -220,12 +225,7 @@ async fn delete_clear_and_retry() {
     assert_eq!(status, 404);
     assert_eq!(desk.get("/devices").await[0]["queued"], 1);
     // Resume: the remaining one is delivered (and recorded), the deleted one is not.
-    desk.call(
-        hyper::Method::POST,
-        "/ui/api/pause",
-        Some(json!({"paused": false})),
-    )
-    .await;
+    desk.pause(false).await;
     assert_eq!(
         desk.api().wait_status("q-1", "injected").await["status"],
         "injected"
@@ -397,10 +397,35 @@ async fn a_failed_message_is_retried_as_a_new_one() {
     );
     let again = desk.get(&format!("/ui/api/history?id={new_id}")).await;
     assert_eq!(again[0]["text"], "try me");
+    // The new message takes the failed one's place: one row per text (issue 13).
     assert_eq!(
-        desk.api().status("f-1").await["status"],
-        "failed",
-        "the attempt stays as it was"
+        desk.get("/ui/api/history?id=f-1").await,
+        serde_json::json!([]),
+        "the failed attempt was replaced"
     );
+    desk.stop().await;
+}
+
+/// Issue 13: a paused desktop is listed as paused (not only offline), and a message
+/// finished in record-only mode says `method: "recorded"` (its status stays
+/// `injected`, the protocol's).
+#[tokio::test]
+async fn paused_and_recorded_are_told_apart() {
+    let desk = desk().await;
+    desk.post_text("only recorded", "r-1").await;
+    desk.api().wait_status("r-1", "injected").await;
+    let rows = desk.get("/ui/api/history?id=r-1").await;
+    assert_eq!(rows[0]["status"], "injected");
+    assert_eq!(rows[0]["method"], "recorded", "{rows}");
+    let devices = desk.get("/devices").await;
+    assert_eq!(devices[0]["recording"], true, "{devices}");
+    assert!(devices[0].get("paused").is_none(), "absent when false");
+
+    desk.pause(true).await;
+    let devices = desk.get("/devices").await;
+    assert_eq!(devices[0]["online"], false);
+    assert_eq!(devices[0]["paused"], true, "{devices}");
+    let status = desk.get("/ui/api/status").await;
+    assert_eq!(status["devices"][0]["paused"], true);
     desk.stop().await;
 }

@@ -6,13 +6,17 @@ export const PAGE = 50; // history rows per page
 
 /** States only move forward: queued → delivered → injected or failed. */
 const STATUS_ORDER = { queued: 0, delivered: 1, injected: 2, failed: 2 };
-export const STATUS_LABEL = { queued: 'Queued', delivered: 'Delivered', injected: 'Typed', failed: 'Failed' };
+export const STATUS_LABEL = { queued: 'Queued', delivered: 'Delivered', injected: 'Typed', recorded: 'Recorded', failed: 'Failed' };
 export const STATUS_TITLE = {
   queued: 'Waiting at the relay until the desktop is online (and typing is not paused)',
   delivered: 'The desktop has it and is about to type it',
-  injected: 'Typed (or pasted, or only recorded in the mode "Don\'t type")',
+  injected: 'Typed (or pasted) where the focus was',
+  recorded: 'Recorded only, not typed: the desktop is in the mode "Don\'t type" (--inject none)',
   failed: 'The desktop could not type it; see the reason',
 };
+
+/** The status a row shows: an injected message the desktop only recorded is "recorded". */
+export const shownStatus = (m) => (m.status === 'injected' && m.method === 'recorded' ? 'recorded' : m.status);
 
 /** Whether `m` is a step behind `than` (a late answer must not take a row back). */
 export function isBehind(m, than) {
@@ -33,7 +37,8 @@ export const filterStatus = (filter) => (filter === 'all' ? null : filter);
 
 /** "delivered in 4 ms · typed in 12 ms", and the exact times for the tooltip. */
 export function rowTimes(m) {
-  const steps = [['deliveredAt', 'delivered', 'Delivered'], ['injectedAt', 'typed', 'Typed'], ['failedAt', 'failed', 'Failed']];
+  const done = shownStatus(m) === 'recorded' ? ['recorded', 'Recorded'] : ['typed', 'Typed'];
+  const steps = [['deliveredAt', 'delivered', 'Delivered'], ['injectedAt', ...done], ['failedAt', 'failed', 'Failed']];
   const times = [];
   const exact = [`Received ${fullTime(m.createdAt)}`];
   for (const [key, word, Word] of steps) {
@@ -42,6 +47,18 @@ export function rowTimes(m) {
     exact.push(`${Word} ${fullTime(m[key])}`);
   }
   return { times: times.join(' · '), exact: exact.join('\n') };
+}
+
+/**
+ * The history list is one stop of the Tab key (a roving tabindex): Up/Down (and
+ * Home/End) move between rows, Tab goes from the current row to its buttons and
+ * then on to pairing and settings, instead of through every row's buttons. The
+ * row to go to for `key` from row `index` of `count`, or null for other keys.
+ */
+export function rowAfterKey(key, index, count) {
+  if (!count) return null;
+  const to = { ArrowDown: index + 1, ArrowUp: index - 1, Home: 0, End: count - 1, PageDown: index + 10, PageUp: index - 10 }[key];
+  return to === undefined ? null : Math.max(0, Math.min(count - 1, to));
 }
 
 /** Long texts are shown clamped, with "Show all". */

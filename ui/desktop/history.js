@@ -7,9 +7,10 @@ import { coalesce, coalesceEach } from '../lib/coalesce.js';
 import { shortTime } from '../lib/time.js';
 import { api } from './session.js';
 import { confirmBox, copyWithFeedback, showError, toast } from './notes.js';
+import { actionLabel } from '../lib/excerpt.js';
 import {
   PAGE, STATUS_LABEL, STATUS_TITLE, deletedText, emptyText, filterStatus, historyQuery, isBehind, isLong,
-  matchesFilter, rowTimes,
+  matchesFilter, rowAfterKey, rowTimes, shownStatus,
 } from './history-view.js';
 
 let filter = 'all';
@@ -34,22 +35,68 @@ function button(label, action, extra = {}) {
 function renderRow(m) {
   const { times, exact } = rowTimes(m);
   const long = isLong(m.text);
-  return h('li', { className: 'msg', dataset: { id: m.id, status: m.status, seq: String(m.seq) } },
+  const shown = shownStatus(m);
+  // Every button says which message it acts on (a screen reader lists them all).
+  const named = (action) => ({ 'aria-label': actionLabel(action, m.text) });
+  return h('li', { className: 'msg', tabIndex: -1, dataset: { id: m.id, status: m.status, method: m.method || '', seq: String(m.seq) } },
     h('div', { className: 'msg-head' },
-      h('span', { className: `badge badge-${m.status}`, title: STATUS_TITLE[m.status] || '' }, STATUS_LABEL[m.status] || m.status),
+      h('span', { className: `badge badge-${shown}`, title: STATUS_TITLE[shown] || '' }, STATUS_LABEL[shown] || m.status),
       h('span', { className: 'msg-meta' },
         h('span', { className: 'msg-device mono', title: 'Desktop' }, m.deviceId),
         ' · ',
         h('time', { className: 'msg-time', dateTime: new Date(m.createdAt).toISOString(), title: exact }, shortTime(m.createdAt)))),
     h('p', { className: long ? 'msg-text is-clamped' : 'msg-text' }, m.text),
-    long ? button('Show all', 'expand', { className: 'btn link' }) : null,
+    long ? button('Show all', 'expand', { className: 'btn link', ...named('Show all of') }) : null,
     m.status === 'failed' && m.error ? h('p', { className: 'msg-error' }, h('strong', {}, 'Not typed: '), m.error) : null,
     h('div', { className: 'msg-foot' },
       h('span', { className: 'msg-times', title: exact }, times),
       h('span', { className: 'msg-actions' },
-        m.status === 'failed' ? button('Retry', 'retry', { className: 'btn small' }) : null,
-        button('Copy', 'copy', { 'aria-label': 'Copy the text' }),
-        button('Delete', 'delete', { 'aria-label': 'Delete this message' }))));
+        m.status === 'failed' ? button('Retry', 'retry', { className: 'btn small', ...named('Retry') }) : null,
+        button('Copy', 'copy', named('Copy')),
+        button('Delete', 'delete', named('Delete')))));
+}
+
+// ---------------------------------------------------------------------------
+// The keyboard: the list is one Tab stop (see rowAfterKey).
+
+/** The id of the row that holds the list's Tab stop. */
+let currentRow = null;
+
+/** Only the current row (or the first) and its buttons are in the Tab order. */
+function syncTabStops() {
+  const list = $('history');
+  const items = [...list.children];
+  const current = items.find((li) => li.dataset.id === currentRow) || items[0];
+  for (const li of items) {
+    const stop = li === current ? 0 : -1;
+    if (li.tabIndex !== stop) li.tabIndex = stop;
+    for (const b of li.querySelectorAll('button')) if (b.tabIndex !== stop) b.tabIndex = stop;
+  }
+}
+
+/** Arrow keys between rows; focus anywhere in a row makes it the current one. */
+export function initHistoryKeys() {
+  const list = $('history');
+  new MutationObserver(syncTabStops).observe(list, { childList: true });
+  list.addEventListener('focusin', (event) => {
+    const li = event.target.closest('li.msg');
+    if (li && li.dataset.id !== currentRow) {
+      currentRow = li.dataset.id;
+      syncTabStops();
+    }
+  });
+  list.addEventListener('keydown', (event) => {
+    if (event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    const li = event.target.closest('li.msg');
+    if (!li) return;
+    const items = [...list.children];
+    const to = rowAfterKey(event.key, items.indexOf(li), items.length);
+    if (to === null) return;
+    event.preventDefault();
+    currentRow = items[to].dataset.id;
+    syncTabStops();
+    items[to].focus();
+  });
 }
 
 export function updateEmpty() {
@@ -209,8 +256,13 @@ export async function onRowAction(event) {
       target.disabled = true;
       try {
         const sent = await api('POST', `/ui/api/messages/${encodeURIComponent(m.id)}/retry`);
+        // The new message replaces the failed one (the relay deleted it): one row
+        // for one text, not a failed row and its lookalike.
+        removeRow(m.id);
         toast(sent.status === 'queued' ? `Sent again: waiting for ${sent.deviceId}.` : 'Sent again.');
         refreshMessage(sent.id); // in case its event came before this answer
+        // The keyboard stays on the message: on its new row once it is there.
+        if (li.contains(document.activeElement) || document.activeElement === document.body) currentRow = sent.id;
       } catch (err) {
         target.disabled = false;
         showError(err);

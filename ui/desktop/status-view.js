@@ -55,9 +55,13 @@ export function sortDevices(devices) {
   return [...(devices || [])].sort((a, b) => (b.online - a.online) || a.deviceId.localeCompare(b.deviceId));
 }
 
-/** "offline, seen 5 min ago · this desktop · default". */
+/** The look of a desktop's dot: a paused one is waiting on purpose, not gone. */
+export const deviceLook = (d) => (d.online ? 'ok' : d.paused ? 'wait' : 'idle');
+
+/** "offline, seen 5 min ago · this desktop · default"; "paused" when its user paused typing. */
 export function deviceNotes(d, localId, now = Date.now()) {
-  const notes = [d.online ? 'online' : (d.lastSeen ? `offline, seen ${ago(d.lastSeen, now)}` : 'offline')];
+  const away = d.paused ? 'paused' : (d.lastSeen ? `offline, seen ${ago(d.lastSeen, now)}` : 'offline');
+  const notes = [d.online ? 'online' : away];
   if (localId && d.deviceId === localId) notes.push('this desktop');
   if (d.default) notes.push('default');
   return notes.join(' · ');

@@ -7,7 +7,7 @@ import { api, session } from './session.js';
 import { showError, toast } from './notes.js';
 import {
   agentLabel, deviceNotes, describeUserAgent, injectorLook, injectorView, mdnsView, phoneNotes, relayView,
-  sortDevices,
+  deviceLook, sortDevices,
 } from './status-view.js';
 
 /** The last status shown (redrawn as times age and when the settings change). */
@@ -61,8 +61,8 @@ function renderStatus(s) {
   // Desktops (agents) the relay knows.
   const devices = sortDevices(s.devices);
   $('devices').replaceChildren(...(devices.length ? devices.map((d) => h('li',
-    { className: 'row', dataset: { device: d.deviceId, online: String(d.online) } },
-    h('span', { className: `dot ${d.online ? 'dot-ok' : 'dot-idle'}`, 'aria-hidden': 'true' }),
+    { className: 'row', dataset: { device: d.deviceId, online: String(d.online), paused: String(Boolean(d.paused)) } },
+    h('span', { className: `dot dot-${deviceLook(d)}`, 'aria-hidden': 'true' }),
     h('span', { className: 'row-main' },
       h('span', { className: 'row-name mono' }, d.deviceId),
       h('span', { className: 'row-sub' }, deviceNotes(d, agent?.deviceId))),

@@ -46,7 +46,19 @@ export async function pairWithCode(code, timeoutMs) {
  * that does not open, counts as no answer (status 0): the caller tries again later,
  * with the same message id, so nothing is lost or doubled.
  */
-export async function sealedCall(pairing, method, path, body, timeoutMs) {
+export function sealedCall(pairing, method, path, body, timeoutMs) {
+  const run = queue.then(() => sealedCallNow(pairing, method, path, body, timeoutMs));
+  queue = run.catch(() => {});
+  return run;
+}
+
+// One sealed call at a time, each counter taken when its call leaves: counters are
+// milliseconds × 1000, and the relay's replay window is 64 counters wide, so a call
+// overtaken by a later one (a send and a status check at once, or the connection
+// check bringing both back) would be refused as replayed and count as no answer.
+let queue = Promise.resolve();
+
+async function sealedCallNow(pairing, method, path, body, timeoutMs) {
   const key = unb64(pairing.key);
   if (!key || key.length !== 32) return { status: 401, ok: false, data: null };
   const keys = directionKeys(key);

@@ -19,6 +19,8 @@ export const STATUS_LABEL = {
   queued: 'Queued',
   delivered: 'Delivered',
   injected: 'Typed',
+  // Injected by a desktop in record-only mode (`--inject none`): nothing was typed.
+  recorded: 'Recorded',
   failed: 'Failed',
   rejected: 'Not sent',
   lost: 'Unknown',
@@ -151,6 +153,16 @@ export function postOutcome(m, res) {
   };
 }
 
+/**
+ * The status a message shows: "sending" while its POST is under way, "recorded"
+ * for one the desktop only recorded (the relay says `method: "recorded"`).
+ */
+export function shownStatus(m, sending) {
+  if (m.status === 'pending' && sending) return 'sending';
+  if (m.status === 'injected' && m.method === 'recorded') return 'recorded';
+  return m.status;
+}
+
 /** Whether an accepted message is still followed (GET /transcription/{id}). */
 export function watched(m, now = Date.now()) {
   if (m.status === 'queued') return true;
@@ -171,11 +183,16 @@ export function followed(m, res) {
   }
   const r = res.data;
   if (res.status !== 200 || !r || !r.status) return null;
-  if (r.status === m.status && (r.error || null) === (m.error || null)) return null;
+  // What the relay said first about how it was handled stays: a later change of
+  // the desktop's mode does not relabel a message.
+  const method = m.method || (r.status === 'injected' && r.method === 'recorded' ? 'recorded' : null);
+  if (r.status === m.status && (r.error || null) === (m.error || null) && method === (m.method || null)) return null;
+  const patch = { status: r.status, error: r.error || null, target: r.deviceId || m.target };
+  if (method) patch.method = method;
   return {
-    patch: { status: r.status, error: r.error || null, target: r.deviceId || m.target },
+    patch,
     say: {
-      injected: `Typed on ${r.deviceId}.`,
+      injected: method === 'recorded' ? `Recorded on ${r.deviceId} (record-only mode: nothing was typed).` : `Typed on ${r.deviceId}.`,
       delivered: `Delivered to ${r.deviceId}.`,
       failed: `${r.deviceId} could not type it: ${sentence(r.error || 'unknown reason')}`,
     }[r.status] || null,
@@ -184,15 +201,18 @@ export function followed(m, res) {
 
 /**
  * The note under a message. `paired`, `unauthorized`: the phone's pairing;
- * `sending`: its POST is under way.
+ * `sending`: its POST is under way; `paused`: names of the desktops paused by their
+ * user (GET /devices).
  */
-export function describe(m, { paired, unauthorized, sending }) {
+export function describe(m, { paired, unauthorized, sending, paused = [] }) {
   if (m.status === 'pending') {
     if (!paired) return 'Will be sent once this phone is paired.';
     if (unauthorized) return 'Waiting until this phone is paired again.';
     return m.note || (sending ? '' : 'Will be sent as soon as your desktop is reachable.');
   }
+  if (m.status === 'queued' && paused.includes(m.target)) return `Typing is paused on ${m.target}: it gets it when typing is resumed there.`;
   if (m.status === 'queued') return `${m.target || 'Your desktop'} gets it as soon as it is online.`;
+  if (m.status === 'injected' && m.method === 'recorded') return `Recorded on ${m.target || 'your desktop'}, not typed: it is in record-only mode.`;
   if (m.status === 'failed') return `${m.target || 'Your desktop'} could not type it: ${sentence(m.error || 'unknown reason')}`;
   if (m.status === 'rejected' || m.status === 'lost') return m.error || '';
   return '';

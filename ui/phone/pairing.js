@@ -5,7 +5,7 @@
 import { clearFragment, fragmentCode, fragmentToken, readPairingInput } from '../lib/token.js';
 import { KEYS, save, state } from './state.js';
 import { el, render, showCompose } from './view.js';
-import { flush, refreshDevices, retry, schedulePoll } from './relay.js';
+import { flush, probeSoon, refreshDevices, retry, schedulePoll } from './relay.js';
 import { desktopName, pairWithCode, sealedCall } from './link.js';
 
 const PAIR_TIMEOUT_MS = 15000;
@@ -52,6 +52,7 @@ function setPairing(pairing) {
   refreshDevices();
   flush();
   schedulePoll(0);
+  probeSoon();
 }
 
 /** "Unpair this phone": the desktop forgets it too (when it can be reached), then this phone. */
@@ -67,7 +68,7 @@ export async function forgetPairing() {
 
 /** "Got the link another way? Paste it here": accepts the whole link, or the code. */
 export function pairFromInput() {
-  el.pairError.hidden = true;
+  el.pairError.textContent = '';
   const input = readPairingInput(el.pairLink.value, location.href);
   if (input?.go) {
     // A link to another address (another desktop, or this one by another name):
@@ -76,8 +77,10 @@ export function pairFromInput() {
     return;
   }
   if (!input) {
-    el.pairError.textContent = 'That does not look like a SayType pairing link. It looks like http://…/#pair=…';
-    el.pairError.hidden = false;
+    // A fresh text each time, so that a second wrong paste is announced again.
+    setTimeout(() => {
+      el.pairError.textContent = 'That does not look like a SayType pairing link. It looks like http://…/#pair=…';
+    }, 50);
     return;
   }
   el.pairLink.value = '';

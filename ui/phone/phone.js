@@ -11,12 +11,22 @@
 import { KEYS, find, load, pending, reloadMessages, save, saveMessages, state, validPairing, whenChanged } from './state.js';
 import { clearedText, newMessage, trimmed } from './outbox.js';
 import { defaultDeviceId } from './relay-view.js';
-import { appendText, cleanText } from './text.js';
+import { appendText, cleanText, compositionGate } from './text.js';
 import { canSend, el, render, renderDevices, say, showCompose, updateComposer } from './view.js';
-import { flush, refreshDevices, retry, schedulePoll, setConnection, wakeUp } from './relay.js';
+import { flush, probeSoon, refreshDevices, retry, schedulePoll, setConnection, wakeUp } from './relay.js';
 import { forgetPairing, pairFromInput, takeCodeFromAddress } from './pairing.js';
 
+// The keyboard's composition (dictation, a word being typed) owns the box until it
+// ends: everything that writes the box goes through this gate.
+const gate = compositionGate();
+
 function send() {
+  // The text is read, and the box emptied, once the composition has ended (the
+  // words still being dictated belong to this message).
+  gate.run(sendNow);
+}
+
+function sendNow() {
   const text = cleanText(el.text.value);
   if (!canSend(text)) return;
   state.messages.push(newMessage(text, el.device.value, defaultDeviceId(state.devices)));
@@ -60,13 +70,19 @@ function clearHistory() {
   say(clearedText(kept.length));
 }
 
-// Tapping a sent message puts its text back in the box, to fix and send again.
-// Appended, never replacing: whatever is in the box already stays.
+// "Reuse" on a sent message puts its text back in the box, to fix and send again.
+// Appended, never replacing: whatever is in the box already stays. Only the
+// button does it: a tap on the row (scrolling, a stray touch while dictating)
+// leaves the box alone.
 function reuse(id) {
+  gate.run(() => reuseNow(id));
+}
+
+function reuseNow(id) {
   const m = find(id);
   if (!m) return;
   el.text.value = appendText(el.text.value, m.text);
-  saveDraft();
+  saveDraftNow();
   updateComposer();
   el.text.focus();
   el.text.setSelectionRange(el.text.value.length, el.text.value.length);
@@ -76,7 +92,15 @@ function reuse(id) {
 let draftTimer = null;
 function saveDraft() {
   clearTimeout(draftTimer);
-  draftTimer = setTimeout(() => save(KEYS.draft, el.text.value || null), 250);
+  draftTimer = setTimeout(saveDraftNow, 250);
+}
+
+// Also when the page is hidden (app switch, screen locked, tab closed): a phone may
+// end the page then without another event, and the last words must not be lost.
+function saveDraftNow() {
+  clearTimeout(draftTimer);
+  draftTimer = null;
+  save(KEYS.draft, el.text.value || null);
 }
 
 // Layout: iOS Safari does not shrink the page above the keyboard; follow the visual
@@ -113,8 +137,28 @@ function start() {
   });
   el.send.addEventListener('click', send);
   el.device.addEventListener('change', () => save(KEYS.device, el.device.value));
+  // Gboard starts the next word's composition right after one ends: the end takes
+  // effect after the composition's last input event, unless a new one began.
+  let compositions = 0;
+  const endSoon = () => {
+    const ending = compositions;
+    setTimeout(() => {
+      if (ending === compositions) gate.end();
+    }, 0);
+  };
+  el.text.addEventListener('compositionstart', () => {
+    compositions += 1;
+    gate.start();
+  });
+  el.text.addEventListener('compositionend', endSoon);
+  // A box that loses focus has no composition any more (some keyboards end it
+  // without compositionend): do not keep writes waiting for ever.
+  el.text.addEventListener('blur', () => {
+    if (gate.composing) endSoon();
+  });
   el.list.addEventListener('click', (event) => {
-    const li = event.target.closest('li.item');
+    const button = event.target.closest('button[data-action="reuse"]');
+    const li = button && button.closest('li.item');
     if (li) reuse(li.dataset.id);
   });
   el.clear.addEventListener('click', () => confirmTap(el.clear, 'Tap again to clear', clearHistory));
@@ -128,7 +172,11 @@ function start() {
   window.addEventListener('hashchange', takeCodeFromAddress);
   // Back online, or back to the page: retry now rather than at the next timer.
   window.addEventListener('online', wakeUp);
-  document.addEventListener('visibilitychange', wakeUp);
+  document.addEventListener('visibilitychange', () => {
+    if (document.hidden) saveDraftNow();
+    else wakeUp();
+  });
+  window.addEventListener('pagehide', saveDraftNow);
   window.addEventListener('pageshow', (event) => {
     if (event.persisted) wakeUp();
   });
@@ -159,6 +207,7 @@ function start() {
     refreshDevices();
     flush();
     schedulePoll(0);
+    probeSoon();
   }
 }
 

@@ -3,11 +3,18 @@
 
 /**
  * The connection line: [state, text]. `connection`: 'checking' | 'online' |
- * 'offline'; `waiting`: messages not sent yet.
+ * 'offline'; `waiting`: messages not sent yet; `target`: the chosen desktop as
+ * GET /devices last listed it (or null): one paused by its user is "Paused", with
+ * what waits for it, not "Connected" and not "offline".
  */
-export function connectionView({ paired, unauthorized, connection, waiting }) {
+export function connectionView({ paired, unauthorized, connection, waiting, target = null }) {
   let state = connection;
   let text = { checking: 'Connecting…', online: 'Connected', offline: 'Not connected' }[connection];
+  if (connection === 'online' && target?.paused) {
+    state = 'paused';
+    text = `Paused on ${target.deviceId}`;
+    if (target.queued) text += ` · ${target.queued} waiting`;
+  }
   if (!paired) {
     state = 'unpaired';
     text = 'Not paired';
@@ -31,7 +38,8 @@ export function notPairedWhy(problem) {
 /** A desktop in the picker. What the relay said last is stale once it cannot be reached: name only. */
 export function deviceLabel(d, online) {
   if (!online) return d.deviceId;
-  const parts = [d.online ? 'online' : 'offline'];
+  // Paused by its user: offline on purpose, and back when typing is resumed.
+  const parts = [d.online ? 'online' : d.paused ? 'paused' : 'offline'];
   if (d.queued) parts.push(`${d.queued} waiting`);
   return `${d.deviceId} · ${parts.join(', ')}`;
 }
@@ -54,6 +62,15 @@ export function deviceOptions(devices, chosen, online) {
   if (!sorted.some((d) => d.default)) options.unshift(['', 'This desktop']);
   return options;
 }
+
+/** The desktop a choice of the picker stands for ('' = the default), or null. */
+export function chosenDevice(devices, chosen) {
+  if (!devices) return null;
+  return devices.find((d) => (chosen ? d.deviceId === chosen : d.default)) || null;
+}
+
+/** The picker is worth a row only when there is a choice. */
+export const pickerShown = (options) => options.length > 1;
 
 /** The name of the desktop that serves this page, or null. */
 export function defaultDeviceId(devices) {

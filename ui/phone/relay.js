@@ -4,6 +4,7 @@
 // are in outbox.js.
 
 import { sealedCall } from './link.js';
+import { request } from '../lib/api.js';
 import { backoff } from '../lib/backoff.js';
 import { coalesce } from '../lib/coalesce.js';
 import { find, pending, state, update } from './state.js';
@@ -15,9 +16,21 @@ const QUEUE_FULL_RETRY_MS = 5000;
 const POLL_BATCH = 20; // at most this many status checks per round
 const DEVICES_EVERY_MS = 15000;
 const POLL_MIN_MS = 600;
+/**
+ * The connection line follows the relay within about 2 s: while the page is
+ * visible and the relay answers, GET /phone/v1/info (unsealed: no key, no counter,
+ * ~60 bytes, nothing stored by the relay) every 1.5 s, answered or not within
+ * 1.2 s. When it does not answer, the checks back off (1 s … 10 s, like the
+ * outbox's retries). Hidden pages do not check (battery). Cheaper than a long
+ * poll for the relay, which then holds no connection per phone.
+ */
+const PROBE_EVERY_MS = 1500;
+const PROBE_TIMEOUT_MS = 1200;
 
 /** Waits between sends after a failure: 1 s … 10 s (a LAN relay: checking every 10 s costs nothing). */
 export const retry = backoff({ min: 1000, max: 10000, jitter: 0.2 });
+/** Waits between connection checks while the relay does not answer: 1 s … 10 s. */
+const probeRetry = backoff({ min: 1000, max: 10000, jitter: 0.2 });
 /** Waits between status checks while nothing changes: 0.6 s … 10 s. */
 const poll = backoff({ min: POLL_MIN_MS, max: 10000, factor: 1.6 });
 
@@ -90,7 +103,9 @@ async function post(id) {
   if (outcome.accepted) retry.reset();
   setConnection(outcome.online ? 'online' : 'offline');
   update(id, outcome.patch);
-  if (outcome.say) say(outcome.say);
+  const paused = outcome.patch.status === 'queued' && state.devices?.some((d) => d.paused && d.deviceId === outcome.patch.target);
+  if (paused) say(`Queued: typing is paused on ${outcome.patch.target}; it is typed once resumed there.`);
+  else if (outcome.say) say(outcome.say);
   if (outcome.unauthorized) onUnauthorized();
   if (outcome.accepted) {
     schedulePoll(POLL_MIN_MS, true);
@@ -141,8 +156,11 @@ async function pollNow() {
   } finally {
     polling = false;
   }
-  if (changed) poll.reset();
-  else poll.grow();
+  if (changed) {
+    poll.reset();
+    // A message moved on: the desktop's waiting count (or pause) changed too.
+    refreshDevicesSoon();
+  } else poll.grow();
   schedulePoll();
 }
 
@@ -162,6 +180,8 @@ export async function refreshDevices() {
     state.devices = res.data;
     setConnection('online');
     renderDevices();
+    // A desktop paused or resumed changes the notes under its messages too.
+    render();
   }
   if (!document.hidden) {
     clearTimeout(devicesTimer);
@@ -179,11 +199,49 @@ function refreshDevicesSoon() {
   }, 1500);
 }
 
+// ---------------------------------------------------------------------------
+// The connection check (see PROBE_EVERY_MS).
+
+let probeTimer = null;
+let probing = false;
+
+/** Check the connection after `delay` ms (now by default), and keep checking. */
+export function probeSoon(delay = 0) {
+  clearTimeout(probeTimer);
+  probeTimer = setTimeout(probe, delay);
+}
+
+async function probe() {
+  probeTimer = null;
+  if (probing || !state.pairing || document.hidden) return;
+  probing = true;
+  let next;
+  try {
+    const res = await request('GET', '/phone/v1/info', { timeoutMs: PROBE_TIMEOUT_MS });
+    if (res.status === 200) {
+      const wasOnline = state.connection === 'online';
+      probeRetry.reset();
+      setConnection('online');
+      // Back: what the desktops are doing may have changed meanwhile.
+      if (!wasOnline) refreshDevices();
+      next = PROBE_EVERY_MS;
+    } else {
+      setConnection('offline');
+      next = probeRetry.next();
+    }
+  } finally {
+    probing = false;
+  }
+  if (!document.hidden && !probeTimer) probeTimer = setTimeout(probe, next);
+}
+
 /** Back online, or back to the page: check now rather than at the next timer. */
 export function wakeUp() {
   if (document.hidden) return;
   retry.reset();
+  probeRetry.reset();
   refreshDevices();
   flush();
   schedulePoll(0, true);
+  probeSoon();
 }

@@ -36,6 +36,37 @@ export function counter(text) {
   };
 }
 
+/**
+ * Writes to the text box wait while the keyboard composes (iOS dictation, Gboard's
+ * underlined word): a page that sets the box's value then makes iOS type the
+ * dictated words twice and Gboard bring back words. `run(write)` writes now, or
+ * when the composition ends (in order); the page calls `start()` and `end()` on
+ * compositionstart and compositionend.
+ */
+export function compositionGate() {
+  let composing = false;
+  const waiting = [];
+  return {
+    get composing() {
+      return composing;
+    },
+    get waiting() {
+      return waiting.length;
+    },
+    start() {
+      composing = true;
+    },
+    end() {
+      composing = false;
+      while (waiting.length && !composing) waiting.shift()();
+    },
+    run(write) {
+      if (composing) waiting.push(write);
+      else write();
+    },
+  };
+}
+
 /** A sent text put back in the box: appended on a new line, never replacing what is there. */
 export function appendText(current, text) {
   return current.trim() ? `${current.replace(/\s+$/, '')}\n${text}` : text;

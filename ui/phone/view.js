@@ -4,9 +4,10 @@
 import { $, h, showText } from '../lib/dom.js';
 import { clockTime } from '../lib/time.js';
 import { KEYS, load, pending, state } from './state.js';
-import { STATUS_LABEL, describe } from './outbox.js';
-import { connectionView, deviceOptions, notPairedWhy } from './relay-view.js';
+import { STATUS_LABEL, describe, shownStatus } from './outbox.js';
+import { chosenDevice, connectionView, deviceOptions, notPairedWhy, pickerShown } from './relay-view.js';
 import { cleanText, counter, sendable } from './text.js';
+import { actionLabel } from '../lib/excerpt.js';
 
 export const el = {
   conn: $('conn'),
@@ -27,6 +28,8 @@ export const el = {
   forget: $('forget'),
   sendbar: $('sendbar'),
   device: $('device'),
+  target: $('target'),
+  pairLive: $('pair-live'),
   send: $('send'),
   announce: $('announce'),
 };
@@ -42,6 +45,10 @@ export function render() {
     showText(el.notPairedDesktop, state.desktop || state.pairing?.desktop || 'your desktop');
     showText(el.notPairedWhy, notPairedWhy(state.pairProblem));
   }
+  // Screen readers hear why pairing did not work (a section that appears is not
+  // reliably read out; a live region that stays in the page is).
+  const live = problem ? `${el.notPaired.querySelector('h2').textContent}. ${el.notPairedWhy.textContent}` : '';
+  if (el.pairLive.textContent !== live) el.pairLive.textContent = live;
   el.compose.hidden = !paired;
   el.sendbar.hidden = !paired;
   el.forget.hidden = !paired;
@@ -57,6 +64,7 @@ export function renderConnection() {
     unauthorized: state.unauthorized,
     connection: state.connection,
     waiting: pending().length,
+    target: chosenDevice(state.devices, load(KEYS.device, '')),
   });
   el.conn.dataset.state = connState;
   if (el.connText.textContent !== text) el.connText.textContent = text;
@@ -72,13 +80,20 @@ export function renderDevices() {
     el.device.replaceChildren(...options.map(([value, label]) => h('option', { value }, label)));
   }
   el.device.value = options.some(([v]) => v === chosen) ? chosen : '';
+  // One desktop: nothing to choose, no row taken.
+  const shown = pickerShown(options);
+  el.target.hidden = !shown;
+  el.sendbar.classList.toggle('single', !shown);
 }
 
+// A row is not a button: a tap on an old message must not change the box while
+// the user dictates. Reusing its text is the explicit "Reuse" button.
 function newItem(id) {
   return h('li', { className: 'item', dataset: { id } },
-    h('button', { type: 'button', className: 'item-body' },
+    h('div', { className: 'item-body' },
       h('span', { className: 'item-text' }),
-      h('span', { className: 'item-meta' }, h('span', { className: 'badge' }), h('time'), h('span', { className: 'item-device' })),
+      h('span', { className: 'item-meta' }, h('span', { className: 'badge' }), h('time'), h('span', { className: 'item-device' }),
+        h('button', { type: 'button', className: 'btn-link reuse', dataset: { action: 'reuse' } }, 'Reuse')),
       h('span', { className: 'item-note' })));
 }
 
@@ -87,14 +102,20 @@ function renderList() {
   const shown = [...state.messages].reverse();
   const existing = new Map([...el.list.children].map((li) => [li.dataset.id, li]));
   const multi = state.devices && state.devices.length > 1;
-  const pairing = { paired: Boolean(state.pairing), unauthorized: state.unauthorized };
+  const paused = (state.devices || []).filter((d) => d.paused).map((d) => d.deviceId);
+  const pairing = { paired: Boolean(state.pairing), unauthorized: state.unauthorized, paused };
   shown.forEach((m, index) => {
     const li = existing.get(m.id) || newItem(m.id);
     existing.delete(m.id);
     const sending = state.inFlight.has(m.id);
-    const status = m.status === 'pending' && sending ? 'sending' : m.status;
-    li.dataset.status = status;
+    const status = shownStatus(m, sending);
+    // "recorded" is an injected message that was not typed: the same look, its own words.
+    li.dataset.status = status === 'recorded' ? 'injected' : status;
+    li.dataset.method = m.method || '';
     showText(li.querySelector('.item-text'), m.text);
+    const reuse = li.querySelector('.reuse');
+    const label = actionLabel('Reuse', m.text);
+    if (reuse.getAttribute('aria-label') !== label) reuse.setAttribute('aria-label', label);
     showText(li.querySelector('.badge'), STATUS_LABEL[status] || status);
     const time = li.querySelector('time');
     time.dateTime = new Date(m.createdAt).toISOString();

@@ -133,6 +133,24 @@ pub struct MessageView {
     pub error: Option<String>,
 }
 
+/// Extension: how an `injected` message was handled. Only `recorded` is reported
+/// today (the desktop is in record-only mode, `--inject none`: nothing was typed).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum HandledAs {
+    Recorded,
+}
+
+/// `GET /transcription/{id}` as SayType answers it to phones: the protocol's view
+/// plus the extension `method` (absent unless known).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct MessageHandled {
+    #[serde(flatten)]
+    pub view: MessageView,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<HandledAs>,
+}
+
 /// One entry of `GET /devices`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
@@ -145,6 +163,14 @@ pub struct DeviceView {
     pub queued: usize,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_seen: Option<i64>,
+    /// Extension: typing is paused on this desktop by its user (it is offline on
+    /// purpose; messages wait). Absent when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub paused: bool,
+    /// Extension: record-only mode (`--inject none`): messages are recorded, not
+    /// typed. Absent when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub recording: bool,
 }
 
 /// `GET /health`.

@@ -134,6 +134,16 @@ pub struct HistoryItem {
     pub message: MessageView,
 }
 
+/// A history row as the window gets it: with the extension `method` (see
+/// [`super::http::MessageHandled`]).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct HistoryRow {
+    #[serde(flatten)]
+    pub item: HistoryItem,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<super::http::HandledAs>,
+}
+
 /// `DELETE /ui/api/messages`: how many rows went.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Cleared {

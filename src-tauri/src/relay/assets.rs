@@ -97,6 +97,7 @@ const SHARED: &[Asset] = &[
     module!("/lib/backoff.js"),
     module!("/lib/coalesce.js"),
     module!("/lib/dom.js"),
+    module!("/lib/excerpt.js"),
     module!("/lib/sealed.js"),
     module!("/lib/sse.js"),
     module!("/lib/storage.js"),

@@ -174,7 +174,7 @@ pub(super) async fn devices(
     State(state): State<RelayState>,
     _auth: Authorized,
 ) -> Json<Vec<DeviceView>> {
-    Json(state.registry().devices())
+    Json(super::modes::devices(&state))
 }
 
 /// `POST /token/rotate` (extension): a new pairing token, in force at once; agents

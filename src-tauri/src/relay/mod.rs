@@ -29,6 +29,7 @@ pub mod heartbeat;
 pub mod http;
 pub mod limits;
 mod listen;
+pub mod modes;
 pub mod phones;
 pub mod registry;
 pub mod router;

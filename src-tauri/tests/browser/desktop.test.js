@@ -9,26 +9,16 @@ import { randomBytes } from 'node:crypto';
 import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ARTIFACTS, DESKTOP, PHONE, launch, openPage } from './lib/browser.js';
+import { ARTIFACTS, DESKTOP, PHONE, WINDOW, openPage, startSuite, stopSuite } from './lib/browser.js';
 import { DesktopRelay } from './lib/desktop-relay.js';
 
 const TOKEN = randomBytes(24).toString('base64url');
 const WAIT = { timeout: 15000 };
-/** The Tauri window's size. */
-const WINDOW = { viewport: { width: 900, height: 640 } };
 
 let relay;
 let browser;
-
-before(async () => {
-  relay = await DesktopRelay.create(TOKEN);
-  [browser] = await Promise.all([launch(), relay.start()]);
-});
-
-after(async () => {
-  await browser?.close();
-  await relay?.dispose();
-});
+before(async () => ({ relay, browser } = await startSuite(DesktopRelay, TOKEN)));
+after(() => stopSuite({ relay, browser }));
 
 /** Open the window the way the tray app does: /ui#token=…, clipboard allowed. */
 async function openWindow(options = WINDOW, token = relay.token) {
@@ -136,9 +126,10 @@ describe('desktop window', () => {
     const li = row(page, id);
     assert.equal(await li.locator('.msg-text').innerText(), text);
     assert.equal(await li.locator('b').count(), 0);
-    assert.equal(await li.locator('.badge').innerText(), 'Typed');
+    // Mode "none" (--inject none): recorded, never "Typed" (issue 13).
+    assert.equal(await li.locator('.badge').innerText(), 'Recorded');
     assert.equal(await li.locator('.msg-device').innerText(), 'desk');
-    assert.match(await li.locator('.msg-times').innerText(), /delivered in \d+ ms · typed in \d+ ms/);
+    assert.match(await li.locator('.msg-times').innerText(), /delivered in \d+ ms · recorded in \d+ ms/);
     assert.equal(await page.locator('#history-empty').isHidden(), true);
 
     await li.locator('[data-action="copy"]').click();
@@ -178,7 +169,10 @@ describe('desktop window', () => {
     await again.waitFor(WAIT);
     const newId = await again.getAttribute('data-id');
     assert.notEqual(newId, failed, 'sent again as a new message');
-    assert.equal(await li.getAttribute('data-status'), 'failed', 'the failed attempt stays');
+    // The new message replaces the failed row: one row for one text, no lookalike.
+    await li.waitFor({ state: 'detached', ...WAIT });
+    assert.equal(await page.locator('li.msg', { has: page.locator('.msg-text', { hasText: text }) }).count(), 1);
+    assert.equal((await relay.api('GET', `/ui/api/history?id=${failed}`)).data.length, 0, 'the relay replaced it too');
     assert.equal((await record(newId)).status, 'injected');
     assert.equal(await page.locator('li.msg').first().getAttribute('data-id'), newId);
     // Retrying something that did not fail is refused by the relay: no button for it.
@@ -227,10 +221,9 @@ describe('desktop window', () => {
     // Filter.
     await page.locator('#filter [data-filter="failed"]').click();
     await page.locator('#filter [data-filter="failed"][aria-pressed="true"]').waitFor(WAIT);
-    await page.waitForFunction(() => {
-      const lis = [...document.querySelectorAll('li.msg')];
-      return lis.length === 1 && lis[0].dataset.status === 'failed';
-    }, null, WAIT);
+    // The one failure so far was retried, and its new message took its place.
+    await page.locator('#history-empty', { hasText: 'No failed messages.' }).waitFor(WAIT);
+    assert.equal(await page.locator('li.msg').count(), 0);
     // A new message that is not failed does not appear under "Failed"…
     const hidden = await send('Not a failure.');
     await page.waitForFunction(async (id) => {
@@ -260,6 +253,10 @@ describe('desktop window', () => {
     await rowWithStatus(page, waiting, 'queued').waitFor(WAIT);
     assert.equal(await row(page, waiting).locator('.badge').innerText(), 'Queued');
     await page.locator('#devices li[data-device="desk"]', { hasText: '1 queued' }).waitFor(WAIT);
+    // Paused, not offline (issue 13).
+    const desk = page.locator('#devices li[data-device="desk"][data-paused="true"]');
+    await desk.waitFor(WAIT);
+    assert.match(await desk.locator('.row-sub').innerText(), /^paused · this desktop · default$/);
     await page.locator('#pause').click();
     await page.locator('#pause[aria-pressed="false"]').waitFor(WAIT);
     await rowWithStatus(page, waiting, 'injected').waitFor(WAIT);

@@ -119,7 +119,7 @@ fn reply_ok(body: impl serde::Serialize) -> SealedReply {
 async fn call_for_phone(state: &RelayState, phone: &str, call: SealedCall) -> SealedReply {
     let result = match (call.method.as_str(), call.path.as_str()) {
         ("POST", "/transcription") => send(state, phone, call.body).await.map(reply_ok),
-        ("GET", "/devices") => Ok(reply_ok(state.registry().devices())),
+        ("GET", "/devices") => Ok(reply_ok(crate::relay::modes::devices(state))),
         ("DELETE", "/phone") => unpair(state, phone).await.map(reply_ok),
         ("GET", path) if path.starts_with("/transcription/") => {
             own_message(state, phone, &path["/transcription/".len()..]).await.map(reply_ok)
@@ -170,7 +170,7 @@ async fn own_message(
     state: &RelayState,
     phone: &str,
     id: &str,
-) -> Result<crate::protocol::MessageView, ApiError> {
+) -> Result<crate::protocol::http::MessageHandled, ApiError> {
     let missing = || ApiError::not_found("no such message from this phone");
     if MessageId::parse(id).is_none() {
         return Err(missing());
@@ -182,7 +182,7 @@ async fn own_message(
         Err(e) => return Err(ApiError::internal("reading a message failed", e)),
     }
     match store.get(id).await {
-        Ok(Some(stored)) => Ok(stored.view),
+        Ok(Some(stored)) => Ok(crate::relay::modes::message(state, stored.view)),
         Ok(None) => Err(missing()),
         Err(e) => Err(ApiError::internal("reading a message failed", e)),
     }

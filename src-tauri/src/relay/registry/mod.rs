@@ -286,6 +286,9 @@ impl Registry {
                 online: d.online(),
                 queued: d.queue.len(),
                 last_seen: if d.online() { None } else { d.last_seen },
+                // Known only to the process around the relay (relay::desktop).
+                paused: false,
+                recording: false,
             })
             .collect();
         out.sort_by(|a, b| a.device_id.cmp(&b.device_id));

@@ -6,7 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 
-use crate::protocol::ui::{Cleared, HistoryItem, HistoryParams, UiEvent};
+use crate::protocol::ui::{Cleared, HistoryParams, HistoryRow, UiEvent};
 use crate::protocol::{Accepted, ErrorCode, Status};
 use crate::relay::delivery;
 use crate::relay::error::ApiError;
@@ -35,7 +35,7 @@ pub(in crate::relay) async fn history(
     State(state): State<RelayState>,
     _auth: Authorized,
     Query(params): Query<HistoryParams>,
-) -> Result<Json<Vec<HistoryItem>>, ApiError> {
+) -> Result<Json<Vec<HistoryRow>>, ApiError> {
     let query = HistoryQuery {
         status: status_filter(params.status.as_deref())?,
         id: params.id,
@@ -43,7 +43,7 @@ pub(in crate::relay) async fn history(
         limit: params.limit.unwrap_or(DEFAULT_LIMIT),
     };
     match state.store().history(query).await {
-        Ok(items) => Ok(Json(items)),
+        Ok(items) => Ok(Json(crate::relay::modes::history(&state, items))),
         Err(e) => Err(ApiError::internal("listing the history failed", e)),
     }
 }
@@ -72,13 +72,20 @@ pub(in crate::relay) async fn clear_history(
     }
 }
 
-/// Send a failed message again, as a new message.
+/// Send a failed message again, as a new message that replaces the failed one in
+/// the history (two rows with the same text and no link between them read as a
+/// double). The new message exists before the old one goes: nothing is lost.
 pub(in crate::relay) async fn retry_message(
     State(state): State<RelayState>,
     _auth: Authorized,
     Path(id): Path<String>,
 ) -> Result<Json<Accepted>, ApiError> {
     let outcome = delivery::retry(&state, &id).await?;
+    match delivery::remove(&state, &id).await {
+        // Deleted meanwhile (another window): already the wanted result.
+        Ok(()) | Err(delivery::Refused::NotFound) => {}
+        Err(e) => tracing::warn!(id = %id, error = %e, "the retried message stays in the history"),
+    }
     Ok(Json(outcome.into_accepted()))
 }
 

@@ -25,7 +25,7 @@ pub(in crate::relay) async fn status(
     State(state): State<RelayState>,
     _auth: Authorized,
 ) -> Json<StatusView> {
-    let devices = state.registry().devices();
+    let devices = crate::relay::modes::devices(&state);
     let phones = state.events().phones_since(now_ms() - PHONES_SHOWN_FOR_MS);
     let desktop = state.desktop();
     Json(StatusView {

@@ -1,6 +1,7 @@
 // Debian's Chromium driven by playwright-core (no browser downloads here: Playwright's
 // own builds cannot be installed, and are not needed).
 
+import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
@@ -30,6 +31,8 @@ export const PHONE = {
 };
 
 export const DESKTOP = { viewport: { width: 1280, height: 800 } };
+/** The Tauri window's size. */
+export const WINDOW = { viewport: { width: 900, height: 640 } };
 
 // Runs in the page before its own script: logs the statuses each history entry
 // showed, as the user saw them (delivered, then injected, ...).
@@ -116,4 +119,17 @@ export async function sentPosts(phone, page = phone.page) {
 
 export function screenshot(page, name) {
   return page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
+}
+
+/** A test file's relay (of `RelayClass`, with `token`) and browser, both started. */
+export async function startSuite(RelayClass, token = randomBytes(24).toString('base64url')) {
+  const relay = await RelayClass.create(token);
+  const [browser] = await Promise.all([launch(), relay.start()]);
+  return { relay, browser };
+}
+
+/** The end of a test file: the browser closed, the relay stopped and its data gone. */
+export async function stopSuite({ relay, browser }) {
+  await browser?.close();
+  await relay?.dispose();
 }

@@ -86,7 +86,7 @@ test('each page loads all its modules from its own routes, and every module is u
 test('pure modules touch no DOM when imported (node imports them)', async () => {
   for (const file of await scripts(ui)) {
     const code = (await readFile(path.join(repo, file), 'utf8')).replace(/^\s*(\/\/|\/?\*).*$/gm, '');
-    if (/-view\.js$|\/(outbox|text)\.js$|^ui\/lib\/(api|backoff|coalesce|sse|time|token)\.js$/.test(file)) {
+    if (/-view\.js$|\/(outbox|text)\.js$|^ui\/lib\/(api|backoff|coalesce|excerpt|sse|time|token)\.js$/.test(file)) {
       assert.doesNotMatch(code, /\bdocument\b|\bwindow\b/, `${file} is pure`);
       await import(path.join(repo, file));
     }
