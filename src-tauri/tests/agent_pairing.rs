@@ -49,6 +49,20 @@ async fn next_text(ws: &mut Ws) -> Result<String, Option<(u16, String)>> {
     }
 }
 
+/// Connect to `/agent/v1/ws` and say hello as `agent` (any id, a fixed nonce).
+async fn hello_as(relay: &TestRelay, agent: &str) -> Ws {
+    let mut ws = ws_connect(&agent_ws(relay), None).await.expect("connects");
+    let hello = Handshake::Hello {
+        v: 1,
+        agent: agent.to_owned(),
+        nonce: b64(&[1; 32]),
+    };
+    ws.send(Message::Text(hello.to_json().into()))
+        .await
+        .expect("hello");
+    ws
+}
+
 /// The handshake as the agent makes it; the channel, after checking the relay's proof.
 async fn handshake(relay: &TestRelay, key: &PairedKey) -> (Ws, FrameChannel) {
     let mut ws = ws_connect(&agent_ws(relay), None).await.expect("connects");
@@ -155,10 +169,11 @@ async fn a_paired_agent_and_its_relay_prove_the_key_then_speak_sealed_frames() {
     ws.send(Message::Text(ack.into())).await.expect("ack");
     let result = seal(
         &mut channel,
-        &json!({"type": "result", "id": "m-sealed-1", "status": "typed"}),
+        &json!({"type": "result", "id": "m-sealed-1", "status": "injected"}),
     );
     ws.send(Message::Text(result.into())).await.expect("result");
-    relay.wait_status("m-sealed-1", "typed").await;
+    let settled = relay.wait_status("m-sealed-1", "injected").await;
+    assert_eq!(settled["status"], "injected", "{settled}");
 
     // A frame sent again (here: the register frame, counter 1): refused, closed.
     ws.send(Message::Text(register_frame.into()))
@@ -197,15 +212,7 @@ async fn without_the_key_nobody_passes_the_handshake() {
     let (_, key) = paired_agent(&relay, "laptop").await;
 
     // The right id, a wrong proof: refused before any frame.
-    let mut ws = ws_connect(&agent_ws(&relay), None).await.expect("connects");
-    let hello = Handshake::Hello {
-        v: 1,
-        agent: key.agent_id.clone(),
-        nonce: b64(&[1; 32]),
-    };
-    ws.send(Message::Text(hello.to_json().into()))
-        .await
-        .expect("hello");
+    let mut ws = hello_as(&relay, &key.agent_id).await;
     next_text(&mut ws).await.expect("challenge");
     let forged = Handshake::Proof {
         v: 1,
@@ -227,15 +234,7 @@ async fn without_the_key_nobody_passes_the_handshake() {
     let phone = SealedPhone::pair(&relay.http_url(), &code)
         .await
         .expect("phone");
-    let mut ws = ws_connect(&agent_ws(&relay), None).await.expect("connects");
-    let hello = Handshake::Hello {
-        v: 1,
-        agent: phone.id.clone(),
-        nonce: b64(&[1; 32]),
-    };
-    ws.send(Message::Text(hello.to_json().into()))
-        .await
-        .expect("hello");
+    let mut ws = hello_as(&relay, &phone.id).await;
     assert_eq!(closed_with(&mut ws).await.0, close::NOT_PAIRED);
 
     // And an agent's key is no phone's: the sealed phone route does not know it.
@@ -269,15 +268,7 @@ async fn a_revoked_agent_is_closed_and_refused_with_clear_words() {
     assert_eq!(code, close::NOT_PAIRED, "{reason}");
     assert!(reason.contains("not paired"), "{reason}");
 
-    let mut ws = ws_connect(&agent_ws(&relay), None).await.expect("connects");
-    let hello = Handshake::Hello {
-        v: 1,
-        agent: key.agent_id.clone(),
-        nonce: b64(&[1; 32]),
-    };
-    ws.send(Message::Text(hello.to_json().into()))
-        .await
-        .expect("hello");
+    let mut ws = hello_as(&relay, &key.agent_id).await;
     let (code, reason) = closed_with(&mut ws).await;
     assert_eq!(code, close::NOT_PAIRED);
     assert!(reason.contains("pair it again"), "{reason}");

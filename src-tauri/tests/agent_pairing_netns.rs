@@ -53,21 +53,15 @@ fn exited(child: &mut Child) -> Option<std::process::ExitStatus> {
     None
 }
 
-/// A pairing link from the relay in `a` (`saytype pair` there, loopback).
-fn pairing_link(ns: &Netns, relay_data: &Path) -> String {
-    let out = ns
-        .exec(true)
-        .args(["pair", "--host", &ns.relay_ip, "--data-dir"])
-        .arg(relay_data)
-        .output()
-        .expect("pair");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    stdout
-        .lines()
-        .find(|l| l.contains("#pair="))
-        .unwrap_or_else(|| panic!("no link: {stdout} {}", String::from_utf8_lossy(&out.stderr)))
-        .trim()
-        .to_owned()
+/// `saytype agent --inject none --device-id agentb --data-dir DATA EXTRA…` in `b`
+/// (with the desktop token in its environment: it must never send it).
+fn agent_in_b(ns: &Netns, data: &Path, extra: &[&str]) -> Command {
+    let mut cmd = ns.exec(false);
+    cmd.args(["agent", "--inject", "none", "--device-id", "agentb"])
+        .args(extra)
+        .arg("--data-dir")
+        .arg(data);
+    cmd
 }
 
 #[test]
@@ -89,16 +83,7 @@ fn an_agent_that_is_not_paired_uses_no_relay_found_over_mdns() {
         ],
     );
     let log = dir.path().join("agent.log");
-    let mut cmd = ns.exec(false);
-    cmd.args([
-        "agent",
-        "--inject",
-        "none",
-        "--device-id",
-        "agentb",
-        "--data-dir",
-    ])
-    .arg(dir.path().join("agent"));
+    let cmd = agent_in_b(&ns, &dir.path().join("agent"), &[]);
     let mut agent = spawn_logged(cmd, &log);
     let status = exited(&mut agent);
     let _ = agent.kill();
@@ -124,7 +109,7 @@ fn a_paired_agent_gives_a_rogue_relay_nothing_and_types_from_its_own() {
         &relay_data,
         &["--no-agent", "--device-id", "desk", "--bind", "0.0.0.0"],
     );
-    let link = pairing_link(&ns, &relay_data);
+    let link = ns.pairing_link(&relay_data);
 
     // The rogue: answers any WebSocket, records every byte, tries to make it type.
     let rogue_log = dir.path().join("rogue.log");
@@ -140,22 +125,8 @@ fn a_paired_agent_gives_a_rogue_relay_nothing_and_types_from_its_own() {
     // to the rogue. SAYTYPE_TOKEN is set: it must not be sent.
     let agent_data = dir.path().join("agent");
     let log = dir.path().join("agent.log");
-    let mut cmd = ns.exec(false);
-    cmd.args([
-        "agent",
-        "--pair",
-        &link,
-        "--inject",
-        "none",
-        "--device-id",
-        "agentb",
-    ])
-    .args([
-        "--relay",
-        &format!("ws://{}:{}/ws", ns.relay_ip, rogue_port.trim()),
-    ])
-    .arg("--data-dir")
-    .arg(&agent_data);
+    let rogue_url = format!("ws://{}:{}/ws", ns.relay_ip, rogue_port.trim());
+    let cmd = agent_in_b(&ns, &agent_data, &["--pair", &link, "--relay", &rogue_url]);
     let mut agent = spawn_logged(cmd, &log);
     wait_until("the agent to refuse the rogue", || {
         read(&log).contains("did not prove")
@@ -207,16 +178,7 @@ fn a_paired_agent_gives_a_rogue_relay_nothing_and_types_from_its_own() {
 
     // Its own relay: the message is delivered end to end, sealed.
     let log = dir.path().join("agent2.log");
-    let mut cmd = ns.exec(false);
-    cmd.args([
-        "agent",
-        "--inject",
-        "none",
-        "--device-id",
-        "agentb",
-        "--data-dir",
-    ])
-    .arg(&agent_data);
+    let cmd = agent_in_b(&ns, &agent_data, &[]);
     let mut agent = spawn_logged(cmd, &log);
     let relay_url = format!("http://127.0.0.1:{port}");
     let mut answer = String::new();

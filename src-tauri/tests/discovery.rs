@@ -56,19 +56,7 @@ fn a_relay_is_found_from_another_network_namespace_and_withdrawn_on_shutdown() {
     // An agent in the other namespace, paired from the relay's link (an agent no
     // longer trusts whatever answers over mDNS: tests/agent_pairing_netns.rs), and a
     // message sent from there reaches it.
-    let out = ns
-        .exec(true)
-        .args(["pair", "--host", &ns.relay_ip, "--data-dir"])
-        .arg(dir.path().join("relay"))
-        .output()
-        .expect("pair");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let link = stdout
-        .lines()
-        .find(|l| l.contains("#pair="))
-        .unwrap_or_else(|| panic!("no pairing link: {stdout}"))
-        .trim()
-        .to_owned();
+    let link = ns.pairing_link(&dir.path().join("relay"));
     let mut agent_cmd = ns.exec(false);
     agent_cmd
         .args([
