@@ -14,12 +14,13 @@ use tokio_tungstenite::tungstenite::Message;
 
 use common::agent::{ws_connect, Ws};
 use common::phone::{pairing_code, post_raw, SealedPhone};
+use common::sealed_frames::{open_frame, seal_frame};
 use common::{TestRelay, SOON, TOKEN};
 use saytype::agent::pairing::{self, StoredPairing};
 use saytype::agent::PairedKey;
-use saytype::protocol::agent_link::{close, Handshake, SealedFrame};
+use saytype::protocol::agent_link::{close, Handshake};
 use saytype::protocol::sealed::{b64, b64_array, b64_vec};
-use saytype::sealed::{agent_proof, random, verify_proof, DirectionKeys, FrameChannel, NONCE_LEN};
+use saytype::sealed::{agent_proof, random, verify_proof, DirectionKeys, FrameChannel};
 
 async fn paired_agent(relay: &TestRelay, host: &str) -> (StoredPairing, PairedKey) {
     let code = pairing_code(&relay.http_url()).await;
@@ -94,22 +95,13 @@ async fn handshake(relay: &TestRelay, key: &PairedKey) -> (Ws, FrameChannel) {
 }
 
 fn seal(channel: &mut FrameChannel, v: &Value) -> String {
-    let nonce = random::<NONCE_LEN>().expect("random");
-    let (ctr, boxed) = channel.seal(&nonce, v.to_string().as_bytes());
-    SealedFrame {
-        v: 1,
-        ctr,
-        nonce: b64(&nonce),
-        sealed: b64(&boxed),
-    }
-    .to_json()
+    seal_frame(channel, &v.to_string())
 }
 
 async fn open_next(ws: &mut Ws, channel: &mut FrameChannel) -> (String, Value) {
     let raw = next_text(ws).await.expect("a frame");
-    let (ctr, nonce, boxed) = SealedFrame::parse::<NONCE_LEN>(&raw).expect("sealed");
-    let plain = channel.open(ctr, &nonce, &boxed).expect("opens");
-    (raw, serde_json::from_slice(&plain).expect("json"))
+    let v = open_frame(channel, &raw);
+    (raw, v)
 }
 
 async fn register(ws: &mut Ws, channel: &mut FrameChannel, device: &str) -> String {

@@ -1,4 +1,4 @@
-//! The sealed link (docs/sealed-link.md): how a phone (later a remote agent) and the
+//! The sealed link (docs/sealed-link.md): how a phone (or an agent on another desktop) and the
 //! relay agree on a key of their own from a one-time pairing code, and how each
 //! request and answer is then encrypted, authenticated and bound to a counter.
 //!

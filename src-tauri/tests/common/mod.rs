@@ -13,6 +13,7 @@ pub mod local_agent;
 pub mod netns;
 pub mod phone;
 pub mod relay;
+pub mod sealed_frames;
 pub mod served;
 pub mod tray;
 pub mod wayland;
