@@ -143,6 +143,14 @@ async fn a_paired_agent_and_its_relay_prove_the_key_then_speak_sealed_frames() {
 
     let (mut ws, mut channel) = handshake(&relay, &key).await;
     let register_frame = register(&mut ws, &mut channel, "laptop").await;
+    let list = relay.get("/ui/api/phones").await.json().expect("json");
+    let seen = list
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|p| p["id"] == stored.agent_id.as_str())
+        .and_then(|p| p["lastSeen"].as_i64());
+    assert!(seen.is_some(), "last seen when it connected: {list}");
     assert!(
         !register_frame.contains("laptop"),
         "the frame is sealed: {register_frame}"

@@ -35,9 +35,9 @@ use crate::protocol::{close, now_ms, AgentFrame, DeviceId, ErrorCode, RelayFrame
 /// capacity on the first read, so this is resident for every idle agent (the
 /// default, 128 KiB, would be 128 KiB each). ACKs and results fit in 1 KiB; a rare
 /// larger frame grows it.
-const READ_BUFFER: usize = 1024;
+pub(super) const READ_BUFFER: usize = 1024;
 /// Frames fed in one burst are written together once this much is buffered.
-const WRITE_BUFFER: usize = 16 * 1024;
+pub(super) const WRITE_BUFFER: usize = 16 * 1024;
 /// How long a closing relay waits for the peer's close frame.
 const CLOSE_HANDSHAKE: Duration = Duration::from_secs(2);
 

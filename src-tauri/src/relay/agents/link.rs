@@ -15,7 +15,7 @@ use crate::protocol::agent_link::{close as link_close, Handshake};
 use crate::protocol::sealed::{b64, b64_array, b64_vec, SEALED_VERSION};
 use crate::protocol::{ErrorCode, MAX_BODY_BYTES};
 use crate::relay::error::ApiError;
-use crate::relay::ws::serve_agent;
+use crate::relay::ws::{serve_agent, READ_BUFFER, WRITE_BUFFER};
 use crate::relay::RelayState;
 use crate::sealed::{
     random, relay_proof, verify_proof, FrameChannel, HANDSHAKE_NONCE_LEN, KEY_LEN,
@@ -37,7 +37,10 @@ pub(in crate::relay) async fn upgrade(
         }
     };
     let tracker = state.connections().clone();
-    ws.max_message_size(MAX_BODY_BYTES)
+    // The same small buffers as `/ws`: idle agents stay cheap.
+    ws.read_buffer_size(READ_BUFFER)
+        .write_buffer_size(WRITE_BUFFER)
+        .max_message_size(MAX_BODY_BYTES)
         .max_frame_size(MAX_BODY_BYTES)
         .on_upgrade(move |socket| tracker.track_future(serve_paired(state, socket)))
 }
@@ -51,6 +54,14 @@ async fn serve_paired(state: RelayState, mut socket: WebSocket) {
     match agreed {
         Ok((agent, channel)) => {
             tracing::info!(%agent, "paired agent authenticated");
+            match state
+                .store()
+                .touch_agent(&agent, crate::protocol::now_ms())
+                .await
+            {
+                Ok(()) => state.emit(crate::protocol::ui::UiEvent::Phones),
+                Err(e) => tracing::warn!("noting when an agent was seen failed: {e}"),
+            }
             let socket = AgentSocket::sealed(socket, channel);
             // A paired agent is never the relay's own default device: that one is
             // this desktop's agent, on loopback.
