@@ -97,13 +97,6 @@ impl FoundRelay {
         list.sort_by_key(|ip| (ip.is_loopback(), ip.is_ipv6(), *ip));
         list
     }
-
-    pub fn ws_url(&self, ip: IpAddr) -> String {
-        match ip {
-            IpAddr::V6(v6) => format!("ws://[{v6}]:{}/ws", self.port),
-            IpAddr::V4(v4) => format!("ws://{v4}:{}/ws", self.port),
-        }
-    }
 }
 
 /// What browsing saw.
@@ -203,7 +196,5 @@ mod tests {
         let order = relay.preferred_addresses();
         assert_eq!(order[0], "192.168.1.20".parse::<IpAddr>().expect("ip"));
         assert_eq!(order[2], "127.0.0.1".parse::<IpAddr>().expect("ip"));
-        assert_eq!(relay.ws_url(order[0]), "ws://192.168.1.20:7373/ws");
-        assert_eq!(relay.ws_url(order[1]), "ws://[fe80::1]:7373/ws");
     }
 }

@@ -14,10 +14,12 @@
 //! - [`protocol`]: wire types and validation; the only place JSON shapes live:
 //!   `ids` (ids, text rules, statuses), `errors` (codes, bodies, close codes),
 //!   `http` (the sender API), `ws` (agent and relay frames), `ui` (the window's API),
-//!   `sealed` (pairing, sealed envelopes, paired phones).
+//!   `sealed` (pairing, sealed envelopes, paired phones), `agent_link` (a paired
+//!   agent's handshake and sealed frames).
 //! - [`sealed`]: the sealed link's scheme (docs/sealed-link.md), pure functions over
 //!   bytes on RustCrypto: keys from the pairing code, the pairing exchange, the
-//!   envelopes, the replay window. Shared by the relay and its clients.
+//!   envelopes, the replay window, a paired agent's proofs and sealed frames.
+//!   Shared by the relay and its clients.
 //! - [`config`]: settings and their defaults, the data directory, the pairing token,
 //!   private files. It reads no environment: the command line passes
 //!   `SAYTYPE_DATA_DIR` and `SAYTYPE_TOKEN` down as parameters.
@@ -29,12 +31,15 @@
 //!   checkpoints on a thread of their own, history retention); `delivery` (accept,
 //!   ACK, result, retry, remove, as domain outcomes); the thin shells `http`
 //!   (senders), `ws` (agents), `phones/` (pairing codes, pairing, sealed calls of
-//!   paired phones) and `ui/` (the window's API); `router` on top, served by
+//!   paired phones), `agents/` (paired agents: pairing, the handshake, the sealed
+//!   socket `ws` runs on) and `ui/` (the window's API); `router` on top, served by
 //!   `listen` (the accept loop) within the connection caps and timeouts of `limits`.
 //!   The store keeps paired phones in `store/phones`.
 //! - [`agent`]: the desktop agent. `client` is the protocol as a pure state machine
-//!   (frame in, actions out), driven by the thin IO loop `eventloop` (connect,
-//!   reconnect with `backoff`, pause, graceful stop); `inbox` (every ACKed message on
+//!   (frame in, actions out), driven by the thin IO loop `eventloop` (connect over
+//!   `link`, plain or sealed after a paired agent's handshake, reconnect with
+//!   `backoff`, pause, graceful stop); `pairing` (the key `saytype agent --pair`
+//!   gets and keeps); `inbox` (every ACKed message on
 //!   disk before its ACK, its typing progress and its result until the relay
 //!   confirms it); `inject` (the `Injector` trait, the injection thread, the `auto`
 //!   rule, the clipboard guard, progress, and one backend per route: `x11` typing
@@ -42,7 +47,7 @@
 //!   (wlroots: input method, virtual keyboard), `kwin` (fake input) or `mutter`
 //!   (RemoteDesktop), the last two typing the user's `layout` by one `keyed`
 //!   rule; `portable` for other systems).
-//! - [`discovery`]: mDNS advertising (the relay) and browsing (`discover`, agents).
+//! - [`discovery`]: mDNS advertising (the relay) and browsing (`discover`).
 //! - [`netaddr`]: the addresses a phone could use, best first (the default route's
 //!   interface; Docker/VM bridges and VPNs last), pure ranking plus the machine's list.
 //! - [`doctor`]: `saytype doctor` and the window's Diagnostics: each check passed or

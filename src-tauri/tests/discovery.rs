@@ -1,6 +1,6 @@
 //! Discovery for real: two network namespaces joined by a veth pair (addresses
-//! inside the namespaces only), the relay in one, `saytype discover`, an agent that
-//! finds the relay over mDNS and a sender in the other.
+//! inside the namespaces only), the relay in one, `saytype discover`, a paired agent
+//! and a sender in the other.
 
 mod common;
 
@@ -53,12 +53,16 @@ fn a_relay_is_found_from_another_network_namespace_and_withdrawn_on_shutdown() {
         "{listing}"
     );
 
-    // An agent in the other namespace finds the relay over mDNS, and a message sent
-    // from there reaches it.
+    // An agent in the other namespace, paired from the relay's link (an agent no
+    // longer trusts whatever answers over mDNS: tests/agent_pairing_netns.rs), and a
+    // message sent from there reaches it.
+    let link = ns.pairing_link(&dir.path().join("relay"));
     let mut agent_cmd = ns.exec(false);
     agent_cmd
         .args([
             "agent",
+            "--pair",
+            &link,
             "--inject",
             "none",
             "--device-id",

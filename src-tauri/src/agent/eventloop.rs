@@ -10,13 +10,9 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
-use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{self, Message};
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use tokio_util::sync::CancellationToken;
 
 use super::backoff::{random_jitter, Backoff};
@@ -24,6 +20,7 @@ use super::client::{Action, ClientState, Closed};
 use super::inbox::Arrival;
 use super::inject::worker::SharedInbox;
 use super::inject::{InjectorThread, Job, JobResult};
+use super::link::{handshake, HandshakeError, Link, PairedKey};
 use super::status::{AgentError, AgentStatus};
 use crate::protocol::{now_ms, AgentFrame, DeviceId};
 use crate::sync::lock;
@@ -35,8 +32,6 @@ const REGISTER_WAIT: Duration = Duration::from_secs(10);
 /// a message still unfinished then is reported as interrupted at the next start.
 const STOP_GRACE: Duration = Duration::from_secs(3);
 
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
-
 #[derive(Debug, Clone)]
 pub struct AgentOptions {
     /// `ws://HOST:PORT/ws`
@@ -46,6 +41,10 @@ pub struct AgentOptions {
     /// that a rotation does not lock the local agent out.
     pub token_updates: Option<watch::Receiver<Arc<str>>>,
     pub device_id: DeviceId,
+    /// A paired agent (`saytype agent --pair`): `relay` is the relay's
+    /// `/agent/v1/ws`, the token is not used, and the relay must prove it holds
+    /// this key before anything else is sent.
+    pub paired: Option<PairedKey>,
     pub backoff_base: Duration,
     pub backoff_cap: Duration,
 }
@@ -57,6 +56,7 @@ impl AgentOptions {
             token,
             token_updates: None,
             device_id,
+            paired: None,
             backoff_base: Duration::from_millis(250),
             backoff_cap: Duration::from_secs(10),
         }
@@ -226,28 +226,40 @@ impl Session {
         Ok(())
     }
 
-    async fn connect(&self, token: &str) -> Result<Socket, SessionEnd> {
+    async fn connect(&self, token: &str) -> Result<Link, SessionEnd> {
         let relay = &self.opts.relay;
         let mut request = relay
             .as_str()
             .into_client_request()
             .map_err(|e| SessionEnd::retry(format!("bad relay URL {relay:?}: {e}")))?;
-        let bearer = format!("Bearer {token}")
-            .parse()
-            .map_err(|_| SessionEnd::fatal(AgentError::Unauthorized))?;
-        request.headers_mut().insert("authorization", bearer);
-        let mut ws = match tokio_tungstenite::connect_async(request).await {
+        if self.opts.paired.is_none() {
+            let bearer = format!("Bearer {token}")
+                .parse()
+                .map_err(|_| SessionEnd::fatal(AgentError::Unauthorized))?;
+            request.headers_mut().insert("authorization", bearer);
+        }
+        let ws = match tokio_tungstenite::connect_async(request).await {
             Ok((ws, _)) => ws,
             Err(tungstenite::Error::Http(resp)) if resp.status() == 401 => {
                 return Err(SessionEnd::fatal(AgentError::Unauthorized))
             }
             Err(e) => return Err(SessionEnd::retry(format!("cannot connect to {relay}: {e}"))),
         };
-        if let MaybeTlsStream::Plain(tcp) = ws.get_mut() {
-            // ACKs are tiny and latency-critical.
-            let _ = tcp.set_nodelay(true);
-        }
-        Ok(ws)
+        let mut link = match &self.opts.paired {
+            None => Link::plain(ws),
+            Some(paired) => {
+                match tokio::time::timeout(REGISTER_WAIT, handshake(ws, paired)).await {
+                    Ok(Ok(link)) => link,
+                    Ok(Err(HandshakeError::NotPaired(why))) => {
+                        return Err(SessionEnd::fatal(AgentError::NotPaired(why)))
+                    }
+                    Ok(Err(e)) => return Err(SessionEnd::retry(format!("{relay}: {e}"))),
+                    Err(_) => return Err(SessionEnd::retry(format!("{relay}: no handshake"))),
+                }
+            }
+        };
+        link.set_nodelay();
+        Ok(link)
     }
 
     /// One connection, from connect to its end.
@@ -274,8 +286,7 @@ impl Session {
                 biased;
                 _ = self.shutdown.cancelled() => {
                     self.finish_in_flight(&mut ws).await;
-                    let bye = CloseFrame { code: 1000.into(), reason: "agent stopping".into() };
-                    let _ = ws.close(Some(bye)).await;
+                    ws.close(1000, "agent stopping").await;
                     return SessionEnd::Shutdown;
                 }
                 _ = &mut deadline, if !self.state.is_registered() => {
@@ -309,7 +320,7 @@ impl Session {
 
     /// Stopping: interrupt the message being typed, wait (a little) for its
     /// outcome, and report it while the connection is still open.
-    async fn finish_in_flight(&mut self, ws: &mut Socket) {
+    async fn finish_in_flight(&mut self, ws: &mut Link) {
         self.injector.stop();
         let grace = tokio::time::sleep(STOP_GRACE);
         tokio::pin!(grace);
@@ -328,7 +339,7 @@ impl Session {
 
     /// Carry out the state machine's actions, in order. Some need the inbox and
     /// give the state machine something to answer: those answers run next.
-    async fn execute(&mut self, ws: &mut Socket, actions: Vec<Action>) -> Result<(), SessionEnd> {
+    async fn execute(&mut self, ws: &mut Link, actions: Vec<Action>) -> Result<(), SessionEnd> {
         let mut todo: VecDeque<Action> = actions.into();
         while let Some(action) = todo.pop_front() {
             let follow = match action {
@@ -338,11 +349,7 @@ impl Session {
                         AgentFrame::Ack { .. } => "ACKing",
                         AgentFrame::Result { .. } => "reporting",
                     };
-                    if ws
-                        .send(Message::Text(frame.to_json().into()))
-                        .await
-                        .is_err()
-                    {
+                    if ws.send_text(frame.to_json()).await.is_err() {
                         return Err(SessionEnd::retry(format!("connection lost while {doing}")));
                     }
                     continue;

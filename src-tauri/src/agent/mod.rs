@@ -21,6 +21,8 @@ pub mod client;
 pub mod eventloop;
 pub mod inbox;
 pub mod inject;
+pub mod link;
+pub mod pairing;
 pub mod status;
 
 use std::path::Path;
@@ -35,6 +37,7 @@ pub use eventloop::AgentOptions;
 use eventloop::{EventLoop, Typing};
 use inbox::Inbox;
 use inject::{DesktopInjector, Injector, InjectorThread, Job, Readiness, SharedInjectSettings};
+pub use link::PairedKey;
 pub use status::{AgentError, AgentStatus};
 
 /// A running agent.

@@ -30,6 +30,10 @@ pub enum AgentError {
     Unauthorized,
     #[error("the relay refused the device id {0:?}")]
     InvalidDeviceId(String),
+    /// A paired agent whose key the relay does not know (revoked, or never paired
+    /// with it): the relay's words.
+    #[error("{0}")]
+    NotPaired(String),
     #[error("the injection thread has stopped")]
     InjectorStopped,
 }

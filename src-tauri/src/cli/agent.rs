@@ -1,9 +1,11 @@
-//! `saytype agent`: a desktop agent only, connected to a relay elsewhere (given, or
-//! found over mDNS), until SIGINT or SIGTERM.
+//! `saytype agent`: a desktop agent only, connected to a relay elsewhere, until
+//! SIGINT or SIGTERM. Paired (`--pair LINK`, once): the sealed agent link, in which
+//! the relay proves it holds this agent's key before anything is sent. Not paired:
+//! only with an explicit `--relay` and the desktop token (this machine, or a trusted
+//! network whose relay allows it); never a relay that merely answers over mDNS.
 
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use anyhow::{bail, Context};
 use tokio_util::sync::CancellationToken;
@@ -11,25 +13,56 @@ use tokio_util::sync::CancellationToken;
 use super::args::AgentArgs;
 use super::env::Env;
 use crate::agent::inject::InjectSettings;
+use crate::agent::pairing;
 use crate::agent::{Agent, AgentOptions};
 use crate::config;
-use crate::protocol::DeviceId;
+use crate::protocol::agent_link::AGENT_WS_PATH;
+
+const NOT_PAIRED: &str = "this agent is not paired with a relay: pair it first with \
+`saytype agent --pair LINK` (the link from the SayType window or `saytype pair` on that \
+desktop). Or, on the relay's own machine or a trusted network, pass --relay ws://HOST:PORT/ws \
+with the desktop token (--token).";
 
 pub(super) async fn agent(args: AgentArgs, env: &Env) -> anyhow::Result<ExitCode> {
     let data_dir = env.data_dir(args.data_dir);
-    let relay = match args.relay {
-        Some(url) => checked_ws_url(url)?,
-        None => find_relay(args.relay_id.as_deref()).await?,
-    };
-    // `--token` already holds SAYTYPE_TOKEN when it is set (clap reads it).
-    let token = match args.token {
-        Some(t) => t,
-        None => config::stored_token(&data_dir)
-            .context("no pairing token: pass --token or set SAYTYPE_TOKEN")?,
-    };
     let device_id = match &args.device_id {
         Some(raw) => super::device_id_flag(raw)?,
         None => config::local_device_id(),
+    };
+    if let Some(link) = &args.pair {
+        let stored = pairing::pair(link, device_id.as_str())
+            .await
+            .context("pairing failed")?;
+        pairing::save(&data_dir, &stored)?;
+        println!(
+            "paired with {} as {} (its key is kept in {}, readable by you only); \
+             the window lists it with the paired phones, where Revoke unpairs it",
+            stored.desktop,
+            stored.agent_id,
+            data_dir.display()
+        );
+    }
+    let opts = match (pairing::load(&data_dir)?, args.relay) {
+        (Some(stored), relay) => {
+            let url = match relay {
+                Some(url) => sealed_url(&checked_ws_url(url)?)?,
+                None => stored.relay.clone(),
+            };
+            tracing::info!(relay = %url, desktop = %stored.desktop, "paired agent");
+            let mut opts = AgentOptions::new(url, String::new(), device_id);
+            opts.paired = stored.paired_key();
+            opts
+        }
+        (None, Some(url)) => {
+            // `--token` already holds SAYTYPE_TOKEN when it is set (clap reads it).
+            let token = match args.token {
+                Some(t) => t,
+                None => config::stored_token(&data_dir)
+                    .context("no desktop token: pass --token or set SAYTYPE_TOKEN")?,
+            };
+            AgentOptions::new(checked_ws_url(url)?, token, device_id)
+        }
+        (None, None) => bail!(NOT_PAIRED),
     };
     config::ensure_data_dir(&data_dir)?;
     let shutdown = CancellationToken::new();
@@ -38,7 +71,7 @@ pub(super) async fn agent(args: AgentArgs, env: &Env) -> anyhow::Result<ExitCode
         newline: args.newline.into(),
     };
     let agent = Agent::start(
-        AgentOptions::new(relay, token, device_id),
+        opts,
         Arc::new(Mutex::new(inject)),
         Some(&data_dir),
         shutdown.clone(),
@@ -62,47 +95,12 @@ fn checked_ws_url(raw: String) -> anyhow::Result<String> {
     Ok(raw)
 }
 
-/// The relay an agent should use when no `--relay` was given: the only one on the
-/// network, or the one named by `--relay-id`.
-async fn find_relay(wanted: Option<&str>) -> anyhow::Result<String> {
-    let wanted = wanted.map(|w| {
-        DeviceId::parse(w)
-            .map(|d| d.to_string())
-            .unwrap_or(w.to_owned())
-    });
-    let want = wanted.clone();
-    let found = tokio::task::spawn_blocking(move || {
-        crate::discovery::browse(Duration::from_secs(5), |_, list| match &want {
-            Some(id) => list.iter().any(|r| &r.device_id == id),
-            None => false,
-        })
-    })
-    .await??;
-    let relay = match (&wanted, found.as_slice()) {
-        (Some(id), list) => list
-            .iter()
-            .find(|r| &r.device_id == id)
-            .with_context(|| format!("no relay with device id {id:?} found over mDNS"))?,
-        (None, [one]) => one,
-        (None, []) => {
-            bail!("no SayType relay found over mDNS in 5 s; pass --relay ws://HOST:PORT/ws")
-        }
-        (None, many) => bail!(
-            "several relays found ({}); choose one with --relay-id",
-            many.iter()
-                .map(|r| r.device_id.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    };
-    let ip = relay
-        .preferred_addresses()
-        .into_iter()
-        .next()
-        .context("the relay advertised no address")?;
-    let url = relay.ws_url(ip);
-    tracing::info!(relay = %relay.device_id, %url, "found the relay over mDNS");
-    Ok(url)
+/// A paired agent given `--relay ws://HOST:PORT/…`: the sealed link at that host.
+fn sealed_url(checked: &str) -> anyhow::Result<String> {
+    let mut url = url::Url::parse(checked)?;
+    url.set_path(AGENT_WS_PATH);
+    url.set_query(None);
+    Ok(url.to_string())
 }
 
 #[cfg(test)]
@@ -117,5 +115,9 @@ mod tests {
         for bad in ["http://host:1/ws", "host:1/ws", "ws:///ws", "wss://host/ws"] {
             assert!(checked_ws_url(bad.into()).is_err(), "{bad}");
         }
+        assert_eq!(
+            sealed_url("ws://10.0.0.1:7373/ws?token=x").expect("url"),
+            "ws://10.0.0.1:7373/agent/v1/ws"
+        );
     }
 }

@@ -150,13 +150,15 @@ pub(super) struct ServeArgs {
 
 #[derive(Args, Debug)]
 pub(super) struct AgentArgs {
-    /// The relay's WebSocket URL, e.g. ws://192.168.1.20:7373/ws. Default: found
-    /// over mDNS.
+    /// Pair with a relay first: the link from its window or `saytype pair`
+    /// (http://HOST:PORT/#pair=CODE). The key is kept in the data directory.
+    #[arg(long, value_name = "LINK")]
+    pub(super) pair: Option<String>,
+    /// The relay's WebSocket URL, e.g. ws://192.168.1.20:7373/ws. A paired agent
+    /// connects to the address it paired with unless given; an agent that is not
+    /// paired needs it (and the desktop token: loopback or a trusted network).
     #[arg(long)]
     pub(super) relay: Option<String>,
-    /// With several relays on the network: the device id of the one to use.
-    #[arg(long)]
-    pub(super) relay_id: Option<String>,
     /// Device id to register as. Default: the host name.
     #[arg(long)]
     pub(super) device_id: Option<String>,

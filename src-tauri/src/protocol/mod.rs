@@ -9,9 +9,11 @@
 //! - [`http`]: the sender's HTTP API (`/transcription`, `/devices`, `/health`).
 //! - [`ws`]: agent and relay frames on `/ws`.
 //! - [`sealed`]: the sealed phone link (pairing, envelopes, paired phones).
+//! - [`agent_link`]: a paired agent's handshake and sealed frames.
 //! - [`ui`]: the desktop window's API under `/ui/api`.
 //! - [`doctor`]: the diagnostics checklist (`saytype doctor --json`).
 
+pub mod agent_link;
 pub mod doctor;
 pub mod errors;
 pub mod http;

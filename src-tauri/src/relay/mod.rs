@@ -18,6 +18,7 @@
 //! shares. Shutdown comes in as a [`CancellationToken`]; [`Relay::wait`] returns once
 //! every connection is closed and every accepted message is committed.
 
+pub mod agents;
 pub mod assets;
 pub mod delivery;
 pub mod desktop;

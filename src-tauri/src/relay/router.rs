@@ -9,7 +9,8 @@ use axum::Router;
 use super::error::ApiError;
 use super::extract::loopback_only;
 use super::ui::{diagnostics, history, pairing, phones as phone_list, settings, status};
-use super::{assets, guard, http, phones, ws, RelayState};
+use super::{agents, assets, guard, http, phones, ws, RelayState};
+use crate::protocol::agent_link::{AGENT_PAIR_PATH, AGENT_WS_PATH};
 use crate::protocol::ErrorCode;
 
 /// Build the router; tests call this directly.
@@ -25,6 +26,8 @@ pub fn router(state: RelayState) -> Router {
         .route("/phone/v1/pair", post(phones::pair))
         .route("/phone/v1/sealed", post(phones::sealed))
         .route("/ws", get(ws::upgrade))
+        .route(AGENT_PAIR_PATH, post(agents::pair))
+        .route(AGENT_WS_PATH, get(agents::upgrade))
         .merge(desktop_router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -11,18 +11,17 @@
 //! An agent that registered with `resultAck` gets each result confirmed once it
 //! is committed, so it can keep its results until the relay really has them.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
-use futures_util::SinkExt;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 use tokio::time::{interval_at, sleep, timeout, Instant, MissedTickBehavior};
 
+use super::agents::socket::{AgentSocket, Auth, LinkRefused, Revoked};
 use super::delivery;
 use super::error::ApiError;
 use super::extract::ws_token_ok;
@@ -36,9 +35,9 @@ use crate::protocol::{close, now_ms, AgentFrame, DeviceId, ErrorCode, RelayFrame
 /// capacity on the first read, so this is resident for every idle agent (the
 /// default, 128 KiB, would be 128 KiB each). ACKs and results fit in 1 KiB; a rare
 /// larger frame grows it.
-const READ_BUFFER: usize = 1024;
+pub(super) const READ_BUFFER: usize = 1024;
 /// Frames fed in one burst are written together once this much is buffered.
-const WRITE_BUFFER: usize = 16 * 1024;
+pub(super) const WRITE_BUFFER: usize = 16 * 1024;
 /// How long a closing relay waits for the peer's close frame.
 const CLOSE_HANDSHAKE: Duration = Duration::from_secs(2);
 
@@ -65,7 +64,10 @@ pub(super) async fn upgrade(
         .write_buffer_size(WRITE_BUFFER)
         .max_message_size(MAX_BODY_BYTES)
         .max_frame_size(MAX_BODY_BYTES)
-        .on_upgrade(move |socket| tracker.track_future(serve_agent(state, socket, token, local)))
+        .on_upgrade(move |socket| {
+            let socket = AgentSocket::plain(socket);
+            tracker.track_future(serve_agent(state, socket, Auth::Token(token), local))
+        })
 }
 
 fn upgrade_rejected(rejection: WebSocketUpgradeRejection) -> Response {
@@ -88,16 +90,22 @@ enum End {
 }
 
 /// `local`: the agent connected from this machine (only such an agent may register
-/// as the relay's own default device).
-async fn serve_agent(state: RelayState, mut socket: WebSocket, token: Arc<str>, local: bool) {
-    let mut tokens = state.token_watch();
-    if *tokens.borrow_and_update() != token {
+/// as the relay's own default device). `auth`: what the connection proved (the
+/// token, or a paired agent's key on `/agent/v1/ws`).
+pub(super) async fn serve_agent(
+    state: RelayState,
+    mut socket: AgentSocket,
+    auth: Auth,
+    local: bool,
+) {
+    let mut revoked = auth.revoked(&state);
+    if !auth.current(&state) {
         // Rotated between the upgrade and now.
         close_with(&mut socket, close::UNAUTHORIZED, "UNAUTHORIZED", None).await;
         return;
     }
     let (tx, mut rx) = mpsc::unbounded_channel();
-    let (agent, conn) = match await_registration(&state, &mut socket, tx, &token, local).await {
+    let (agent, conn) = match await_registration(&state, &mut socket, tx, &auth, local).await {
         Ok(registered) => registered,
         Err(End::Close(code, reason)) => {
             close_with(&mut socket, code, reason, None).await;
@@ -111,7 +119,7 @@ async fn serve_agent(state: RelayState, mut socket: WebSocket, token: Arc<str>, 
     super::delivery::forget_idle_devices(&state);
     state.emit(UiEvent::Devices);
 
-    let end = run_registered(&state, &mut socket, &mut rx, &agent, conn, &mut tokens).await;
+    let end = run_registered(&state, &mut socket, &mut rx, &agent, conn, &mut revoked).await;
 
     let now = now_ms();
     state.registry().unregister(&device, conn, now);
@@ -137,9 +145,9 @@ struct AgentConn {
 
 async fn await_registration(
     state: &RelayState,
-    socket: &mut WebSocket,
+    socket: &mut AgentSocket,
     tx: OutboundTx,
-    token: &Arc<str>,
+    auth: &Auth,
     local: bool,
 ) -> Result<(AgentConn, ConnId), End> {
     let deadline = sleep(state.config().registration_timeout);
@@ -169,7 +177,7 @@ async fn await_registration(
                 let Some(device) = DeviceId::parse(&device_id) else {
                     return Err(End::Close(close::INVALID_DEVICE_ID, "INVALID_DEVICE_ID"));
                 };
-                if state.current_token() != *token {
+                if !auth.current(state) {
                     return Err(End::Close(close::UNAUTHORIZED, "UNAUTHORIZED"));
                 }
                 // Issue 12's roles: the relay's own device (where phones' messages go by
@@ -210,11 +218,11 @@ async fn await_registration(
 
 async fn run_registered(
     state: &RelayState,
-    socket: &mut WebSocket,
+    socket: &mut AgentSocket,
     rx: &mut mpsc::UnboundedReceiver<Outbound>,
     agent: &AgentConn,
     conn: ConnId,
-    tokens: &mut watch::Receiver<Arc<str>>,
+    revoked: &mut Revoked,
 ) -> End {
     let device = &agent.device;
     let period = state.config().heartbeat;
@@ -256,8 +264,9 @@ async fn run_registered(
                     Beat::Terminate => return End::Terminate,
                 }
             }
-            // A rotation revokes the token this agent connected with.
-            _ = tokens.changed() => return End::Close(close::UNAUTHORIZED, "UNAUTHORIZED"),
+            // A rotation revokes the token this agent connected with; the window
+            // revokes a paired agent.
+            (code, reason) = revoked.as_mut() => return End::Close(code, reason),
             _ = state.shutdown().cancelled() => return End::Close(close::GOING_AWAY, "GOING_AWAY"),
         }
     }
@@ -266,7 +275,7 @@ async fn run_registered(
 /// Write one outbound item and everything else already waiting, with one flush: a
 /// queue of a thousand messages goes out in a few large writes, not a thousand.
 async fn write_burst(
-    socket: &mut WebSocket,
+    socket: &mut AgentSocket,
     rx: &mut mpsc::UnboundedReceiver<Outbound>,
     first: Outbound,
 ) -> Result<(), End> {
@@ -340,8 +349,12 @@ fn incoming(msg: Option<Result<Message, axum::Error>>) -> Incoming {
         Some(Ok(Message::Ping(_))) => Incoming::Ignore,
         Some(Ok(Message::Close(_))) | None => Incoming::End(End::Gone),
         Some(Err(e)) => {
+            let e = e.into_inner();
+            // A paired agent's frame that does not open, or out of order.
+            if let Some(refused) = e.downcast_ref::<LinkRefused>() {
+                return Incoming::End(End::Close(refused.code, refused.reason));
+            }
             let too_big = e
-                .into_inner()
                 .downcast_ref::<tokio_tungstenite::tungstenite::Error>()
                 .is_some_and(|e| matches!(e, tokio_tungstenite::tungstenite::Error::Capacity(_)));
             if too_big {
@@ -353,11 +366,11 @@ fn incoming(msg: Option<Result<Message, axum::Error>>) -> Incoming {
     }
 }
 
-async fn send_error(socket: &mut WebSocket, code: ErrorCode, message: &str) {
+async fn send_error(socket: &mut AgentSocket, code: ErrorCode, message: &str) {
     send_frame(socket, &RelayFrame::error(code, message)).await;
 }
 
-async fn send_frame(socket: &mut WebSocket, frame: &RelayFrame) {
+async fn send_frame(socket: &mut AgentSocket, frame: &RelayFrame) {
     let _ = socket.send(Message::Text(frame.to_json().into())).await;
 }
 
@@ -370,7 +383,7 @@ async fn send_frame(socket: &mut WebSocket, frame: &RelayFrame) {
 /// already said. (No answers go out any more; an unconfirmed result is sent again
 /// after the next registration.)
 async fn close_with(
-    socket: &mut WebSocket,
+    socket: &mut AgentSocket,
     code: u16,
     reason: &'static str,
     registered: Option<(&RelayState, &AgentConn)>,

@@ -24,7 +24,12 @@ pub fn response_aad(phone_id: &str, counter: u64) -> Vec<u8> {
     format!("saytype-sealed-v1 response\n{phone_id}\n{counter}").into_bytes()
 }
 
-fn seal(key: &[u8; KEY_LEN], nonce: &[u8; NONCE_LEN], aad: &[u8], plain: &[u8]) -> Vec<u8> {
+pub(super) fn seal_with(
+    key: &[u8; KEY_LEN],
+    nonce: &[u8; NONCE_LEN],
+    aad: &[u8],
+    plain: &[u8],
+) -> Vec<u8> {
     let cipher = XChaCha20Poly1305::new(Key::from_slice(key));
     // Encryption fails only for plaintexts over 256 GiB.
     cipher
@@ -32,7 +37,7 @@ fn seal(key: &[u8; KEY_LEN], nonce: &[u8; NONCE_LEN], aad: &[u8], plain: &[u8]) 
         .unwrap_or_default()
 }
 
-fn open(
+pub(super) fn open_with(
     key: &[u8; KEY_LEN],
     nonce: &[u8; NONCE_LEN],
     aad: &[u8],
@@ -51,7 +56,7 @@ pub fn seal_request(
     nonce: &[u8; NONCE_LEN],
     plain: &[u8],
 ) -> Vec<u8> {
-    seal(key, nonce, &request_aad(phone_id, counter), plain)
+    seal_with(key, nonce, &request_aad(phone_id, counter), plain)
 }
 
 pub fn open_request(
@@ -61,7 +66,7 @@ pub fn open_request(
     nonce: &[u8; NONCE_LEN],
     sealed: &[u8],
 ) -> Result<Vec<u8>, SealError> {
-    open(key, nonce, &request_aad(phone_id, counter), sealed)
+    open_with(key, nonce, &request_aad(phone_id, counter), sealed)
 }
 
 pub fn seal_response(
@@ -71,7 +76,7 @@ pub fn seal_response(
     nonce: &[u8; NONCE_LEN],
     plain: &[u8],
 ) -> Vec<u8> {
-    seal(key, nonce, &response_aad(phone_id, counter), plain)
+    seal_with(key, nonce, &response_aad(phone_id, counter), plain)
 }
 
 pub fn open_response(
@@ -81,7 +86,7 @@ pub fn open_response(
     nonce: &[u8; NONCE_LEN],
     sealed: &[u8],
 ) -> Result<Vec<u8>, SealError> {
-    open(key, nonce, &response_aad(phone_id, counter), sealed)
+    open_with(key, nonce, &response_aad(phone_id, counter), sealed)
 }
 
 #[cfg(test)]

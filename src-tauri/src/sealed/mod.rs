@@ -1,4 +1,4 @@
-//! The sealed link (docs/sealed-link.md): how a phone (later a remote agent) and the
+//! The sealed link (docs/sealed-link.md): how a phone (or an agent on another desktop) and the
 //! relay agree on a key of their own from a one-time pairing code, and how each
 //! request and answer is then encrypted, authenticated and bound to a counter.
 //!
@@ -11,13 +11,19 @@
 //! - `kdf`: every key derived from the pairing code or the phone's key;
 //! - `pair`: the pairing exchange, each side a function;
 //! - `envelope`: sealing and opening requests and answers;
-//! - `window`: the replay window over the request counters.
+//! - `window`: the replay window over the request counters;
+//! - `agent`: a paired agent's handshake and sealed frames on its WebSocket.
 
+mod agent;
 mod envelope;
 mod kdf;
 mod pair;
 mod window;
 
+pub use agent::{
+    agent_proof, frame_aad, frame_key, relay_proof, verify_proof, Direction, FrameChannel,
+    FrameError, HANDSHAKE_NONCE_LEN,
+};
 pub use envelope::{
     open_request, open_response, request_aad, response_aad, seal_request, seal_response, NONCE_LEN,
 };

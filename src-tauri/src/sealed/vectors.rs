@@ -24,8 +24,26 @@ fn computed() -> Value {
     let response_nonce = [0x44u8; NONCE_LEN];
     let request = r#"{"method":"POST","path":"/transcription","body":{"text":"Hello from my phone","id":"m-1"}}"#;
     let response = r#"{"status":200,"body":{"id":"m-1","status":"delivered","deviceId":"desk"}}"#;
+    let agent_id = "agent.Ag7xKq2mVb9sLw0e";
+    let (agent_nonce, relay_nonce) = ([0x55u8; 32], [0x66u8; 32]);
+    let frame_nonce = [0x77u8; NONCE_LEN];
+    let frame = r#"{"type":"register","deviceId":"laptop"}"#;
+    let mut channel = FrameChannel::new(&key, &agent_nonce, &relay_nonce, true);
+    let (frame_ctr, frame_box) = channel.seal(&frame_nonce, frame.as_bytes());
     json!({
-        "about": "Test vectors of docs/sealed-link.md; bytes in hex. Checked by src-tauri/src/sealed/vectors.rs and src-tauri/tests/browser/unit/sealed.test.js.",
+        "agentId": agent_id,
+        "agentKey": hex(&key),
+        "agentNonce": hex(&agent_nonce),
+        "agentRelayNonce": hex(&relay_nonce),
+        "agentRelayProof": hex(&relay_proof(&key, agent_id, &agent_nonce, &relay_nonce)),
+        "agentProof": hex(&agent_proof(&key, agent_id, &agent_nonce, &relay_nonce)),
+        "agentKeyToRelay": hex(&frame_key(&key, &agent_nonce, &relay_nonce, Direction::AgentToRelay)),
+        "agentKeyToAgent": hex(&frame_key(&key, &agent_nonce, &relay_nonce, Direction::RelayToAgent)),
+        "agentFrameAad": String::from_utf8_lossy(&frame_aad(Direction::AgentToRelay, frame_ctr)),
+        "agentFrameNonce": hex(&frame_nonce),
+        "agentFramePlain": frame,
+        "agentFrameBox": hex(&frame_box),
+        "about": "Test vectors of docs/sealed-link.md; bytes in hex. Checked by src-tauri/src/sealed/vectors.rs and src-tauri/tests/browser/unit/sealed.test.js (the agent* ones, section 7, by the Rust side only: the phone does not use them).",
         "code": code,
         "codeId": hex(&keys.id),
         "codeMacKey": hex(&keys.mac),

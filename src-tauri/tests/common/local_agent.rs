@@ -133,14 +133,19 @@ pub fn start_agent(
     device: &str,
     data_dir: Option<&std::path::Path>,
 ) -> TestAgent {
-    let typed = Arc::new(Mutex::new(Vec::new()));
-    let gate = Arc::new(Gate::default());
-    let (sink, g) = (typed.clone(), gate.clone());
-    let mut opts = AgentOptions::new(
+    let opts = AgentOptions::new(
         url.to_owned(),
         token.to_owned(),
         DeviceId::parse(device).expect("id"),
     );
+    start_agent_with(opts, data_dir)
+}
+
+/// Start an agent with `opts` (short backoff), keeping its inbox in `data_dir`.
+pub fn start_agent_with(mut opts: AgentOptions, data_dir: Option<&std::path::Path>) -> TestAgent {
+    let typed = Arc::new(Mutex::new(Vec::new()));
+    let gate = Arc::new(Gate::default());
+    let (sink, g) = (typed.clone(), gate.clone());
     opts.backoff_base = Duration::from_millis(20);
     opts.backoff_cap = Duration::from_millis(200);
     let shutdown = CancellationToken::new();

@@ -16,6 +16,7 @@ pub mod mutter;
 pub mod netns;
 pub mod phone;
 pub mod relay;
+pub mod sealed_frames;
 pub mod served;
 pub mod session_bus;
 pub mod tray;

@@ -153,6 +153,27 @@ impl Netns {
 }
 
 impl Netns {
+    /// A pairing link from the relay in `a` whose data directory is `relay_data`
+    /// (`saytype pair` there, on its loopback), with the relay's veth address.
+    pub fn pairing_link(&self, relay_data: &std::path::Path) -> String {
+        let out = self
+            .exec(true)
+            .args(["pair", "--host", &self.relay_ip, "--data-dir"])
+            .arg(relay_data)
+            .output()
+            .expect("pair");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        stdout
+            .lines()
+            .find(|l| l.contains("#pair="))
+            .unwrap_or_else(|| {
+                let stderr = String::from_utf8_lossy(&out.stderr);
+                panic!("no pairing link: {stdout} {stderr}")
+            })
+            .trim()
+            .to_owned()
+    }
+
     /// `saytype serve --port 0 --data-dir DATA EXTRA…` in `a`, once it listens;
     /// with its port.
     pub fn serve(&self, data: &std::path::Path, extra: &[&str]) -> (Lines, u16) {

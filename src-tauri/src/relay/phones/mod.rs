@@ -16,7 +16,7 @@ use axum::http::StatusCode;
 use axum::Json;
 
 pub use codes::{IssuedCode, PendingCodes, CODE_TTL_MS};
-pub(super) use pair::pair;
+pub(super) use pair::{complete as complete_pairing, pair, parse as parse_pair_request};
 pub(super) use sealed::sealed;
 
 use super::error::ApiError;
@@ -61,7 +61,7 @@ pub(super) async fn info(State(state): State<RelayState>) -> Json<PhoneInfo> {
 }
 
 /// The words a phone that is not (or no longer) paired gets.
-fn not_paired(state: &RelayState) -> ApiError {
+pub(super) fn not_paired(state: &RelayState) -> ApiError {
     ApiError::new(
         StatusCode::UNAUTHORIZED,
         ErrorCode::NotPaired,

@@ -22,7 +22,7 @@ fn code_unknown() -> ApiError {
     )
 }
 
-fn parse(bytes: &[u8]) -> Result<PhoneHello, ApiError> {
+pub(in crate::relay) fn parse(bytes: &[u8]) -> Result<PhoneHello, ApiError> {
     let req: PairRequest =
         serde_json::from_slice(bytes).map_err(|_| invalid_envelope("not a pairing request"))?;
     if req.v != SEALED_VERSION {
@@ -50,15 +50,31 @@ pub(in crate::relay) async fn pair(
     body: Body,
 ) -> Result<Json<PairResponse>, ApiError> {
     let hello = parse(&read_body(&headers, body, state.config().limits.body_timeout).await?)?;
+    let phone_id = b64(&random::<12>().map_err(|e| ApiError::internal("pairing", e))?);
+    let ua = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok());
+    let answer = complete(&state, &hello, phone_id, name_from_user_agent(ua)).await?;
+    tracing::info!(phone = %answer.phone_id, "phone paired");
+    Ok(Json(answer))
+}
+
+/// The relay's half of a pairing, for a phone or an agent (its id and name made by
+/// the caller): check the proof, use the code up, store the key.
+pub(in crate::relay) async fn complete(
+    state: &RelayState,
+    hello: &PhoneHello,
+    phone_id: String,
+    name: String,
+) -> Result<PairResponse, ApiError> {
     let now = now_ms();
     let code = state
         .pairing_codes()
         .find(&hello.code_id, now)
         .ok_or_else(code_unknown)?;
     let relay_secret = random::<32>().map_err(|e| ApiError::internal("pairing", e))?;
-    let phone_id = b64(&random::<12>().map_err(|e| ApiError::internal("pairing", e))?);
     let (answer, key) =
-        relay_answer(&code, &hello, &relay_secret, &phone_id).map_err(|e| match e {
+        relay_answer(&code, hello, &relay_secret, &phone_id).map_err(|e| match e {
             // A wrong proof does not use the code up: whoever sent it could not have
             // the code, and must not be able to spoil it for the phone that has it.
             SealError::Forged => ApiError::new(
@@ -72,22 +88,18 @@ pub(in crate::relay) async fn pair(
     if !state.pairing_codes().take(&hello.code_id, now) {
         return Err(code_unknown());
     }
-    let ua = headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok());
     state
         .store()
-        .add_phone(phone_id.clone(), name_from_user_agent(ua), key, now)
+        .add_phone(phone_id.clone(), name, key, now)
         .await
         .map_err(|e| ApiError::internal("storing a paired phone failed", e))?;
-    tracing::info!(phone = %phone_id, "phone paired");
     state.emit(UiEvent::Phones);
-    Ok(Json(PairResponse {
+    Ok(PairResponse {
         v: SEALED_VERSION,
         phone_id,
         relay_pub: b64(&answer.relay_pub),
         proof: b64(&answer.proof),
         confirm: b64(&answer.confirm),
         desktop: state.config().default_device.to_string(),
-    }))
+    })
 }

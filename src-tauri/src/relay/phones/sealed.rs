@@ -49,6 +49,10 @@ pub(in crate::relay) async fn sealed(
 ) -> Result<Json<SealedResponse>, ApiError> {
     let (req, nonce, boxed) =
         parse(&read_body(&headers, body, state.config().limits.body_timeout).await?)?;
+    // A paired agent's key is for its WebSocket only.
+    if crate::relay::agents::is_agent_id(&req.phone) {
+        return Err(not_paired(&state));
+    }
     let store = state.store();
     let found = store
         .phone_key(&req.phone)

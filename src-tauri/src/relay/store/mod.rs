@@ -11,6 +11,7 @@
 //! on a thread of their own with a second connection (`PASSIVE`: never blocking the
 //! writer), so no request waits on the disk.
 
+mod agents;
 mod checkpoint;
 mod commit;
 mod phones;
