@@ -2,9 +2,10 @@
 //! the highest counter seen, and which of the [`WINDOW`] counters below it were
 //! seen too. A counter above the highest is new; one inside the window is new if
 //! its bit is clear; anything older is refused. Requests that overtake each other
-//! (the phone's poll and its send in flight together) are both accepted, and
-//! each exactly once. The relay stores the window before it acts on a request, so a
-//! restart does not reopen it.
+//! within the window are both accepted, each exactly once; the phone page's counters
+//! follow the clock in microseconds, so it sends one sealed call at a time (see
+//! docs/sealed-link.md). The relay stores the window before it acts on a request, so
+//! a restart does not reopen it.
 
 /// How far below the highest counter a late request is still accepted.
 pub const WINDOW: u64 = 64;
