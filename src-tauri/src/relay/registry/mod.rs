@@ -18,6 +18,7 @@
 mod budget;
 mod device;
 mod evict;
+mod held;
 
 use std::collections::HashMap;
 
@@ -29,6 +30,7 @@ use budget::Budget;
 pub use budget::{ByteCaps, QueueFull};
 use device::{Conn, Device};
 pub use device::{ConnId, Outbound, OutboundTx, QueuedMessage};
+pub use held::NotCancellable;
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum RegisterError {
@@ -43,6 +45,8 @@ pub struct Registry {
     queue_cap: usize,
     budget: Budget,
     next_conn: u64,
+    /// Messages that waited at least this long (ms) are held at registration.
+    hold_after_ms: Option<i64>,
 }
 
 impl Registry {
@@ -55,6 +59,7 @@ impl Registry {
             queue_cap,
             budget: Budget::default(),
             next_conn: 0,
+            hold_after_ms: None,
         }
     }
 
@@ -78,7 +83,11 @@ impl Registry {
     pub fn restore_queued(&mut self, device: DeviceId, message: QueuedMessage) {
         let d = self.devices.entry(device).or_default();
         self.budget.restore(&mut d.bytes, message.frame.len());
-        d.queue.push_back(message);
+        if message.held_since.is_some() {
+            d.held.push_back(message);
+        } else {
+            d.queue.push_back(message);
+        }
     }
 
     /// Messages may be sent to devices that registered once, and to the default device.
@@ -95,7 +104,7 @@ impl Registry {
     pub fn reserve(&mut self, device: &DeviceId, bytes: usize) -> Result<(), QueueFull> {
         let cap = self.queue_cap;
         let d = self.devices.entry(device.clone()).or_default();
-        if d.queue.len() + d.reserved >= cap {
+        if d.queue.len() + d.held.len() + d.reserved >= cap {
             return Err(QueueFull::Messages(cap));
         }
         self.budget.take(&mut d.bytes, bytes)?;
@@ -167,6 +176,7 @@ impl Registry {
         let id = ConnId(self.next_conn);
         d.known = true;
         d.last_seen = Some(now);
+        held::hold_stale(d, self.hold_after_ms, now);
         let registered = RelayFrame::Registered {
             device_id: device.to_string(),
             queued: d.queue.len(),
@@ -228,21 +238,24 @@ impl Registry {
         let Some(d) = self.devices.get_mut(device) else {
             return false;
         };
-        let before = d.queue.len();
+        let before = d.queue.len() + d.held.len();
         let budget = &mut self.budget;
-        d.queue.retain(|m| {
+        let bytes = &mut d.bytes;
+        let mut keep = |m: &QueuedMessage| {
             let keep = m.id.as_str() != id;
             if !keep {
-                budget.give_back(&mut d.bytes, m.frame.len());
+                budget.give_back(bytes, m.frame.len());
             }
             keep
-        });
+        };
+        d.queue.retain(&mut keep);
+        d.held.retain(&mut keep);
         if let Some(senders) = d.waiters.remove(id) {
             for s in senders {
                 let _ = s.send(false);
             }
         }
-        d.queue.len() != before
+        d.queue.len() + d.held.len() != before
     }
 
     /// Heartbeat interval elapsed for this connection.
@@ -284,7 +297,7 @@ impl Registry {
                 device_id: id.clone(),
                 default: *id == self.default_device,
                 online: d.online(),
-                queued: d.queue.len(),
+                queued: d.queue.len() + d.held.len(),
                 last_seen: if d.online() { None } else { d.last_seen },
             })
             .collect();
