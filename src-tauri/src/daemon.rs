@@ -159,6 +159,8 @@ impl Daemon {
             settings: Mutex::new(settings),
         });
         relay.state().set_desktop(parts.clone());
+        #[cfg(target_os = "linux")]
+        tokio::spawn(crate::notify::run(relay.state().clone(), shutdown.clone()));
         if let Some(control) = &parts.agent {
             tokio::spawn(forward_agent_changes(
                 control.clone(),
