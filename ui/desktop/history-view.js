@@ -14,6 +14,15 @@ export const STATUS_TITLE = {
   failed: 'The desktop could not type it; see the reason',
 };
 
+/** A held message (issue 13): still `queued`, kept from typing until the user says. */
+export const HELD_TITLE = 'It waited too long for this desktop, so it was not typed: Type now, Copy or Discard';
+
+/** The badge of a row: [label, title, class]. */
+export function badgeOf(m) {
+  if (m.held) return ['Held', HELD_TITLE, 'badge badge-queued badge-held'];
+  return [STATUS_LABEL[m.status] || m.status, STATUS_TITLE[m.status] || '', `badge badge-${m.status}`];
+}
+
 /** Whether `m` is a step behind `than` (a late answer must not take a row back). */
 export function isBehind(m, than) {
   return (STATUS_ORDER[m.status] ?? 0) < (STATUS_ORDER[than.status] ?? 0);

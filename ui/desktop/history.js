@@ -8,7 +8,7 @@ import { shortTime } from '../lib/time.js';
 import { api } from './session.js';
 import { confirmBox, copyWithFeedback, showError, toast } from './notes.js';
 import {
-  PAGE, STATUS_LABEL, STATUS_TITLE, deletedText, emptyText, filterStatus, historyQuery, isBehind, isLong,
+  PAGE, badgeOf, deletedText, emptyText, filterStatus, historyQuery, isBehind, isLong,
   matchesFilter, rowTimes,
 } from './history-view.js';
 
@@ -34,9 +34,10 @@ function button(label, action, extra = {}) {
 function renderRow(m) {
   const { times, exact } = rowTimes(m);
   const long = isLong(m.text);
+  const [badge, badgeTitle, badgeClass] = badgeOf(m);
   return h('li', { className: 'msg', dataset: { id: m.id, status: m.status, seq: String(m.seq) } },
     h('div', { className: 'msg-head' },
-      h('span', { className: `badge badge-${m.status}`, title: STATUS_TITLE[m.status] || '' }, STATUS_LABEL[m.status] || m.status),
+      h('span', { className: badgeClass, title: badgeTitle }, badge),
       h('span', { className: 'msg-meta' },
         h('span', { className: 'msg-device mono', title: 'Desktop' }, m.deviceId),
         ' · ',
@@ -48,6 +49,8 @@ function renderRow(m) {
       h('span', { className: 'msg-times', title: exact }, times),
       h('span', { className: 'msg-actions' },
         m.status === 'failed' ? button('Retry', 'retry', { className: 'btn small' }) : null,
+        m.held ? button('Type now', 'release', { className: 'btn small' }) : null,
+        m.held ? button('Discard', 'discard', { 'aria-label': 'Discard this held message' }) : null,
         button('Copy', 'copy', { 'aria-label': 'Copy the text' }),
         button('Delete', 'delete', { 'aria-label': 'Delete this message' }))));
 }
@@ -203,6 +206,19 @@ export async function onRowAction(event) {
         target.disabled = false;
         if (err.status === 404) removeRow(m.id);
         else showError(err);
+      }
+      break;
+    case 'release':
+    case 'discard':
+      // Held messages (issue 13): type it now, or end it without typing.
+      target.disabled = true;
+      try {
+        await api('POST', `/ui/api/messages/${encodeURIComponent(m.id)}/${target.dataset.action}`);
+        toast(target.dataset.action === 'release' ? 'Typing it now.' : 'Discarded; it will not be typed.');
+        refreshMessage(m.id);
+      } catch (err) {
+        target.disabled = false;
+        showError(err);
       }
       break;
     case 'retry':
