@@ -2,7 +2,8 @@
 //! session bus with python-dbusmock's notification service, against a real
 //! daemon (relay and local agent, recording only). The test invokes the
 //! notification's actions as a notification service would (its `ActionInvoked`
-//! signal) and checks what became of the held messages.
+//! signal) and checks what became of the held messages, and what Copy put on the
+//! clipboard of a real X display (Xvfb).
 
 mod common;
 
@@ -114,7 +115,12 @@ async fn the_notification_types_or_discards_the_held_messages() {
     // The daemon's notifier finds the bus as any desktop app does.
     std::env::set_var("DBUS_SESSION_BUS_ADDRESS", &bus.address);
     std::env::set_var("SAYTYPE_TOKEN", TOKEN);
-    std::env::remove_var("DISPLAY");
+    // A real X display for the notification's Copy (the agent only records).
+    let display = common::desktop::XDisplay::start();
+    match &display {
+        Some(d) => std::env::set_var("DISPLAY", &d.name),
+        None => std::env::remove_var("DISPLAY"),
+    }
     std::env::remove_var("WAYLAND_DISPLAY");
     let conn = zbus::connection::Builder::address(bus.address.as_str())
         .expect("address")
@@ -191,6 +197,12 @@ async fn the_notification_types_or_discards_the_held_messages() {
             .any(|(_, s, _)| s == "1 message arrived while you were away")
     })
     .await;
+    // Copy puts the text on the clipboard and leaves the message held.
+    if let Some(d) = &display {
+        invoke(&mock, 2, "copy").await;
+        eventually("copied", || async { d.clipboard() == "away-3" }).await;
+        assert_eq!(api.status("away-3").await["held"], true);
+    }
     invoke(&mock, 2, "type-now").await;
     let s = api.wait_status("away-3", "injected").await;
     assert_eq!(s["status"], "injected", "{s}");
