@@ -54,15 +54,18 @@ impl Registry {
             .unwrap_or_default()
     }
 
-    /// Every held message, by device, oldest first.
+    /// Every held message: devices by id, each one's oldest first.
     pub fn held(&self) -> Vec<(DeviceId, MessageId)> {
-        let mut out: Vec<_> = self
+        let mut devices: Vec<_> = self
             .devices
             .iter()
-            .flat_map(|(dev, d)| d.held.iter().map(|m| (dev.clone(), m.id.clone())))
+            .filter(|(_, d)| !d.held.is_empty())
             .collect();
-        out.sort();
-        out
+        devices.sort_by(|a, b| a.0.cmp(b.0));
+        devices
+            .into_iter()
+            .flat_map(|(dev, d)| d.held.iter().map(|m| (dev.clone(), m.id.clone())))
+            .collect()
     }
 
     /// "Type now": the held message goes to the back of the queue and out at once
