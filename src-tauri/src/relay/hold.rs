@@ -98,6 +98,8 @@ pub async fn cancel(state: &RelayState, id: &str, reason: &'static str) -> Resul
     }
     let device = device_of(state, &m);
     // The registry first: once it let go, nothing can send the message any more.
+    // Should the store then fail, the row stays `queued` and comes back at the next
+    // start, where it is held again (old by then): never typed blindly.
     state.registry().cancel(&device, id)?;
     let ended = state
         .store()
