@@ -28,6 +28,9 @@ if [ "$purpose" = test ]; then
   # The sealed phone link's tests capture the traffic between two namespaces and
   # check that nothing readable crosses it (tests/sealed_link.rs).
   packages+=(tcpdump)
+  # The notification for held messages (tests/held_notify.rs): python-dbusmock's
+  # notification service on a private session bus.
+  packages+=(python3-dbusmock)
   if ! command -v node >/dev/null 2>&1; then
     packages+=(nodejs npm)
   fi

@@ -116,6 +116,9 @@ impl Default for StorageLimits {
     }
 }
 
+/// How long a message may wait for its desktop before it is held (issue 13).
+pub const DEFAULT_HOLD_AFTER: Duration = Duration::from_secs(60);
+
 /// Everything the relay needs to run.
 #[derive(Debug, Clone)]
 pub struct RelayConfig {
@@ -136,6 +139,9 @@ pub struct RelayConfig {
     pub limits: ConnLimits,
     /// History retention and storage caps.
     pub storage: StorageLimits,
+    /// A message that waited at least this long when its device comes back is
+    /// held, not typed (`None`: never held).
+    pub hold_after: Option<Duration>,
 }
 
 impl RelayConfig {
@@ -158,6 +164,7 @@ impl RelayConfig {
             allow_bearer_from_network: false,
             limits: ConnLimits::default(),
             storage: StorageLimits::default(),
+            hold_after: Some(DEFAULT_HOLD_AFTER),
         })
     }
 

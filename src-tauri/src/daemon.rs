@@ -43,6 +43,8 @@ pub struct DaemonOptions {
     pub allow_bearer_from_network: bool,
     /// History retention and storage caps.
     pub storage: crate::config::StorageLimits,
+    /// See [`RelayConfig::hold_after`].
+    pub hold_after: Option<Duration>,
 }
 
 impl DaemonOptions {
@@ -69,6 +71,7 @@ impl DaemonOptions {
                 history_messages: settings.history_max_messages,
                 ..crate::config::StorageLimits::default()
             },
+            hold_after: settings.hold_after(),
         }
     }
 }
@@ -103,6 +106,7 @@ impl Daemon {
         config.queue_cap = opts.queue_cap;
         config.allow_bearer_from_network = opts.allow_bearer_from_network;
         config.storage = opts.storage;
+        config.hold_after = opts.hold_after;
         if let Some(device) = &opts.device_id {
             config.default_device = device.clone();
         }
@@ -155,6 +159,8 @@ impl Daemon {
             settings: Mutex::new(settings),
         });
         relay.state().set_desktop(parts.clone());
+        #[cfg(target_os = "linux")]
+        tokio::spawn(crate::notify::run(relay.state().clone(), shutdown.clone()));
         if let Some(control) = &parts.agent {
             tokio::spawn(forward_agent_changes(
                 control.clone(),

@@ -29,7 +29,8 @@
 //!   ACK waits) and `heartbeat`, pure logic with unit tests, and `store/` (SQLite:
 //!   one job type, group commit by whoever holds the connection, plain SQL functions,
 //!   checkpoints on a thread of their own, history retention); `delivery` (accept,
-//!   ACK, result, retry, remove, as domain outcomes); the thin shells `http`
+//!   ACK, result, retry, remove, as domain outcomes) and `hold` (messages that waited
+//!   too long: held, released, discarded, cancelled from the phone); the thin shells `http`
 //!   (senders), `ws` (agents), `phones/` (pairing codes, pairing, sealed calls of
 //!   paired phones), `agents/` (paired agents: pairing, the handshake, the sealed
 //!   socket `ws` runs on) and `ui/` (the window's API); `router` on top, served by
@@ -60,6 +61,7 @@
 //! - [`daemon`]: one process's SayType, as `saytype serve` and the tray app run it:
 //!   relay + local agent + mDNS, and the desktop controls the window uses.
 //! - [`settings`]: the user's persisted settings (injection mode, port, autostart).
+//! - `notify` (Linux): the desktop notification for held messages, on the session bus.
 //! - [`sync`]: the poison-tolerant lock everyone uses.
 //! - [`shutdown`]: SIGINT/SIGTERM cancel a `CancellationToken` (serve, agent, tray).
 //! - [`cli`]: the command line of PROTOCOL.md §6, one file per command; the
@@ -76,6 +78,8 @@ pub mod daemon;
 pub mod discovery;
 pub mod doctor;
 pub mod netaddr;
+#[cfg(target_os = "linux")]
+pub mod notify;
 pub mod pairing;
 pub mod protocol;
 pub mod relay;

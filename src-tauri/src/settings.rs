@@ -43,6 +43,9 @@ pub struct Settings {
     pub history_days: u32,
     /// At most this many delivered messages are kept in the history (next start).
     pub history_max_messages: u32,
+    /// A message that waited longer than this for the desktop is held, not typed
+    /// (0: never held; next start).
+    pub hold_after_seconds: u32,
 }
 
 impl Default for Settings {
@@ -54,6 +57,7 @@ impl Default for Settings {
             start_at_login: false,
             history_days: 30,
             history_max_messages: 10_000,
+            hold_after_seconds: 60,
         }
     }
 }
@@ -69,6 +73,12 @@ impl Settings {
             }),
             Err(_) => Settings::default(),
         }
+    }
+
+    /// The hold limit for the relay (`None`: 0, never hold).
+    pub fn hold_after(&self) -> Option<std::time::Duration> {
+        (self.hold_after_seconds > 0)
+            .then(|| std::time::Duration::from_secs(self.hold_after_seconds.into()))
     }
 
     pub fn validate(&self) -> Result<(), SettingsError> {
@@ -133,6 +143,7 @@ mod tests {
             start_at_login: true,
             history_days: 7,
             history_max_messages: 500,
+            hold_after_seconds: 0,
         };
         s.save(dir.path()).expect("save");
         assert_eq!(Settings::load(dir.path()), s);
@@ -144,6 +155,11 @@ mod tests {
         assert_eq!(Settings::load(dir.path()).port, 9000);
         assert_eq!(Settings::load(dir.path()).inject_mode, InjectMode::Auto);
         assert_eq!(Settings::load(dir.path()).history_days, 30);
+        assert_eq!(
+            Settings::load(dir.path()).hold_after(),
+            Some(std::time::Duration::from_secs(60))
+        );
+        assert_eq!(s.hold_after(), None, "0 never holds");
         std::fs::write(dir.path().join(FILE), r#"{"historyMaxMessages": 50}"#).expect("write");
         assert_eq!(Settings::load(dir.path()).history_max_messages, 50);
         std::fs::write(dir.path().join(FILE), "{oops").expect("write");

@@ -18,6 +18,16 @@ export const STATUS_TITLE = {
 /** The status a row shows: an injected message the desktop only recorded is "recorded". */
 export const shownStatus = (m) => (m.status === 'injected' && m.method === 'recorded' ? 'recorded' : m.status);
 
+/** A held message (issue 13): still `queued`, kept from typing until the user says. */
+export const HELD_TITLE = 'It waited too long for this desktop, so it was not typed: Type now, Copy or Discard';
+
+/** The badge of a row: [label, title, class]. */
+export function badgeOf(m) {
+  if (m.held) return ['Held', HELD_TITLE, 'badge badge-queued badge-held'];
+  const shown = shownStatus(m);
+  return [STATUS_LABEL[shown] || m.status, STATUS_TITLE[shown] || '', `badge badge-${shown}`];
+}
+
 /** Whether `m` is a step behind `than` (a late answer must not take a row back). */
 export function isBehind(m, than) {
   return (STATUS_ORDER[m.status] ?? 0) < (STATUS_ORDER[than.status] ?? 0);

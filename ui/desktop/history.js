@@ -9,8 +9,8 @@ import { api } from './session.js';
 import { confirmBox, copyWithFeedback, showError, toast } from './notes.js';
 import { actionLabel } from '../lib/excerpt.js';
 import {
-  PAGE, STATUS_LABEL, STATUS_TITLE, deletedText, emptyText, filterStatus, historyQuery, isBehind, isLong,
-  matchesFilter, rowAfterKey, rowTimes, shownStatus,
+  PAGE, badgeOf, deletedText, emptyText, filterStatus, historyQuery, isBehind, isLong,
+  matchesFilter, rowAfterKey, rowTimes,
 } from './history-view.js';
 
 let filter = 'all';
@@ -35,12 +35,12 @@ function button(label, action, extra = {}) {
 function renderRow(m) {
   const { times, exact } = rowTimes(m);
   const long = isLong(m.text);
-  const shown = shownStatus(m);
+  const [badge, badgeTitle, badgeClass] = badgeOf(m);
   // Every button says which message it acts on (a screen reader lists them all).
   const named = (action) => ({ 'aria-label': actionLabel(action, m.text) });
   return h('li', { className: 'msg', tabIndex: -1, dataset: { id: m.id, status: m.status, method: m.method || '', seq: String(m.seq) } },
     h('div', { className: 'msg-head' },
-      h('span', { className: `badge badge-${shown}`, title: STATUS_TITLE[shown] || '' }, STATUS_LABEL[shown] || m.status),
+      h('span', { className: badgeClass, title: badgeTitle }, badge),
       h('span', { className: 'msg-meta' },
         h('span', { className: 'msg-device mono', title: 'Desktop' }, m.deviceId),
         ' · ',
@@ -52,6 +52,8 @@ function renderRow(m) {
       h('span', { className: 'msg-times', title: exact }, times),
       h('span', { className: 'msg-actions' },
         m.status === 'failed' ? button('Retry', 'retry', { className: 'btn small', ...named('Retry') }) : null,
+        m.held ? button('Type now', 'release', { className: 'btn small', ...named('Type now') }) : null,
+        m.held ? button('Discard', 'discard', named('Discard')) : null,
         button('Copy', 'copy', named('Copy')),
         button('Delete', 'delete', named('Delete')))));
 }
@@ -250,6 +252,19 @@ export async function onRowAction(event) {
         target.disabled = false;
         if (err.status === 404) removeRow(m.id);
         else showError(err);
+      }
+      break;
+    case 'release':
+    case 'discard':
+      // Held messages (issue 13): type it now, or end it without typing.
+      target.disabled = true;
+      try {
+        await api('POST', `/ui/api/messages/${encodeURIComponent(m.id)}/${target.dataset.action}`);
+        toast(target.dataset.action === 'release' ? 'Typing it now.' : 'Discarded; it will not be typed.');
+        refreshMessage(m.id);
+      } catch (err) {
+        target.disabled = false;
+        showError(err);
       }
       break;
     case 'retry':

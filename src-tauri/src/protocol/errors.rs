@@ -31,6 +31,10 @@ pub enum ErrorCode {
     UpgradeRequired,
     Forbidden,
     NotRetryable,
+    /// The message was already sent to the desktop, or is not waiting any more.
+    NotCancellable,
+    /// The message is not held.
+    NotHeld,
     InvalidSettings,
     Internal,
     // The sealed phone link (docs/sealed-link.md).

@@ -131,6 +131,15 @@ pub struct MessageView {
     pub injected_at: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Extension: a `queued` message that waited too long and is held on the
+    /// desktop, not typed, until the user says so (docs/protocol-extensions.md).
+    /// The status stays `queued`, so clients that do not know it see a waiting
+    /// message.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub held: bool,
+    /// Extension: since when it is held (ms since the epoch).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_since: Option<i64>,
 }
 
 /// Extension: how an `injected` message was handled. Only `recorded` is reported
@@ -246,6 +255,8 @@ mod tests {
             delivered_at: None,
             injected_at: None,
             error: None,
+            held: false,
+            held_since: None,
         };
         assert_eq!(
             serde_json::to_string(&view).expect("json"),

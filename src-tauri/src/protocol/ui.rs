@@ -21,6 +21,8 @@ pub enum UiEvent {
     History,
     /// A phone was paired, renamed or revoked.
     Phones,
+    /// Messages were held, released or discarded (refetch the held list).
+    Held,
 }
 
 /// A phone (any sender) seen recently.
@@ -211,6 +213,8 @@ mod tests {
                 delivered_at: Some(2),
                 injected_at: Some(3),
                 error: None,
+                held: false,
+                held_since: None,
             },
         };
         let json = serde_json::to_value(&item).expect("json");

@@ -53,6 +53,10 @@ pub enum Refused {
     NotFound,
     #[error("only failed messages can be retried")]
     NotRetryable,
+    #[error("{0}: it cannot be cancelled")]
+    NotCancellable(#[from] super::registry::NotCancellable),
+    #[error("the message is not held")]
+    NotHeld,
     #[error("{context}: {source}")]
     Store {
         context: &'static str,
@@ -262,6 +266,8 @@ mod tests {
                 delivered_at: None,
                 injected_at: None,
                 error: None,
+                held: false,
+                held_since: None,
             },
             text: text.into(),
         }

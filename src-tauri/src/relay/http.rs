@@ -59,6 +59,8 @@ impl From<Refused> for ApiError {
             Refused::Conflict => (StatusCode::CONFLICT, ErrorCode::IdConflict),
             Refused::NotFound => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
             Refused::NotRetryable => (StatusCode::CONFLICT, ErrorCode::NotRetryable),
+            Refused::NotCancellable(_) => (StatusCode::CONFLICT, ErrorCode::NotCancellable),
+            Refused::NotHeld => (StatusCode::CONFLICT, ErrorCode::NotHeld),
         };
         ApiError::new(status, code, refused.to_string())
     }

@@ -27,6 +27,7 @@ pub mod events;
 pub mod extract;
 pub mod guard;
 pub mod heartbeat;
+pub mod hold;
 pub mod http;
 pub mod limits;
 mod listen;
@@ -188,6 +189,7 @@ impl Relay {
             per_device: config.storage.queued_bytes_per_device,
             total: config.storage.queued_bytes_total,
         });
+        registry.set_hold_after(config.hold_after);
         for (device, last_seen) in snapshot.devices {
             registry.restore_device(device, last_seen);
         }

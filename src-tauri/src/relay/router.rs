@@ -44,6 +44,8 @@ fn desktop_router() -> Router<RelayState> {
         .route("/messages", delete(history::clear_history))
         .route("/messages/{id}", delete(history::delete_message))
         .route("/messages/{id}/retry", post(history::retry_message))
+        .route("/messages/{id}/release", post(history::release_message))
+        .route("/messages/{id}/discard", post(history::discard_message))
         .route(
             "/settings",
             get(settings::get_settings).put(settings::put_settings),

@@ -191,7 +191,13 @@ async fn await_registration(
                     ));
                 }
                 let result_acks = result_ack.then(|| tx.clone());
-                return match state.registry().register(&device, tx, now_ms(), result_ack) {
+                // Bound first: the registry's lock must be released before the
+                // messages it held are recorded.
+                let registered = state.registry().register(&device, tx, now_ms(), result_ack);
+                if registered.is_ok() {
+                    crate::relay::hold::note_held(state, &device);
+                }
+                return match registered {
                     Ok(conn) => Ok((
                         AgentConn {
                             device,

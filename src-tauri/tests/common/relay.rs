@@ -21,6 +21,8 @@ pub struct Options {
     pub queue_cap: usize,
     pub limits: saytype::config::ConnLimits,
     pub storage: saytype::config::StorageLimits,
+    /// Messages that waited this long when their device comes back are held.
+    pub hold_after: Option<Duration>,
 }
 
 impl Default for Options {
@@ -33,6 +35,7 @@ impl Default for Options {
             queue_cap: 1_000,
             limits: saytype::config::ConnLimits::default(),
             storage: saytype::config::StorageLimits::default(),
+            hold_after: Some(saytype::config::DEFAULT_HOLD_AFTER),
         }
     }
 }
@@ -66,6 +69,7 @@ impl TestRelay {
         config.queue_cap = opts.queue_cap;
         config.limits = opts.limits;
         config.storage = opts.storage;
+        config.hold_after = opts.hold_after;
         let shutdown = CancellationToken::new();
         let relay = Relay::start(config, shutdown.clone())
             .await

@@ -125,13 +125,17 @@ async fn call_for_phone(state: &RelayState, phone: &str, call: SealedCall) -> Se
         ("POST", "/transcription") => send(state, phone, call.body).await.map(reply_ok),
         ("GET", "/devices") => Ok(reply_ok(crate::relay::modes::devices(state))),
         ("DELETE", "/phone") => unpair(state, phone).await.map(reply_ok),
+        ("POST", path) if path.starts_with("/transcription/") && path.ends_with("/cancel") => {
+            let id = &path["/transcription/".len()..path.len() - "/cancel".len()];
+            cancel_own(state, phone, id).await.map(reply_ok)
+        }
         ("GET", path) if path.starts_with("/transcription/") => {
             own_message(state, phone, &path["/transcription/".len()..]).await.map(reply_ok)
         }
         _ => Err(ApiError::new(
             StatusCode::NOT_FOUND,
             ErrorCode::NotFound,
-            "a paired phone may POST /transcription, GET /transcription/{id} of its own messages, GET /devices and DELETE /phone",
+            "a paired phone may POST /transcription, GET /transcription/{id} and POST /transcription/{id}/cancel of its own messages, GET /devices and DELETE /phone",
         )),
     };
     result.unwrap_or_else(reply_error)
@@ -168,6 +172,18 @@ async fn send(
         .await
         .map_err(|e| ApiError::internal("recording the message's phone failed", e))?;
     Ok(accepted)
+}
+
+/// Cancel one of the phone's own messages that was not typed yet: it ends
+/// `failed` ("cancelled from the phone") and is never delivered afterwards.
+async fn cancel_own(
+    state: &RelayState,
+    phone: &str,
+    id: &str,
+) -> Result<crate::protocol::http::MessageHandled, ApiError> {
+    own_message(state, phone, id).await?;
+    crate::relay::hold::cancel(state, id, crate::relay::hold::CANCELLED).await?;
+    own_message(state, phone, id).await
 }
 
 async fn own_message(

@@ -29,6 +29,13 @@ pub struct ConnId(pub(super) u64);
 pub struct QueuedMessage {
     pub id: MessageId,
     pub frame: Utf8Bytes,
+    /// When the relay accepted it (ms): how long it has waited decides whether it
+    /// is held (see `held`).
+    pub accepted_at: i64,
+    /// Held since then (ms): kept out of delivery until the user releases it.
+    pub held_since: Option<i64>,
+    /// The user said "Type now": never held again.
+    pub released: bool,
 }
 
 impl QueuedMessage {
@@ -42,7 +49,16 @@ impl QueuedMessage {
         QueuedMessage {
             id,
             frame: frame.into(),
+            accepted_at: crate::protocol::now_ms(),
+            held_since: None,
+            released: false,
         }
+    }
+
+    /// The same message, accepted at `at` (restored from the store).
+    pub fn accepted_at(mut self, at: i64) -> QueuedMessage {
+        self.accepted_at = at;
+        self
     }
 }
 
@@ -56,6 +72,11 @@ pub(super) struct Conn {
 #[derive(Debug, Default)]
 pub(super) struct Device {
     pub(super) queue: VecDeque<QueuedMessage>,
+    /// Messages that waited too long, oldest first: out of delivery until released
+    /// (they keep their slot and bytes, as queued messages).
+    pub(super) held: VecDeque<QueuedMessage>,
+    /// Held by the last registration and not yet recorded in the store.
+    pub(super) newly_held: Vec<(MessageId, i64)>,
     /// Slots promised to POSTs whose insert is still being committed, so that
     /// concurrent senders cannot push the queue past its cap.
     pub(super) reserved: usize,

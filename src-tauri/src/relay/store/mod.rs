@@ -14,6 +14,7 @@
 mod agents;
 mod checkpoint;
 mod commit;
+mod held;
 mod phones;
 mod retention;
 mod sql;
@@ -159,6 +160,7 @@ impl Store {
         conn.busy_timeout(Duration::from_secs(5))?;
         conn.execute_batch(sql::SCHEMA)?;
         conn.execute_batch(phones::SCHEMA)?;
+        held::migrate(&conn)?;
         // The ceiling: past it SQLite answers SQLITE_FULL and rolls back, as on a
         // full disk (never a half-written store). Set after the schema, so an
         // existing database over a lowered ceiling still opens (and is pruned).
@@ -276,6 +278,34 @@ impl Store {
         at: i64,
     ) {
         self.update(move |tx| sql::mark_result(tx, &id, &device_id, status, error.as_deref(), at));
+    }
+
+    /// Record that these queued messages are held since `at`.
+    pub fn mark_held(&self, ids: Vec<String>, at: i64) {
+        self.update(move |tx| held::mark_held(tx, &ids, at));
+    }
+
+    /// "Type now": the message is no longer held; whether it was.
+    pub async fn clear_held(&self, id: &str) -> Result<bool, StoreError> {
+        let id = id.to_owned();
+        self.ask(OnCommitFailure::Fail, move |tx| {
+            Ok(held::clear_held(tx, &id)?)
+        })
+        .await
+    }
+
+    /// End a message never typed as `failed` with `reason`; whether it was queued.
+    pub async fn fail_queued(
+        &self,
+        id: &str,
+        reason: &'static str,
+        at: i64,
+    ) -> Result<bool, StoreError> {
+        let id = id.to_owned();
+        self.ask(OnCommitFailure::Fail, move |tx| {
+            Ok(held::fail_queued(tx, &id, reason, at)?)
+        })
+        .await
     }
 
     /// Forget devices the registry forgot (past its cap of known devices).

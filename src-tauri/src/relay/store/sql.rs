@@ -33,7 +33,8 @@ PRAGMA user_version = 1;
 ";
 
 /// The columns of [`message_view`], in its order.
-const VIEW_COLUMNS: &str = "id, device_id, status, created_at, delivered_at, injected_at, error";
+const VIEW_COLUMNS: &str =
+    "id, device_id, status, created_at, delivered_at, injected_at, error, held_since";
 
 /// Read a status column; a value this build does not know shows as failed.
 fn status(r: &Row<'_>, i: usize) -> rusqlite::Result<Status> {
@@ -43,14 +44,20 @@ fn status(r: &Row<'_>, i: usize) -> rusqlite::Result<Status> {
 
 /// A [`MessageView`] from the [`VIEW_COLUMNS`] starting at column `at`.
 fn message_view(r: &Row<'_>, at: usize) -> rusqlite::Result<MessageView> {
+    let status = status(r, at + 2)?;
+    // Held only while queued (the column is cleared when it ends, but be sure).
+    let held_since: Option<i64> = r.get(at + 7)?;
+    let held_since = held_since.filter(|_| status == Status::Queued);
     Ok(MessageView {
         id: r.get(at)?,
         device_id: r.get(at + 1)?,
-        status: status(r, at + 2)?,
+        status,
         created_at: r.get(at + 3)?,
         delivered_at: r.get(at + 4)?,
         injected_at: r.get(at + 5)?,
         error: r.get(at + 6)?,
+        held: held_since.is_some(),
+        held_since,
     })
 }
 
@@ -86,7 +93,7 @@ pub(super) fn get(conn: &Connection, id: &str) -> Result<Option<StoredMessage>, 
         .query_row([id], |r| {
             Ok(StoredMessage {
                 view: message_view(r, 0)?,
-                text: r.get(7)?,
+                text: r.get(8)?,
             })
         })
         .optional()?;
@@ -201,7 +208,8 @@ pub(super) fn snapshot(conn: &Connection) -> Result<Snapshot, StoreError> {
         }
     }
     let mut stmt = conn.prepare(
-        "SELECT device_id, id, text, timestamp FROM messages WHERE status = 'queued' ORDER BY seq",
+        "SELECT device_id, id, text, timestamp, created_at, held_since FROM messages \
+         WHERE status = 'queued' ORDER BY seq",
     )?;
     let rows = stmt.query_map([], |r| {
         Ok((
@@ -209,14 +217,16 @@ pub(super) fn snapshot(conn: &Connection) -> Result<Snapshot, StoreError> {
             r.get::<_, String>(1)?,
             r.get::<_, String>(2)?,
             r.get::<_, i64>(3)?,
+            r.get::<_, i64>(4)?,
+            r.get::<_, Option<i64>>(5)?,
         ))
     })?;
     for row in rows {
-        let (device, id, text, timestamp) = row?;
+        let (device, id, text, timestamp, created_at, held_since) = row?;
         if let (Some(device), Some(id)) = (DeviceId::parse(&device), MessageId::parse(&id)) {
-            snapshot
-                .queued
-                .push((device, QueuedMessage::new(id, &text, timestamp)));
+            let mut msg = QueuedMessage::new(id, &text, timestamp).accepted_at(created_at);
+            msg.held_since = held_since;
+            snapshot.queued.push((device, msg));
         }
     }
     Ok(snapshot)
@@ -229,6 +239,7 @@ mod tests {
     fn db() -> Connection {
         let conn = Connection::open_in_memory().expect("open");
         conn.execute_batch(SCHEMA).expect("schema");
+        super::super::held::migrate(&conn).expect("held_since");
         conn
     }
 

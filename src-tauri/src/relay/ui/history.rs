@@ -8,11 +8,11 @@ use axum::Json;
 
 use crate::protocol::ui::{Cleared, HistoryParams, HistoryRow, UiEvent};
 use crate::protocol::{Accepted, ErrorCode, Status};
-use crate::relay::delivery;
 use crate::relay::error::ApiError;
 use crate::relay::extract::Authorized;
 use crate::relay::store::HistoryQuery;
 use crate::relay::RelayState;
+use crate::relay::{delivery, hold};
 
 /// Rows listed when the window does not say.
 const DEFAULT_LIMIT: u32 = 100;
@@ -87,6 +87,26 @@ pub(in crate::relay) async fn retry_message(
         Err(e) => tracing::warn!(id = %id, error = %e, "the retried message stays in the history"),
     }
     Ok(Json(outcome.into_accepted()))
+}
+
+/// "Type now": a held message goes to its desktop's agent.
+pub(in crate::relay) async fn release_message(
+    State(state): State<RelayState>,
+    _auth: Authorized,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    hold::release(&state, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// "Discard": a message not typed yet ends `failed`, never typed.
+pub(in crate::relay) async fn discard_message(
+    State(state): State<RelayState>,
+    _auth: Authorized,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    hold::cancel(&state, &id, hold::DISCARDED).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[cfg(test)]
