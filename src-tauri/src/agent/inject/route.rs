@@ -18,6 +18,8 @@ use super::native::Native;
 use super::portable::PortableInjector;
 use super::rule::pick;
 #[cfg(target_os = "linux")]
+use super::rule::{in_terminal, InTerminal};
+#[cfg(target_os = "linux")]
 use super::x11;
 use super::{is_terminal, InjectError, InjectMode, InjectSettings};
 use super::{Injector, Method, Progress, Readiness, SharedInjectSettings, Situation};
@@ -122,7 +124,8 @@ impl Route {
     }
 }
 
-/// Through X11: typing with our keymap planner, pasting with the terminal rule.
+/// Through X11: typing with our keymap planner, pasting, and the terminal rule
+/// (line breaks through the terminal's paste, Return never pressed).
 #[cfg(target_os = "linux")]
 fn inject_x11(
     x11: &mut x11::X11Injector,
@@ -132,6 +135,18 @@ fn inject_x11(
 ) -> Result<Method, InjectError> {
     x11.set_newline(newline);
     let terminal = x11.focused_class().is_some_and(|c| is_terminal(&c));
+    let text = if terminal {
+        match in_terminal(text) {
+            InTerminal::Paste(text) => {
+                return x11
+                    .paste_into_terminal(text, progress)
+                    .map(|()| Method::Pasted)
+            }
+            InTerminal::Usual(text) => text,
+        }
+    } else {
+        text
+    };
     let method = pick(mode, || Situation {
         chars: text.chars().count(),
         typeable: x11.types_easily(text),

@@ -7,6 +7,7 @@
 //! - [`planner`]: which keycode types which character, and what to bind first;
 //! - [`typing`]: the typing backend (executes the planner's chunks);
 //! - [`paste`]: the paste backend (clipboard + Ctrl+V, Ctrl+Shift+V in terminals);
+//! - [`terminal`]: text with a line break into a terminal (PRIMARY + Shift+Insert);
 //! - [`held`]: modifier keys a killed run left held down, released before each
 //!   message.
 //!
@@ -17,6 +18,7 @@ pub mod held;
 pub mod keymap;
 pub mod paste;
 pub mod planner;
+pub mod terminal;
 pub mod typing;
 
 use enigo::{Enigo, Settings};
