@@ -118,6 +118,14 @@ pub enum InjectError {
     /// are in the window.
     #[error("interrupted after {typed} of {total} characters: SayType was stopped while typing (the rest was not typed; copy it from the history)")]
     Interrupted { typed: usize, total: usize },
+    /// The keyboard focus went to another window part way: typing stopped there,
+    /// `typed` of `total` characters are in the window the message started in.
+    #[error("focus moved to {app} after {typed} of {total} characters: the rest was not typed (type it again, or copy it from the history)")]
+    FocusMoved {
+        app: String,
+        typed: usize,
+        total: usize,
+    },
 }
 
 /// Whether injection works here, with the line the status display shows.
