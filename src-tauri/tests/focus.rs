@@ -51,6 +51,11 @@ async fn typing_stops_when_the_focus_moves_to_another_window() {
 
     let s = relay.wait_status("long", "failed").await;
     assert_eq!(s["status"], "failed", "{s}");
+    assert_eq!(
+        s["target"],
+        json!({"app": "SayTypeFirst", "title": "sh"}),
+        "the window it went into, without a method (it failed): {s}"
+    );
     let reason = s["error"].as_str().unwrap_or_default().to_owned();
     let typed: usize = reason
         .strip_prefix("focus moved to SayTypeSecond after ")

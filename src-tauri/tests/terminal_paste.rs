@@ -51,7 +51,16 @@ impl Shell {
         let bash = format!("bash --noprofile --rcfile {} -i", rc.display());
         let socket = dir.join("tmux.sock");
         let mut cmd = display.command("xterm");
-        cmd.args(["-u8", "-geometry", "100x30", "-name", "saytype-shell", "-e"]);
+        cmd.args([
+            "-u8",
+            "-geometry",
+            "100x30",
+            "-name",
+            "saytype-shell",
+            "-T",
+            "saytype-shell",
+            "-e",
+        ]);
         if in_tmux {
             cmd.arg("tmux")
                 .arg("-S")
@@ -138,6 +147,15 @@ async fn dictate_two_lines(inject: &str, in_tmux: bool) {
     assert_eq!(r.status, 200, "{:?}", r.body);
     let s = relay.wait_status("two-lines", "injected").await;
     assert_eq!(s["status"], "injected", "{s}");
+    // Where it went, for the pages: the status and the history say so.
+    let into = json!({"app": "XTerm", "title": "saytype-shell", "method": "pasted"});
+    assert_eq!(s["target"], into, "{s}");
+    let history = relay
+        .get("/ui/api/history?id=two-lines")
+        .await
+        .json()
+        .expect("history");
+    assert_eq!(history[0]["target"], into, "{history}");
 
     let line = shell.prompt_line(&display);
     assert!(

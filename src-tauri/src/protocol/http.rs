@@ -131,6 +131,9 @@ pub struct MessageView {
     pub injected_at: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Extension: where the agent put it (see [`super::ws::Target`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<super::ws::Target>,
 }
 
 /// One entry of `GET /devices`.
@@ -220,6 +223,7 @@ mod tests {
             delivered_at: None,
             injected_at: None,
             error: None,
+            target: None,
         };
         assert_eq!(
             serde_json::to_string(&view).expect("json"),

@@ -201,6 +201,7 @@ mod tests {
                 delivered_at: Some(2),
                 injected_at: Some(3),
                 error: None,
+                target: None,
             },
         };
         let json = serde_json::to_value(&item).expect("json");

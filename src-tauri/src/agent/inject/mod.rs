@@ -106,6 +106,17 @@ pub enum Method {
     Recorded,
 }
 
+impl Method {
+    /// The word of the result's `target.method`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Typed => "typed",
+            Method::Pasted => "pasted",
+            Method::Recorded => "recorded",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InjectError {
     /// Injection cannot work here at all (no display, no permission, Wayland only).
@@ -176,6 +187,11 @@ pub trait Injector {
     /// Put `text` into the focused window, telling `progress` how far it got as it
     /// goes, and stopping (with [`InjectError::Interrupted`]) when it says so.
     fn inject(&mut self, text: &str, progress: &mut dyn Progress) -> Result<Method, InjectError>;
+    /// Where the last [`Injector::inject`] went (the focused window), when this
+    /// injector can tell.
+    fn target(&self) -> Option<crate::protocol::ws::Target> {
+        None
+    }
     /// Whether this injector can work here, and what it does or why not.
     fn readiness(&mut self) -> Readiness;
 }

@@ -52,6 +52,7 @@ struct Atoms {
     wm_protocols: Atom,
     net_wm_ping: Atom,
     net_active_window: Atom,
+    net_wm_name: Atom,
 }
 
 impl X11Injector {
@@ -85,6 +86,7 @@ impl X11Injector {
             wm_protocols: intern(b"WM_PROTOCOLS")?,
             net_wm_ping: intern(b"_NET_WM_PING")?,
             net_active_window: intern(b"_NET_ACTIVE_WINDOW")?,
+            net_wm_name: intern(b"_NET_WM_NAME")?,
         };
         Ok(X11Injector {
             conn,
