@@ -188,8 +188,8 @@ pub trait Injector {
     /// goes, and stopping (with [`InjectError::Interrupted`]) when it says so.
     fn inject(&mut self, text: &str, progress: &mut dyn Progress) -> Result<Method, InjectError>;
     /// Where the last [`Injector::inject`] went (the focused window), when this
-    /// injector can tell.
-    fn target(&self) -> Option<crate::protocol::ws::Target> {
+    /// injector can tell; taken, so that it is never reported for another message.
+    fn take_target(&mut self) -> Option<crate::protocol::ws::Target> {
         None
     }
     /// Whether this injector can work here, and what it does or why not.

@@ -219,8 +219,8 @@ impl Injector for DesktopInjector {
         result
     }
 
-    fn target(&self) -> Option<Target> {
-        self.target.clone()
+    fn take_target(&mut self) -> Option<Target> {
+        self.target.take()
     }
 
     fn readiness(&mut self) -> Readiness {

@@ -188,7 +188,7 @@ impl InjectorThread {
                         .send(JobResult {
                             id: job.id,
                             outcome,
-                            target: injector.target(),
+                            target: injector.take_target(),
                         })
                         .is_err()
                     {
