@@ -15,6 +15,8 @@ if [ "$purpose" = test ]; then
   # the UI tests, D-Bus for the tray app, network namespaces for discovery tests.
   packages+=(xvfb xterm xdotool xclip x11-utils dbus dbus-x11 iproute2 procps
              python3-gi gir1.2-gtk-3.0 nftables)
+  # bash inside tmux inside xterm for the terminal-paste test (tests/terminal_paste.rs).
+  packages+=(tmux)
   # Headless sway for the Wayland tests (tests/wayland.rs), with Xwayland for the
   # X-window-on-Wayland run, and wl-copy / wl-paste to check the clipboard.
   packages+=(sway xwayland wl-clipboard)

@@ -48,6 +48,7 @@ fn result(i: &str, status: ResultStatus, error: Option<&str>) -> Action {
         id: i.into(),
         status,
         error: error.map(Into::into),
+        target: None,
     })
 }
 
@@ -183,6 +184,7 @@ fn outcomes_become_result_frames_kept_until_confirmed() {
         let done = JobResult {
             id: id("m-1"),
             outcome: Outcome::Injected(method),
+            target: None,
         };
         assert_eq!(
             s.on_outcome(done),
@@ -197,6 +199,7 @@ fn outcomes_become_result_frames_kept_until_confirmed() {
         let done = JobResult {
             id: id("m-2"),
             outcome: Outcome::Failed(e),
+            target: None,
         };
         assert_eq!(
             s.on_outcome(done),
@@ -211,9 +214,34 @@ fn outcomes_become_result_frames_kept_until_confirmed() {
         let done = JobResult {
             id: id("m-3"),
             outcome: quiet,
+            target: None,
         };
         assert_eq!(s.on_outcome(done), []);
     }
+}
+
+#[test]
+fn a_result_says_where_the_message_went() {
+    let mut s = registered(false);
+    let into = crate::protocol::ws::Target {
+        app: "XTerm".into(),
+        title: Some("bash".into()),
+        method: Some("pasted".into()),
+    };
+    let done = JobResult {
+        id: id("m-1"),
+        outcome: Outcome::Injected(Method::Pasted),
+        target: Some(into.clone()),
+    };
+    assert_eq!(
+        s.on_outcome(done)[0],
+        Action::Send(AgentFrame::Result {
+            id: "m-1".into(),
+            status: ResultStatus::Injected,
+            error: None,
+            target: Some(into),
+        })
+    );
 }
 
 #[test]
@@ -222,6 +250,7 @@ fn an_older_relay_has_results_forgotten_once_sent() {
     let done = JobResult {
         id: id("m-1"),
         outcome: Outcome::Injected(Method::Typed),
+        target: None,
     };
     assert_eq!(
         s.on_outcome(done),
@@ -239,6 +268,7 @@ fn results_wait_for_a_registered_connection() {
     let done = JobResult {
         id: id("m-1"),
         outcome: Outcome::Injected(Method::Typed),
+        target: None,
     };
     assert_eq!(s.on_outcome(done), [], "kept in the inbox for later");
     let mut s = registered(true);

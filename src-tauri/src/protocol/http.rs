@@ -140,6 +140,9 @@ pub struct MessageView {
     /// Extension: since when it is held (ms since the epoch).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub held_since: Option<i64>,
+    /// Extension: where the agent put it (see [`super::ws::Target`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<super::ws::Target>,
 }
 
 /// Extension: how an `injected` message was handled. Only `recorded` is reported
@@ -257,6 +260,7 @@ mod tests {
             error: None,
             held: false,
             held_since: None,
+            target: None,
         };
         assert_eq!(
             serde_json::to_string(&view).expect("json"),

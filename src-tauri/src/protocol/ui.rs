@@ -215,6 +215,7 @@ mod tests {
                 error: None,
                 held: false,
                 held_since: None,
+                target: None,
             },
         };
         let json = serde_json::to_value(&item).expect("json");

@@ -29,7 +29,39 @@ pub enum AgentFrame {
         status: ResultStatus,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         error: Option<String>,
+        /// Extension: the window the message went into (absent when the agent
+        /// cannot tell, and from older agents).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        target: Option<Target>,
     },
+}
+
+/// Where a message went: the application (X11 `WM_CLASS`, e.g. `firefox`,
+/// `XTerm`), its window title, and how the text went in, so that a page can say
+/// "typed into Firefox — Inbox" or "pasted into Terminal".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Target {
+    pub app: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// `typed` or `pasted`; absent when nothing went in (a failure before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+}
+
+impl Target {
+    /// Longest app name and title kept (a window title can be anything).
+    pub const MAX_CHARS: usize = 200;
+
+    /// This target with its strings cut to [`Target::MAX_CHARS`].
+    pub fn bounded(self) -> Target {
+        let cut = |s: String| s.chars().take(Target::MAX_CHARS).collect::<String>();
+        Target {
+            app: cut(self.app),
+            title: self.title.map(cut),
+            method: self.method.map(cut),
+        }
+    }
 }
 
 /// What an agent can report of a message it received.
@@ -167,7 +199,8 @@ mod tests {
             Ok(AgentFrame::Result {
                 id: "a".into(),
                 status: ResultStatus::Failed,
-                error: Some("no display".into())
+                error: Some("no display".into()),
+                target: None,
             })
         );
         let code = |t: &str| AgentFrame::parse(t).err().map(|e| e.code);
@@ -198,11 +231,27 @@ mod tests {
             id: "m1".into(),
             status: ResultStatus::Injected,
             error: None,
+            target: None,
         };
         assert_eq!(
             done.to_json(),
             r#"{"type":"result","id":"m1","status":"injected"}"#
         );
+        let into = AgentFrame::Result {
+            id: "m2".into(),
+            status: ResultStatus::Injected,
+            error: None,
+            target: Some(Target {
+                app: "firefox".into(),
+                title: Some("Inbox".into()),
+                method: Some("typed".into()),
+            }),
+        };
+        assert_eq!(
+            into.to_json(),
+            r#"{"type":"result","id":"m2","status":"injected","target":{"app":"firefox","title":"Inbox","method":"typed"}}"#
+        );
+        assert_eq!(AgentFrame::parse(&into.to_json()), Ok(into));
         let registered = RelayFrame::Registered {
             device_id: "desk".into(),
             queued: 2,

@@ -10,6 +10,7 @@ use super::registry::{QueueFull, QueuedMessage};
 use super::store::{InsertOutcome, NewMessage, StoreError, StoredMessage};
 use super::RelayState;
 use crate::protocol::ui::UiEvent;
+use crate::protocol::ws::Target;
 use crate::protocol::{now_ms, Accepted, DeviceId, MessageId, Status};
 
 /// Longest `error` text kept from an agent's `result`.
@@ -133,7 +134,7 @@ pub async fn accept(
     };
     if let InsertOutcome::Existing(existing) = outcome {
         state.registry().release(&device, bytes);
-        return same_message_or_conflict(existing, &id, &text, device);
+        return same_message_or_conflict(*existing, &id, &text, device);
     }
 
     let waiter = state.registry().enqueue(&device, queued);
@@ -238,14 +239,16 @@ pub fn on_result(
     id: String,
     status: Status,
     error: Option<String>,
+    target: Option<Target>,
 ) {
     let error = error.map(|e| e.chars().take(MAX_RESULT_ERROR_CHARS).collect());
+    let target = target.map(Target::bounded);
     if let Some(e) = &error {
         tracing::info!(%device, %id, error = %e, "agent could not inject a message");
     }
     state
         .store()
-        .mark_result(id.clone(), device.clone(), status, error, now_ms());
+        .mark_result(id.clone(), device.clone(), status, error, target, now_ms());
     // A result implies the message arrived, even if its ACK was lost.
     state.registry().ack(device, &id);
     state.emit_with(|| UiEvent::Message { id });
@@ -268,6 +271,7 @@ mod tests {
                 error: None,
                 held: false,
                 held_since: None,
+                target: None,
             },
             text: text.into(),
         }

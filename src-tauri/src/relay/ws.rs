@@ -309,8 +309,13 @@ fn handle_frame(state: &RelayState, agent: &AgentConn, text: &str) -> Option<Rel
     let device = &agent.device;
     match AgentFrame::parse(text) {
         Ok(AgentFrame::Ack { id }) => delivery::on_ack(state, device, id),
-        Ok(AgentFrame::Result { id, status, error }) => {
-            delivery::on_result(state, device, id.clone(), status.into(), error);
+        Ok(AgentFrame::Result {
+            id,
+            status,
+            error,
+            target,
+        }) => {
+            delivery::on_result(state, device, id.clone(), status.into(), error, target);
             if let Some(tx) = &agent.result_acks {
                 confirm_when_committed(state, tx.clone(), id);
             }

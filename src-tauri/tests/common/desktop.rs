@@ -61,10 +61,27 @@ impl XDisplay {
 
     /// Set the clipboard to `text` (xclip keeps owning it in the background).
     pub fn set_clipboard(&self, text: &str) {
+        self.set_selection("clipboard", text);
+    }
+
+    pub fn clipboard(&self) -> String {
+        self.selection("clipboard")
+    }
+
+    /// Set the PRIMARY selection to `text` (xclip keeps owning it).
+    pub fn set_primary(&self, text: &str) {
+        self.set_selection("primary", text);
+    }
+
+    pub fn primary(&self) -> String {
+        self.selection("primary")
+    }
+
+    fn set_selection(&self, which: &str, text: &str) {
         use std::io::Write;
         let mut child = self
             .command("xclip")
-            .args(["-selection", "clipboard", "-i"])
+            .args(["-selection", which, "-i"])
             .stdin(Stdio::piped())
             .spawn()
             .expect("xclip");
@@ -77,10 +94,10 @@ impl XDisplay {
         let _ = child.wait();
     }
 
-    pub fn clipboard(&self) -> String {
+    fn selection(&self, which: &str) -> String {
         let out = self
             .command("xclip")
-            .args(["-selection", "clipboard", "-o"])
+            .args(["-selection", which, "-o"])
             .stdout(Stdio::piped())
             .output()
             .expect("xclip -o");
@@ -141,7 +158,7 @@ impl XDisplay {
     }
 
     /// Find a window by name or class and give it the keyboard focus.
-    fn focus(&self, how: &str, what: &str) {
+    pub fn focus(&self, how: &str, what: &str) {
         let out = self
             .command("xdotool")
             .args(["search", "--sync", "--onlyvisible", how, what])

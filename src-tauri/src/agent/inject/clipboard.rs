@@ -21,18 +21,23 @@ pub fn paste_with(
     text: &str,
     shortcut: impl FnOnce() -> Result<(), InjectError>,
 ) -> Result<(), InjectError> {
-    let clipboard = match slot {
-        Some(clipboard) => clipboard,
-        empty => empty.insert(
-            arboard::Clipboard::new()
-                .map_err(|e| InjectError::Unavailable(format!("no clipboard: {e}")))?,
-        ),
-    };
+    let clipboard = open(slot)?;
     // Dropped on every way out: the user's clipboard comes back.
     let _lent = Lent::put(clipboard, text)?;
     shortcut()?;
     std::thread::sleep(PASTE_HOLD);
     Ok(())
+}
+
+/// The clipboard in `slot`, opened on first use.
+pub fn open(slot: &mut Option<arboard::Clipboard>) -> Result<&mut arboard::Clipboard, InjectError> {
+    match slot {
+        Some(clipboard) => Ok(clipboard),
+        empty => Ok(empty.insert(
+            arboard::Clipboard::new()
+                .map_err(|e| InjectError::Unavailable(format!("no clipboard: {e}")))?,
+        )),
+    }
 }
 
 /// The clipboard operations a paste needs; arboard in the backends, a fake in tests.
@@ -59,23 +64,29 @@ impl Clipboard for arboard::Clipboard {
     fn set_text(&mut self, text: &str) -> Result<(), InjectError> {
         arboard::Clipboard::set_text(self, text)
             .map_err(|e| InjectError::Failed(format!("cannot set the clipboard: {e}")))?;
-        let deadline = Instant::now() + SETTLE;
-        while self.get_text().ok().as_deref() != Some(text) {
-            if Instant::now() > deadline {
-                return Err(InjectError::Failed(
-                    "the clipboard did not take the text to paste (does a clipboard \
-                     manager replace it?); nothing was pasted"
-                        .into(),
-                ));
-            }
-            std::thread::yield_now();
-        }
-        Ok(())
+        settle(|| self.get_text().ok(), text)
     }
 
     fn clear(&mut self) {
         let _ = arboard::Clipboard::clear(self);
     }
+}
+
+/// Wait until `read` gives back `text`: the selection is the one the display
+/// server hands out (see [`Clipboard::set_text`] for arboard).
+pub fn settle(mut read: impl FnMut() -> Option<String>, text: &str) -> Result<(), InjectError> {
+    let deadline = Instant::now() + SETTLE;
+    while read().as_deref() != Some(text) {
+        if Instant::now() > deadline {
+            return Err(InjectError::Failed(
+                "the clipboard did not take the text to paste (does a clipboard \
+                 manager replace it?); nothing was pasted"
+                    .into(),
+            ));
+        }
+        std::thread::yield_now();
+    }
+    Ok(())
 }
 
 /// Holds `text` on the clipboard; on drop, puts back what was there before.

@@ -106,6 +106,17 @@ pub enum Method {
     Recorded,
 }
 
+impl Method {
+    /// The word of the result's `target.method`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Typed => "typed",
+            Method::Pasted => "pasted",
+            Method::Recorded => "recorded",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InjectError {
     /// Injection cannot work here at all (no display, no permission, Wayland only).
@@ -118,6 +129,14 @@ pub enum InjectError {
     /// are in the window.
     #[error("interrupted after {typed} of {total} characters: SayType was stopped while typing (the rest was not typed; copy it from the history)")]
     Interrupted { typed: usize, total: usize },
+    /// The keyboard focus went to another window part way: typing stopped there,
+    /// `typed` of `total` characters are in the window the message started in.
+    #[error("focus moved to {app} after {typed} of {total} characters: the rest was not typed (type it again, or copy it from the history)")]
+    FocusMoved {
+        app: String,
+        typed: usize,
+        total: usize,
+    },
 }
 
 /// Whether injection works here, with the line the status display shows.
@@ -168,6 +187,11 @@ pub trait Injector {
     /// Put `text` into the focused window, telling `progress` how far it got as it
     /// goes, and stopping (with [`InjectError::Interrupted`]) when it says so.
     fn inject(&mut self, text: &str, progress: &mut dyn Progress) -> Result<Method, InjectError>;
+    /// Where the last [`Injector::inject`] went (the focused window), when this
+    /// injector can tell; taken, so that it is never reported for another message.
+    fn take_target(&mut self) -> Option<crate::protocol::ws::Target> {
+        None
+    }
     /// Whether this injector can work here, and what it does or why not.
     fn readiness(&mut self) -> Readiness;
 }

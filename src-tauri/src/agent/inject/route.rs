@@ -18,15 +18,20 @@ use super::native::Native;
 use super::portable::PortableInjector;
 use super::rule::pick;
 #[cfg(target_os = "linux")]
+use super::rule::{in_terminal, InTerminal};
+#[cfg(target_os = "linux")]
 use super::x11;
 use super::{is_terminal, InjectError, InjectMode, InjectSettings};
 use super::{Injector, Method, Progress, Readiness, SharedInjectSettings, Situation};
+use crate::protocol::ws::Target;
 use crate::sync::lock;
 
 /// The desktop injector: the current settings over the platform's backend.
 pub struct DesktopInjector {
     settings: SharedInjectSettings,
     route: Option<Route>,
+    /// Where the last message went, when the route can tell.
+    target: Option<Target>,
 }
 
 /// A connected backend.
@@ -87,18 +92,21 @@ impl Route {
         text: &str,
         settings: InjectSettings,
         progress: &mut dyn Progress,
+        target: &mut Option<Target>,
     ) -> Result<Method, InjectError> {
         #[cfg(not(target_os = "linux"))]
         let InjectSettings { mode, newline } = settings;
+        #[cfg(not(target_os = "linux"))]
+        let _ = target;
         match self {
             #[cfg(target_os = "linux")]
-            Route::X11(x11) => inject_x11(x11, text, settings, progress),
+            Route::X11(x11) => inject_x11(x11, text, settings, progress, target),
             #[cfg(target_os = "linux")]
             // Xwayland clears `_NET_ACTIVE_WINDOW` while a native window has the
             // focus: XTest would then reach no window at all (WAYLAND.md).
             Route::Wayland(native, xwayland) => match xwayland {
                 Some(x11) if x11.active_window().is_some() => {
-                    inject_x11(x11, text, settings, progress)
+                    inject_x11(x11, text, settings, progress, target)
                 }
                 _ => native.inject(text, settings, progress),
             },
@@ -122,16 +130,45 @@ impl Route {
     }
 }
 
-/// Through X11: typing with our keymap planner, pasting with the terminal rule.
+/// Through X11: typing with our keymap planner, pasting, and the terminal rule
+/// (line breaks through the terminal's paste, Return never pressed).
 #[cfg(target_os = "linux")]
 fn inject_x11(
     x11: &mut x11::X11Injector,
     text: &str,
     InjectSettings { mode, newline }: InjectSettings,
     progress: &mut dyn Progress,
+    target: &mut Option<Target>,
 ) -> Result<Method, InjectError> {
     x11.set_newline(newline);
+    *target = x11.focused_target();
+    let result = inject_x11_into(x11, text, mode, progress);
+    if let (Some(target), Ok(method)) = (target.as_mut(), &result) {
+        target.method = Some(method.as_str().to_owned());
+    }
+    result
+}
+
+#[cfg(target_os = "linux")]
+fn inject_x11_into(
+    x11: &mut x11::X11Injector,
+    text: &str,
+    mode: InjectMode,
+    progress: &mut dyn Progress,
+) -> Result<Method, InjectError> {
     let terminal = x11.focused_class().is_some_and(|c| is_terminal(&c));
+    let text = if terminal {
+        match in_terminal(text) {
+            InTerminal::Paste(text) => {
+                return x11
+                    .paste_into_terminal(text, progress)
+                    .map(|()| Method::Pasted)
+            }
+            InTerminal::Usual(text) => text,
+        }
+    } else {
+        text
+    };
     let method = pick(mode, || Situation {
         chars: text.chars().count(),
         typeable: x11.types_easily(text),
@@ -149,6 +186,7 @@ impl DesktopInjector {
         DesktopInjector {
             settings,
             route: None,
+            target: None,
         }
     }
 
@@ -167,15 +205,22 @@ impl DesktopInjector {
 impl Injector for DesktopInjector {
     fn inject(&mut self, text: &str, progress: &mut dyn Progress) -> Result<Method, InjectError> {
         let settings = self.current();
+        self.target = None;
         if settings.mode == InjectMode::None {
             return Ok(Method::Recorded);
         }
-        let result = self.route()?.inject(text, settings, progress);
+        let mut target = None;
+        let result = self.route()?.inject(text, settings, progress, &mut target);
+        self.target = target;
         if let Err(InjectError::Unavailable(_)) = &result {
             // Reconnect next time (the display may have gone and come back).
             self.route = None;
         }
         result
+    }
+
+    fn take_target(&mut self) -> Option<Target> {
+        self.target.take()
     }
 
     fn readiness(&mut self) -> Readiness {

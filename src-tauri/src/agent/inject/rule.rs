@@ -40,6 +40,31 @@ pub fn pick(mode: InjectMode, situation: impl FnOnce() -> Situation) -> Method {
     }
 }
 
+/// What a message becomes in a terminal, where Return (and Shift+Return, which
+/// terminals read as Return) runs the line: a trailing line break is dropped, and
+/// text that still has one goes in through the terminal's paste (bracketed, so the
+/// shell inserts it and runs nothing). Return is never pressed in a terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InTerminal<'a> {
+    /// No line break left: typed or pasted by the usual rule.
+    Usual(&'a str),
+    /// Through the terminal's own paste.
+    Paste(&'a str),
+}
+
+pub fn in_terminal(text: &str) -> InTerminal<'_> {
+    let text = text.trim_end_matches(is_line_break);
+    if text.contains(is_line_break) {
+        InTerminal::Paste(text)
+    } else {
+        InTerminal::Usual(text)
+    }
+}
+
+fn is_line_break(c: char) -> bool {
+    matches!(c, '\n' | '\r' | '\u{2028}' | '\u{2029}')
+}
+
 /// WM_CLASS values of terminal emulators (compared case-insensitively).
 const TERMINALS: &[&str] = &[
     "xterm",
@@ -103,6 +128,17 @@ mod tests {
             "untypeable text is pasted"
         );
         assert_eq!(choose_method(s(3, false, true)), Method::Pasted);
+    }
+
+    #[test]
+    fn line_breaks_in_terminals_are_pasted_and_a_trailing_one_dropped() {
+        use InTerminal::*;
+        assert_eq!(in_terminal("ls -l"), Usual("ls -l"));
+        assert_eq!(in_terminal("ls -l\n"), Usual("ls -l"), "no Return pressed");
+        assert_eq!(in_terminal("ls\r\n\n"), Usual("ls"));
+        assert_eq!(in_terminal("\n"), Usual(""));
+        assert_eq!(in_terminal("touch a\necho b\n"), Paste("touch a\necho b"));
+        assert_eq!(in_terminal("a\r\nb"), Paste("a\r\nb"));
     }
 
     #[test]

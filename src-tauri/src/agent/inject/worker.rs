@@ -58,6 +58,8 @@ impl Outcome {
 pub struct JobResult {
     pub id: MessageId,
     pub outcome: Outcome,
+    /// Where it went, when the injector can tell.
+    pub target: Option<crate::protocol::ws::Target>,
 }
 
 /// The inbox shared by the connection (which stores arrivals) and this thread.
@@ -186,6 +188,7 @@ impl InjectorThread {
                         .send(JobResult {
                             id: job.id,
                             outcome,
+                            target: injector.take_target(),
                         })
                         .is_err()
                     {

@@ -32,6 +32,7 @@ use tokio::sync::oneshot;
 use super::registry::QueuedMessage;
 use crate::config::StorageLimits;
 use crate::protocol::ui::HistoryItem;
+use crate::protocol::ws::Target;
 use crate::protocol::{DeviceId, MessageId, MessageView, Status};
 use commit::Committer;
 
@@ -100,7 +101,7 @@ pub struct HistoryQuery {
 pub enum InsertOutcome {
     Inserted,
     /// A message with this id exists already; here it is.
-    Existing(StoredMessage),
+    Existing(Box<StoredMessage>),
 }
 
 /// What the relay needs at startup: known devices and every queued message.
@@ -159,6 +160,7 @@ impl Store {
         conn.pragma_update(None, "journal_size_limit", JOURNAL_SIZE_LIMIT)?;
         conn.busy_timeout(Duration::from_secs(5))?;
         conn.execute_batch(sql::SCHEMA)?;
+        sql::migrate(&conn)?;
         conn.execute_batch(phones::SCHEMA)?;
         held::migrate(&conn)?;
         // The ceiling: past it SQLite answers SQLITE_FULL and rolls back, as on a
@@ -275,9 +277,20 @@ impl Store {
         device_id: DeviceId,
         status: Status,
         error: Option<String>,
+        target: Option<Target>,
         at: i64,
     ) {
-        self.update(move |tx| sql::mark_result(tx, &id, &device_id, status, error.as_deref(), at));
+        self.update(move |tx| {
+            sql::mark_result(
+                tx,
+                &id,
+                &device_id,
+                status,
+                error.as_deref(),
+                target.as_ref(),
+                at,
+            )
+        });
     }
 
     /// Record that these queued messages are held since `at`.
@@ -354,7 +367,7 @@ mod tests {
         store.insert(new_msg("m2", "two")).await.expect("insert");
         let desk = DeviceId::parse("desk").expect("device");
         store.mark_delivered("m1".into(), desk.clone(), 10);
-        store.mark_result("m1".into(), desk.clone(), Status::Injected, None, 11);
+        store.mark_result("m1".into(), desk.clone(), Status::Injected, None, None, 11);
         store.touch_device(desk, 13);
         // Fire-and-forget updates apply in order: a later read sees them.
         let m1 = store.get("m1").await.expect("get").expect("exists");

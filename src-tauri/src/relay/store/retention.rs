@@ -47,6 +47,7 @@ mod tests {
         let conn = Connection::open_in_memory().expect("open");
         conn.execute_batch(super::super::sql::SCHEMA)
             .expect("schema");
+        super::super::sql::migrate(&conn).expect("migrate");
         conn
     }
 

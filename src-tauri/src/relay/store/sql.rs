@@ -6,6 +6,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use super::{HistoryQuery, InsertOutcome, NewMessage, Snapshot, StoreError, StoredMessage};
 use crate::protocol::ui::HistoryItem;
+use crate::protocol::ws::Target;
 use crate::protocol::{DeviceId, MessageId, MessageView, Status};
 use crate::relay::registry::QueuedMessage;
 
@@ -34,7 +35,27 @@ PRAGMA user_version = 1;
 
 /// The columns of [`message_view`], in its order.
 const VIEW_COLUMNS: &str =
-    "id, device_id, status, created_at, delivered_at, injected_at, error, held_since";
+    "id, device_id, status, created_at, delivered_at, injected_at, error, held_since, target";
+
+/// Migration 2: the window a message went into (`target`, JSON of
+/// [`Target`]), on databases made before it.
+pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    let has_target = conn
+        .prepare("SELECT 1 FROM pragma_table_info('messages') WHERE name = 'target'")?
+        .exists([])?;
+    if !has_target {
+        conn.execute_batch(
+            "ALTER TABLE messages ADD COLUMN target TEXT; PRAGMA user_version = 2;",
+        )?;
+    }
+    Ok(())
+}
+
+/// A target column: JSON written by [`mark_result`]; unreadable shows as none.
+fn target(r: &Row<'_>, i: usize) -> rusqlite::Result<Option<Target>> {
+    let json: Option<String> = r.get(i)?;
+    Ok(json.and_then(|j| serde_json::from_str(&j).ok()))
+}
 
 /// Read a status column; a value this build does not know shows as failed.
 fn status(r: &Row<'_>, i: usize) -> rusqlite::Result<Status> {
@@ -58,6 +79,7 @@ fn message_view(r: &Row<'_>, at: usize) -> rusqlite::Result<MessageView> {
         error: r.get(at + 6)?,
         held: held_since.is_some(),
         held_since,
+        target: target(r, at + 8)?,
     })
 }
 
@@ -79,7 +101,7 @@ pub(super) fn insert(conn: &Connection, msg: &NewMessage) -> Result<InsertOutcom
         return Ok(InsertOutcome::Inserted);
     }
     match get(conn, msg.id.as_str())? {
-        Some(existing) => Ok(InsertOutcome::Existing(existing)),
+        Some(existing) => Ok(InsertOutcome::Existing(Box::new(existing))),
         // Only possible if the row was deleted between the two statements.
         None => Err(StoreError::Vanished(msg.id.to_string())),
     }
@@ -88,12 +110,12 @@ pub(super) fn insert(conn: &Connection, msg: &NewMessage) -> Result<InsertOutcom
 pub(super) fn get(conn: &Connection, id: &str) -> Result<Option<StoredMessage>, StoreError> {
     let found = conn
         .prepare_cached(&format!(
-            "SELECT {VIEW_COLUMNS}, text FROM messages WHERE id = ?1"
+            "SELECT text, {VIEW_COLUMNS} FROM messages WHERE id = ?1"
         ))?
         .query_row([id], |r| {
             Ok(StoredMessage {
-                view: message_view(r, 0)?,
-                text: r.get(8)?,
+                text: r.get(0)?,
+                view: message_view(r, 1)?,
             })
         })
         .optional()?;
@@ -160,15 +182,17 @@ pub(super) fn mark_result(
     device: &DeviceId,
     status: Status,
     error: Option<&str>,
+    target: Option<&Target>,
     at: i64,
 ) -> rusqlite::Result<usize> {
+    let target = target.and_then(|t| serde_json::to_string(t).ok());
     let (injected_at, failed_at) = match status {
         Status::Injected => (Some(at), None),
         _ => (None, Some(at)),
     };
     conn.prepare_cached(
         "UPDATE messages SET status = ?3, injected_at = ?4, failed_at = ?5, \
-         error = ?6, delivered_at = COALESCE(delivered_at, ?7) \
+         error = ?6, delivered_at = COALESCE(delivered_at, ?7), target = ?8 \
          WHERE id = ?1 AND device_id = ?2 AND status IN ('queued', 'delivered')",
     )?
     .execute(params![
@@ -178,7 +202,8 @@ pub(super) fn mark_result(
         injected_at,
         failed_at,
         error,
-        at
+        at,
+        target
     ])
 }
 
@@ -240,6 +265,7 @@ mod tests {
         let conn = Connection::open_in_memory().expect("open");
         conn.execute_batch(SCHEMA).expect("schema");
         super::super::held::migrate(&conn).expect("held_since");
+        migrate(&conn).expect("migrate");
         conn
     }
 
@@ -286,20 +312,67 @@ mod tests {
         insert(&conn, &new_msg("m2", "desk", "b")).expect("insert");
         assert_eq!(mark_delivered(&conn, "m1", &dev("desk"), 10).ok(), Some(1));
         assert_eq!(mark_delivered(&conn, "m1", &dev("desk"), 11).ok(), Some(0));
-        mark_result(&conn, "m1", &dev("desk"), Status::Injected, None, 12).expect("result");
-        let changed = mark_result(&conn, "m2", &dev("intruder"), Status::Failed, None, 13);
+        mark_result(&conn, "m1", &dev("desk"), Status::Injected, None, None, 12).expect("result");
+        let changed = mark_result(
+            &conn,
+            "m2",
+            &dev("intruder"),
+            Status::Failed,
+            None,
+            None,
+            13,
+        );
         assert_eq!(changed.ok(), Some(0));
         let m1 = get(&conn, "m1").expect("get").expect("exists").view;
         assert_eq!(m1.status, Status::Injected);
         assert_eq!((m1.delivered_at, m1.injected_at), (Some(10), Some(12)));
         // A result without an ACK still dates the delivery.
-        mark_result(&conn, "m2", &dev("desk"), Status::Failed, Some("boom"), 14).expect("r");
+        mark_result(
+            &conn,
+            "m2",
+            &dev("desk"),
+            Status::Failed,
+            Some("boom"),
+            None,
+            14,
+        )
+        .expect("r");
         let m2 = get(&conn, "m2").expect("get").expect("exists").view;
         assert_eq!(
             (m2.delivered_at, m2.error.as_deref()),
             (Some(14), Some("boom"))
         );
         assert_eq!(get(&conn, "nope").expect("get"), None);
+    }
+
+    #[test]
+    fn the_target_is_kept_and_an_older_database_gets_its_column() {
+        let conn = db();
+        migrate(&conn).expect("a second run changes nothing");
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .expect("version");
+        assert_eq!(version, 2);
+        insert(&conn, &new_msg("t1", "desk", "hi")).expect("ins");
+        let into = Target {
+            app: "firefox".into(),
+            title: Some("Inbox".into()),
+            method: Some("typed".into()),
+        };
+        mark_result(
+            &conn,
+            "t1",
+            &dev("desk"),
+            Status::Injected,
+            None,
+            Some(&into),
+            9,
+        )
+        .expect("r");
+        let got = get(&conn, "t1").expect("get").expect("exists");
+        assert_eq!(got.view.target.as_ref(), Some(&into));
+        assert_eq!(got.text, "hi");
+        assert_eq!(all(&conn)[0].message.target.as_ref(), Some(&into));
     }
 
     #[test]
@@ -312,7 +385,16 @@ mod tests {
             )
             .expect("ins");
         }
-        mark_result(&conn, "h1", &dev("desk"), Status::Failed, Some("boom"), 9).expect("r");
+        mark_result(
+            &conn,
+            "h1",
+            &dev("desk"),
+            Status::Failed,
+            Some("boom"),
+            None,
+            9,
+        )
+        .expect("r");
         let rows = all(&conn);
         let ids: Vec<&str> = rows.iter().map(|h| h.message.id.as_str()).collect();
         assert_eq!(ids, ["h4", "h3", "h2", "h1", "h0"], "newest first");

@@ -7,16 +7,20 @@
 //! - [`planner`]: which keycode types which character, and what to bind first;
 //! - [`typing`]: the typing backend (executes the planner's chunks);
 //! - [`paste`]: the paste backend (clipboard + Ctrl+V, Ctrl+Shift+V in terminals);
+//! - [`terminal`]: text with a line break into a terminal (PRIMARY + Shift+Insert);
+//! - [`focus`]: typing stops when the focus moves to another window;
 //! - [`held`]: modifier keys a killed run left held down, released before each
 //!   message.
 //!
 //! Both backends share one [`X11Injector`]: one X connection, one enigo, one view of
 //! the keymap and of the keycodes we bound (unbound again on drop).
 
+pub mod focus;
 pub mod held;
 pub mod keymap;
 pub mod paste;
 pub mod planner;
+pub mod terminal;
 pub mod typing;
 
 use enigo::{Enigo, Settings};
@@ -37,6 +41,8 @@ pub struct X11Injector {
     atoms: Atoms,
     /// Keys sent since the last barrier (for the time allowance).
     keys_since_barrier: usize,
+    /// The window that had the focus when the message started (see [`focus`]).
+    started_in: Option<Window>,
     ping_serial: u32,
     watching_root: bool,
 }
@@ -46,6 +52,7 @@ struct Atoms {
     wm_protocols: Atom,
     net_wm_ping: Atom,
     net_active_window: Atom,
+    net_wm_name: Atom,
 }
 
 impl X11Injector {
@@ -79,6 +86,7 @@ impl X11Injector {
             wm_protocols: intern(b"WM_PROTOCOLS")?,
             net_wm_ping: intern(b"_NET_WM_PING")?,
             net_active_window: intern(b"_NET_ACTIVE_WINDOW")?,
+            net_wm_name: intern(b"_NET_WM_NAME")?,
         };
         Ok(X11Injector {
             conn,
@@ -88,6 +96,7 @@ impl X11Injector {
             clipboard: None,
             atoms,
             keys_since_barrier: 0,
+            started_in: None,
             ping_serial: 0,
             watching_root: false,
         })
@@ -154,7 +163,18 @@ impl X11Injector {
 
     /// WM_CLASS of the focused top-level window (`xterm`, `firefox`, ...).
     pub fn focused_class(&self) -> Option<String> {
-        let mut window = self.conn.get_input_focus().ok()?.reply().ok()?.focus;
+        self.class_of(self.input_focus()?)
+    }
+
+    /// The window with the keyboard focus, as the server says (`None` for no
+    /// focus, and for PointerRoot, where the focus follows the pointer).
+    fn input_focus(&self) -> Option<Window> {
+        let focus = self.conn.get_input_focus().ok()?.reply().ok()?.focus;
+        (focus > 1).then_some(focus)
+    }
+
+    /// WM_CLASS of `window` or of the first ancestor that has one.
+    fn class_of(&self, mut window: Window) -> Option<String> {
         for _ in 0..16 {
             if window == self.root || window == 0 {
                 return None;

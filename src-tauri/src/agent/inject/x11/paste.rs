@@ -4,10 +4,12 @@
 //! [`PASTE_HOLD`](crate::agent::inject::clipboard::PASTE_HOLD), then the user's own
 //! clipboard comes back through the
 //! [`Lent`](crate::agent::inject::clipboard::Lent) guard, also when a step fails.
+//! Text with a line break goes into a terminal through [`super::terminal`] instead.
 
-use enigo::{Direction, Keyboard};
+use enigo::{Direction, Enigo, Keyboard};
 
 use super::keymap::{keysym_of, CONTROL_L};
+use super::planner::Typist;
 use super::{refresh_keymap, X11Injector};
 use crate::agent::inject::clipboard::paste_with;
 use crate::agent::inject::progress::{checkpoint, Progress};
@@ -29,35 +31,42 @@ impl X11Injector {
         self.release_held_modifiers()?;
         paste_with(&mut self.clipboard, text, || {
             refresh_keymap(&self.conn, &mut self.typist)?;
-            let find = |sym: u32| {
-                self.typist
-                    .find(sym)
-                    .map(|(kc, _)| u16::from(kc))
-                    .ok_or_else(|| InjectError::Failed(format!("no key for keysym {sym:#x}")))
-            };
-            let control = find(CONTROL_L)?;
-            let v = find(keysym_of('v'))?;
+            let control = key_for(&self.typist, CONTROL_L)?;
+            let v = key_for(&self.typist, keysym_of('v'))?;
             let shift = u16::from(self.typist.shift_keycode());
             let mut held = vec![control];
             if shift_paste {
                 held.push(shift);
             }
-            let mut sent = Ok(());
-            for &k in &held {
-                if sent.is_ok() {
-                    sent = self.enigo.raw(k, Direction::Press).map_err(input_error);
-                }
-            }
-            if sent.is_ok() {
-                sent = self.enigo.raw(v, Direction::Click).map_err(input_error);
-            }
-            for &k in held.iter().rev() {
-                let _ = self.enigo.raw(k, Direction::Release);
-            }
-            sent
+            chord(&mut self.enigo, &held, v)
         })?;
         // All of it is in: a stop asked for now changes nothing.
         let _ = progress.advanced(total);
         Ok(())
     }
+}
+
+/// The keycode that types `keysym` (at any level).
+pub(super) fn key_for(typist: &Typist, keysym: u32) -> Result<u16, InjectError> {
+    typist
+        .find(keysym)
+        .map(|(kc, _)| u16::from(kc))
+        .ok_or_else(|| InjectError::Failed(format!("no key for keysym {keysym:#x}")))
+}
+
+/// Press `held` in order, click `key`, release `held` (always, also after an error).
+pub(super) fn chord(enigo: &mut Enigo, held: &[u16], key: u16) -> Result<(), InjectError> {
+    let mut sent = Ok(());
+    for &k in held {
+        if sent.is_ok() {
+            sent = enigo.raw(k, Direction::Press).map_err(input_error);
+        }
+    }
+    if sent.is_ok() {
+        sent = enigo.raw(key, Direction::Click).map_err(input_error);
+    }
+    for &k in held.iter().rev() {
+        let _ = enigo.raw(k, Direction::Release);
+    }
+    sent
 }

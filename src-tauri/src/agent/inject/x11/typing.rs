@@ -1,11 +1,12 @@
 //! The X11 typing backend: executes the [`planner`](super::planner)'s chunks with
-//! enigo's raw key events, binding spare keycodes first and waiting for a barrier
-//! before rebinding one the target may still be reading.
+//! XTest key events on our own X connection, binding spare keycodes first and
+//! waiting for a barrier before rebinding one the target may still be reading.
 //!
-//! Two X connections are involved (ours for the key mapping, enigo's for the key
-//! events), and the server orders requests per connection only. So after binding
-//! keycodes we wait for our connection's round trip before enigo sends a key that
-//! uses them.
+//! The key events go on the connection that binds the keycodes and reads the
+//! focus, so the server takes them in that order: a binding is in force before the
+//! key that uses it, and each batch is sent under a server grab right after a look
+//! at the focus ([`super::focus`]). enigo still taps Caps Lock and releases held
+//! modifiers.
 
 use std::time::{Duration, Instant};
 
@@ -13,7 +14,9 @@ use enigo::{Direction, Keyboard};
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{
     AtomEnum, ChangeWindowAttributesAux, ClientMessageEvent, ConnectionExt, EventMask, KeyButMask,
+    KEY_PRESS_EVENT, KEY_RELEASE_EVENT,
 };
+use x11rb::protocol::xtest::ConnectionExt as _;
 use x11rb::protocol::Event;
 
 use super::keymap::CAPS_LOCK;
@@ -41,6 +44,7 @@ impl X11Injector {
     ) -> Result<(), InjectError> {
         self.refresh_keymap()?;
         self.release_held_modifiers()?;
+        self.note_focus();
         // Caps Lock would turn typed letters into capitals: lift it while typing.
         let caps = self.caps_lock_on();
         if caps {
@@ -76,7 +80,8 @@ impl X11Injector {
         Ok(())
     }
 
-    /// Send a chunk's strokes in batches of [`REPORT_EVERY`], reporting after each.
+    /// Send a chunk's strokes in batches of [`REPORT_EVERY`] ([`Self::send_batch`]),
+    /// reporting after each.
     /// The planner makes one stroke per character; should a chunk ever differ, it
     /// is reported once, whole.
     fn send_reported(
@@ -88,12 +93,12 @@ impl X11Injector {
         progress: &mut dyn Progress,
     ) -> Result<(), InjectError> {
         if strokes.len() != chars {
-            self.send_strokes(strokes)?;
+            self.send_batch(strokes, typed, total)?;
             return checkpoint(progress, typed + chars, total);
         }
         let mut done = typed;
         for batch in strokes.chunks(REPORT_EVERY) {
-            self.send_strokes(batch)?;
+            self.send_batch(batch, done, total)?;
             done += batch.len();
             checkpoint(progress, done, total)?;
         }
@@ -196,31 +201,66 @@ impl X11Injector {
         Some(false)
     }
 
-    fn send_strokes(&mut self, strokes: &[Stroke]) -> Result<(), InjectError> {
+    /// Send one batch of strokes into the window the message started in: under a
+    /// server grab, the focus is checked, the keys are sent on our own connection
+    /// (XTest), and a round trip has the server deliver them, so no other client
+    /// (a window manager, a click handled by one) can move the focus between the
+    /// check and the keys: a batch goes whole into the right window or not at all.
+    fn send_batch(
+        &mut self,
+        strokes: &[Stroke],
+        typed: usize,
+        total: usize,
+    ) -> Result<(), InjectError> {
         self.keys_since_barrier += strokes.len();
-        let shift = u16::from(self.typist.shift_keycode());
+        self.conn.grab_server().map_err(x11_error)?;
+        let result = self
+            .check_focus(typed, total)
+            .and_then(|()| self.fake_strokes(strokes))
+            .and_then(|()| {
+                // The round trip: every key above is delivered before the grab ends.
+                self.conn
+                    .get_input_focus()
+                    .map_err(x11_error)?
+                    .reply()
+                    .map_err(x11_error)?;
+                Ok(())
+            });
+        let _ = self.conn.ungrab_server();
+        let _ = self.conn.flush();
+        result
+    }
+
+    fn fake_strokes(&mut self, strokes: &[Stroke]) -> Result<(), InjectError> {
+        let shift = self.typist.shift_keycode();
         let mut shift_down = false;
         let result = (|| {
             for stroke in strokes {
                 if stroke.shift != shift_down {
-                    let dir = if stroke.shift {
-                        Direction::Press
-                    } else {
-                        Direction::Release
-                    };
-                    self.enigo.raw(shift, dir).map_err(input_error)?;
+                    self.fake_key(shift, stroke.shift)?;
                     shift_down = stroke.shift;
                 }
-                self.enigo
-                    .raw(u16::from(stroke.keycode), Direction::Click)
-                    .map_err(input_error)?;
+                self.fake_key(stroke.keycode, true)?;
+                self.fake_key(stroke.keycode, false)?;
             }
             Ok(())
         })();
         if shift_down {
-            let _ = self.enigo.raw(shift, Direction::Release);
+            let _ = self.fake_key(shift, false);
         }
         result
+    }
+
+    fn fake_key(&self, keycode: u8, press: bool) -> Result<(), InjectError> {
+        let kind = if press {
+            KEY_PRESS_EVENT
+        } else {
+            KEY_RELEASE_EVENT
+        };
+        self.conn
+            .xtest_fake_input(kind, keycode, x11rb::CURRENT_TIME, self.root, 0, 0, 0)
+            .map_err(input_failed)?;
+        Ok(())
     }
 
     fn tap_keysym(&mut self, keysym: u32) -> Result<(), InjectError> {
@@ -240,4 +280,8 @@ impl X11Injector {
             .and_then(|c| c.reply().ok())
             .is_some_and(|r| r.mask.contains(KeyButMask::LOCK))
     }
+}
+
+fn input_failed(e: impl std::fmt::Display) -> InjectError {
+    InjectError::Failed(format!("keyboard input failed: {e}"))
 }

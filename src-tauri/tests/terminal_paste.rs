@@ -1,0 +1,197 @@
+//! Never run a command by accident: dictating two lines into a real `bash` in a
+//! plain xterm (no translation override), and inside tmux in that xterm, through
+//! the real `saytype serve --inject auto|type`. A line break used to go in as
+//! Shift+Return, which a terminal reads as Return: the first line ran. Now the text
+//! goes in through the terminal's own paste (PRIMARY + Shift+Insert), bash's
+//! bracketed paste inserts it, and nothing runs.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use common::desktop::XDisplay;
+use common::served::Served;
+use common::{RelayClient, TOKEN};
+use serde_json::json;
+
+const WAIT: Duration = Duration::from_secs(20);
+/// What the phone dictates: a command, a line break, another, a trailing break.
+const DICTATED: &str = "touch made-by-saytype\necho second\n";
+
+/// A bash in an xterm (optionally inside tmux), with a key (Ctrl+T) that writes
+/// the line being edited to `buffer`, so the test reads exactly what sits on the
+/// prompt.
+struct Shell {
+    child: Child,
+    dir: PathBuf,
+    tmux: Option<PathBuf>,
+}
+
+impl Shell {
+    fn start(display: &XDisplay, dir: &Path, in_tmux: bool) -> Shell {
+        let rc = dir.join("bashrc");
+        let buffer = dir.join("buffer");
+        let ready = dir.join("ready");
+        std::fs::write(
+            &rc,
+            format!(
+                "PS1='$ '\n\
+                 bind 'set enable-bracketed-paste on'\n\
+                 bind -x '\"\\C-t\": printf %s \"$READLINE_LINE\" > {buffer}.tmp; mv {buffer}.tmp {buffer}'\n\
+                 cd {dir}\n\
+                 touch {ready}\n",
+                buffer = buffer.display(),
+                dir = dir.display(),
+                ready = ready.display(),
+            ),
+        )
+        .expect("rc");
+        let bash = format!("bash --noprofile --rcfile {} -i", rc.display());
+        let socket = dir.join("tmux.sock");
+        let mut cmd = display.command("xterm");
+        cmd.args([
+            "-u8",
+            "-geometry",
+            "100x30",
+            "-name",
+            "saytype-shell",
+            "-T",
+            "saytype-shell",
+            "-e",
+        ]);
+        if in_tmux {
+            cmd.arg("tmux")
+                .arg("-S")
+                .arg(&socket)
+                .args(["-f", "/dev/null", "new-session", &bash]);
+        } else {
+            cmd.args(["sh", "-c", &format!("exec {bash}")]);
+        }
+        let child = cmd.spawn().expect("xterm");
+        display.focus("--classname", "saytype-shell");
+        wait_until(|| ready.exists(), "bash started");
+        Shell {
+            child,
+            dir: dir.to_owned(),
+            tmux: in_tmux.then_some(socket),
+        }
+    }
+
+    /// The line on bash's prompt, read with the Ctrl+T binding.
+    fn prompt_line(&self, display: &XDisplay) -> String {
+        let buffer = self.dir.join("buffer");
+        let _ = std::fs::remove_file(&buffer);
+        let status = display
+            .command("xdotool")
+            .args(["key", "ctrl+t"])
+            .status()
+            .expect("xdotool key");
+        assert!(status.success());
+        // Written to a side file and renamed: whole once it exists.
+        wait_until(|| buffer.exists(), "the prompt line written");
+        std::fs::read_to_string(&buffer).expect("buffer")
+    }
+}
+
+impl Drop for Shell {
+    fn drop(&mut self) {
+        if let Some(socket) = &self.tmux {
+            let _ = std::process::Command::new("tmux")
+                .arg("-S")
+                .arg(socket)
+                .arg("kill-server")
+                .stderr(Stdio::null())
+                .status();
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn wait_until(mut done: impl FnMut() -> bool, what: &str) {
+    let deadline = Instant::now() + WAIT;
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+async fn dictate_two_lines(inject: &str, in_tmux: bool) {
+    if in_tmux && which("tmux").is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "tmux is required under CI (scripts/setup.sh test)"
+        );
+        eprintln!("SKIPPED: tmux is not installed");
+        return;
+    }
+    let Some(display) = XDisplay::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let shell = Shell::start(&display, dir.path(), in_tmux);
+    display.set_primary("the user's selection");
+    let served = Served::spawn(
+        &dir.path().join("data"),
+        Some(TOKEN),
+        &["--inject", inject],
+        &[("DISPLAY", display.name.as_str())],
+    );
+    served.wait_online(TOKEN, "desk").await;
+    let relay = RelayClient::new(&served.url, TOKEN);
+    let r = relay
+        .post(&json!({"text": DICTATED, "id": "two-lines"}))
+        .await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let s = relay.wait_status("two-lines", "injected").await;
+    assert_eq!(s["status"], "injected", "{s}");
+    // Where it went, for the pages: the status and the history say so.
+    let into = json!({"app": "XTerm", "title": "saytype-shell", "method": "pasted"});
+    assert_eq!(s["target"], into, "{s}");
+    let history = relay
+        .get("/ui/api/history?id=two-lines")
+        .await
+        .json()
+        .expect("history");
+    assert_eq!(history[0]["target"], into, "{history}");
+
+    let line = shell.prompt_line(&display);
+    assert!(
+        !dir.path().join("made-by-saytype").exists(),
+        "the first line ran as a command"
+    );
+    assert_eq!(
+        line, "touch made-by-saytype\necho second",
+        "the text sits on the prompt, without the trailing line break"
+    );
+    assert_eq!(
+        display.primary(),
+        "the user's selection",
+        "the user's PRIMARY selection is back"
+    );
+}
+
+fn which(program: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join(program))
+            .find(|p| p.is_file())
+    })
+}
+
+#[tokio::test]
+async fn two_lines_into_bash_in_xterm_run_nothing() {
+    dictate_two_lines("auto", false).await;
+}
+
+#[tokio::test]
+async fn two_lines_typed_into_bash_in_xterm_run_nothing() {
+    dictate_two_lines("type", false).await;
+}
+
+#[tokio::test]
+async fn two_lines_into_bash_in_tmux_in_xterm_run_nothing() {
+    dictate_two_lines("auto", true).await;
+}
