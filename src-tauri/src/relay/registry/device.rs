@@ -91,6 +91,23 @@ pub(super) struct Device {
 }
 
 impl Device {
+    /// Queue `msg` at the back, sending it at once on the live connection (the
+    /// registry's invariant: while online, everything queued was sent). Returns the
+    /// receiver of its ACK wait when it was sent.
+    pub(super) fn push_and_send(&mut self, msg: QueuedMessage) -> Option<oneshot::Receiver<bool>> {
+        let sent = self
+            .conn
+            .as_ref()
+            .is_some_and(|c| c.tx.send(Outbound::Text(msg.frame.clone())).is_ok());
+        let waiter = sent.then(|| {
+            let (tx, rx) = oneshot::channel();
+            self.waiters.entry(msg.id.clone()).or_default().push(tx);
+            rx
+        });
+        self.queue.push_back(msg);
+        waiter
+    }
+
     pub(super) fn online(&self) -> bool {
         self.conn.is_some()
     }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 
-use super::device::{Device, Outbound};
+use super::device::Device;
 use super::Registry;
 use crate::protocol::{DeviceId, MessageId};
 
@@ -89,17 +89,7 @@ impl Registry {
         };
         msg.held_since = None;
         msg.released = true;
-        let sent = d
-            .conn
-            .as_ref()
-            .is_some_and(|c| c.tx.send(Outbound::Text(msg.frame.clone())).is_ok());
-        let waiter = sent.then(|| {
-            let (tx, rx) = oneshot::channel();
-            d.waiters.entry(msg.id.clone()).or_default().push(tx);
-            rx
-        });
-        d.queue.push_back(msg);
-        Ok(waiter)
+        Ok(d.push_and_send(msg))
     }
 
     /// Take a message that was not sent yet (held, or queued while its device is
@@ -122,6 +112,7 @@ impl Registry {
 
 #[cfg(test)]
 mod tests {
+    use super::super::Outbound;
     use super::*;
     use tokio::sync::mpsc;
 

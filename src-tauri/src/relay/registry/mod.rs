@@ -131,17 +131,7 @@ impl Registry {
     ) -> Option<oneshot::Receiver<bool>> {
         let d = self.devices.entry(device.clone()).or_default();
         d.reserved = d.reserved.saturating_sub(1);
-        let sent = d
-            .conn
-            .as_ref()
-            .is_some_and(|c| c.tx.send(Outbound::Text(msg.frame.clone())).is_ok());
-        let waiter = sent.then(|| {
-            let (tx, rx) = oneshot::channel();
-            d.waiters.entry(msg.id.clone()).or_default().push(tx);
-            rx
-        });
-        d.queue.push_back(msg);
-        waiter
+        d.push_and_send(msg)
     }
 
     /// Register a connection for a device. On success the `registered` frame and then
