@@ -12,11 +12,8 @@ use std::time::Duration;
 
 use common::session_bus::{SessionBus, Spawned};
 use common::{eventually, RelayClient, TOKEN};
-use saytype::agent::inject::{InjectMode, InjectSettings, NewlineKey};
 use saytype::client::HttpClient;
-use saytype::daemon::{Daemon, DaemonOptions};
-use saytype::protocol::DeviceId;
-use saytype::settings::Settings;
+use saytype::daemon::Daemon;
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 use zbus::zvariant::{OwnedValue, Value as ZValue};
@@ -141,16 +138,7 @@ async fn the_notification_types_or_discards_the_held_messages() {
         .expect("mock");
 
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut opts = DaemonOptions::from_settings(dir.path().join("data"), &Settings::default());
-    opts.token = Some(TOKEN.into());
-    opts.bind = "127.0.0.1".parse().expect("ip");
-    opts.port = 0;
-    opts.mdns = false;
-    opts.device_id = Some(DeviceId::parse("desk").expect("id"));
-    opts.inject = InjectSettings {
-        mode: InjectMode::None,
-        newline: NewlineKey::ShiftReturn,
-    };
+    let mut opts = common::daemon::record_only_options(&dir.path().join("data"), "127.0.0.1");
     // Every message that had to wait is held: no test waits for a clock.
     opts.hold_after = Some(Duration::ZERO);
     let shutdown = CancellationToken::new();

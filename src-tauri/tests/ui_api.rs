@@ -6,11 +6,8 @@ mod common;
 use std::time::Duration;
 
 use common::{eventually, RelayClient, TOKEN};
-use saytype::agent::inject::{InjectMode, InjectSettings, NewlineKey};
 use saytype::client::HttpClient;
-use saytype::daemon::{Daemon, DaemonOptions};
-use saytype::protocol::DeviceId;
-use saytype::settings::Settings;
+use saytype::daemon::Daemon;
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
@@ -45,16 +42,7 @@ async fn desk() -> Desk {
 async fn desk_on(bind: &str) -> Desk {
     config_home();
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut opts = DaemonOptions::from_settings(dir.path().join("data"), &Settings::default());
-    opts.token = Some(TOKEN.into());
-    opts.bind = bind.parse().expect("ip");
-    opts.port = 0;
-    opts.mdns = false;
-    opts.device_id = Some(DeviceId::parse("desk").expect("id"));
-    opts.inject = InjectSettings {
-        mode: InjectMode::None,
-        newline: NewlineKey::ShiftReturn,
-    };
+    let opts = common::daemon::record_only_options(&dir.path().join("data"), bind);
     let shutdown = CancellationToken::new();
     let daemon = Daemon::start(opts, shutdown.clone()).await.expect("daemon");
     let url = format!("http://{}", daemon.local_addr());

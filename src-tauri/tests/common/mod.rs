@@ -9,6 +9,7 @@
 
 pub mod agent;
 pub mod client;
+pub mod daemon;
 pub mod desktop;
 pub mod kwin;
 pub mod local_agent;
