@@ -276,8 +276,11 @@ impl Desktop for Parts {
                 "checking the new injection mode…".to_owned(),
             ),
             (Readiness::Ready(line), false) => (InjectorState::Ready, line.clone()),
-            (Readiness::Unavailable(why), false) => (InjectorState::Unavailable, why.clone()),
+            (Readiness::Unavailable(why) | Readiness::NeedsGrant(why), false) => {
+                (InjectorState::Unavailable, why.clone())
+            }
         };
+        let needs_grant = !recording && matches!(readiness, Readiness::NeedsGrant(_));
         Some(LocalAgentView {
             device_id: self.device.to_string(),
             state,
@@ -285,6 +288,7 @@ impl Desktop for Parts {
             injector,
             injector_ok: injector_state != InjectorState::Unavailable,
             injector_state,
+            injector_needs_grant: needs_grant,
             paused: control.is_paused(),
         })
     }

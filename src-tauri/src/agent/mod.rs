@@ -107,6 +107,11 @@ impl AgentControl {
     pub fn refresh_injector(&self) {
         self.injector.refresh();
     }
+
+    /// The user allows typing where the route asks for it (the portal's dialog).
+    pub fn grant_injector(&self) {
+        self.injector.grant();
+    }
 }
 
 impl Agent {
@@ -117,9 +122,10 @@ impl Agent {
         data_dir: Option<&Path>,
         shutdown: CancellationToken,
     ) -> anyhow::Result<Agent> {
+        let dir = data_dir.map(Path::to_owned);
         Agent::start_with(
             opts,
-            move || Box::new(DesktopInjector::new(settings)),
+            move || Box::new(DesktopInjector::new(settings).with_data_dir(dir.as_deref())),
             data_dir,
             shutdown,
         )

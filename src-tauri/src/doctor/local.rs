@@ -54,6 +54,7 @@ fn route() -> DoctorCheck {
     match DesktopInjector::new(settings).readiness() {
         Readiness::Ready(line) => pass("route", line),
         Readiness::Starting | Readiness::Recording => pass("route", "not checked"),
+        Readiness::NeedsGrant(what) => fail("route", what, None),
         Readiness::Unavailable(why) => fail(
             "route",
             format!("SayType cannot type here: {why}"),

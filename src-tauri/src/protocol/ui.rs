@@ -78,6 +78,10 @@ pub struct LocalAgentView {
     pub injector_state: InjectorState,
     /// Whether injection works here (`injectorState` is not `unavailable`).
     pub injector_ok: bool,
+    /// The route needs the user's permission (the remote desktop portal's
+    /// dialog): the window offers one button for it (`POST /ui/api/injector/grant`).
+    #[serde(default)]
+    pub injector_needs_grant: bool,
     pub paused: bool,
 }
 

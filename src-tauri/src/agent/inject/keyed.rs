@@ -8,7 +8,7 @@
 use std::time::{Duration, Instant};
 
 use super::clipboard::PASTE_HOLD;
-use super::layout::{Layout, Plan, Stroke};
+use super::layout::{Layout, LayoutError, Plan, Stroke};
 use super::progress::{checkpoint, REPORT_EVERY};
 use super::rule::pick;
 use super::wayland::typing::PER_CHAR;
@@ -53,6 +53,39 @@ pub fn inject(
         _ => route.paste_text(text, progress),
     }
     .map(|()| method)
+}
+
+/// The key events (evdev code, pressed) that type `batch` on `layout`: for each
+/// stroke its modifiers down, the key down and up, the modifiers up again.
+pub fn batch_events(layout: &Layout, batch: &[Stroke]) -> Result<Vec<(u32, bool)>, InjectError> {
+    let failed = |e: LayoutError| InjectError::Failed(e.to_string());
+    let shift = layout.shift_key().map_err(failed)?;
+    let level3 = layout.level3_key().ok();
+    if batch.iter().any(|s| s.level3) && level3.is_none() {
+        return Err(failed(LayoutError::Missing("AltGr")));
+    }
+    let mut events = Vec::with_capacity(batch.len() * 4);
+    for &stroke in batch {
+        let mods = [
+            stroke.shift.then_some(shift),
+            level3.filter(|_| stroke.level3),
+        ];
+        let mods = mods.iter().flatten();
+        events.extend(mods.clone().map(|m| (m.code, true)));
+        events.extend([(stroke.code, true), (stroke.code, false)]);
+        events.extend(mods.rev().map(|m| (m.code, false)));
+    }
+    Ok(events)
+}
+
+/// The paste shortcut (Ctrl+V, wherever the layout has `v`) as key events.
+pub fn paste_events(layout: &Layout) -> Result<[(u32, bool); 4], InjectError> {
+    let failed = |e: LayoutError| InjectError::Failed(e.to_string());
+    let (control, v) = (
+        layout.control_key().map_err(failed)?.code,
+        layout.v_key().map_err(failed)?.code,
+    );
+    Ok([(control, true), (v, true), (v, false), (control, false)])
 }
 
 /// How long the window may take to read a paste.
@@ -103,6 +136,36 @@ mod tests {
     use super::*;
     use crate::agent::inject::layout::keymap_of;
     use crate::agent::inject::{InjectMode, NewlineKey};
+
+    #[test]
+    fn keys_come_with_their_modifiers_around_them() {
+        let de = Layout::from_keymap(&keymap_of("de", "").expect("xkb data")).expect("de");
+        let Plan::Type(strokes) = de.plan("z@A", NewlineKey::Return) else {
+            panic!("plan");
+        };
+        let events = batch_events(&de, &strokes).expect("events");
+        let (shift, altgr) = (42, de.level3_key().expect("AltGr").code);
+        assert_eq!(
+            events,
+            [
+                (21, true),
+                (21, false),
+                (altgr, true),
+                (16, true),
+                (16, false),
+                (altgr, false),
+                (shift, true),
+                (30, true),
+                (30, false),
+                (shift, false),
+            ],
+            "z is KEY_Y, @ is AltGr+Q, A is Shift+KEY_A"
+        );
+        assert_eq!(
+            paste_events(&de).expect("paste"),
+            [(29, true), (47, true), (47, false), (29, false)]
+        );
+    }
 
     #[test]
     fn off_layout_text_is_pasted_whole_in_every_mode() {

@@ -33,7 +33,11 @@ pub mod mutter;
 #[cfg(target_os = "linux")]
 pub mod native;
 pub mod portable;
+#[cfg(target_os = "linux")]
+pub mod portal;
 pub mod progress;
+#[cfg(target_os = "linux")]
+pub mod remote_clipboard;
 pub mod route;
 pub mod rule;
 #[cfg(target_os = "linux")]
@@ -129,6 +133,10 @@ pub enum InjectError {
     /// are in the window.
     #[error("interrupted after {typed} of {total} characters: SayType was stopped while typing (the rest was not typed; copy it from the history)")]
     Interrupted { typed: usize, total: usize },
+    /// The route needs the user's permission first (the portal's dialog): what
+    /// to do.
+    #[error("{0}")]
+    NeedsGrant(String),
     /// The keyboard focus went to another window part way: typing stopped there,
     /// `typed` of `total` characters are in the window the message started in.
     #[error("focus moved to {app} after {typed} of {total} characters: the rest was not typed (type it again, or copy it from the history)")]
@@ -150,11 +158,13 @@ pub enum Readiness {
     Recording,
     /// Why it cannot work here ("no display: ...").
     Unavailable(String),
+    /// It can work once the user allows it (the portal's dialog): what to do.
+    NeedsGrant(String),
 }
 
 impl Readiness {
     pub fn is_ok(&self) -> bool {
-        !matches!(self, Readiness::Unavailable(_))
+        !matches!(self, Readiness::Unavailable(_) | Readiness::NeedsGrant(_))
     }
 
     /// The line for the status display.
@@ -162,9 +172,14 @@ impl Readiness {
         match self {
             Readiness::Starting => "starting",
             Readiness::Recording => RECORDING_ONLY,
-            Readiness::Ready(t) | Readiness::Unavailable(t) => t,
+            Readiness::Ready(t) | Readiness::Unavailable(t) | Readiness::NeedsGrant(t) => t,
         }
     }
+}
+
+/// A grant asked of a route that needs none.
+pub fn no_grant_needed() -> InjectError {
+    InjectError::Failed("this way of typing needs no permission".into())
 }
 
 /// What the record-only injector says of itself.
@@ -194,4 +209,8 @@ pub trait Injector {
     }
     /// Whether this injector can work here, and what it does or why not.
     fn readiness(&mut self) -> Readiness;
+    /// The user allows typing (the portal's dialog, where a route needs it).
+    fn grant(&mut self) -> Result<(), InjectError> {
+        Err(no_grant_needed())
+    }
 }

@@ -4,9 +4,12 @@
 //! with what to do, and is never reported typed (XTest through Xwayland reaches
 //! no native window: Xwayland clears `_NET_ACTIVE_WINDOW` while one has focus).
 
+use std::path::Path;
+
 use super::keyed;
 use super::kwin::{Kwin, KwinInjector};
 use super::mutter::MutterInjector;
+use super::portal::PortalInjector;
 use super::rule::pick;
 use super::wayland::seat_keymap::SeatKeymap;
 use super::wayland::{self, session::Found, session::WlRoute, Offer, WlrInjector};
@@ -20,25 +23,31 @@ pub enum Native {
     Kwin(Box<KwinInjector>),
     /// GNOME: mutter's RemoteDesktop.
     Mutter(Box<MutterInjector>),
+    /// GNOME 46+, Plasma 6: the RemoteDesktop portal with libei, where no
+    /// private route works.
+    Portal(Box<PortalInjector>),
     /// None that SayType can use: the compositor's name, and why.
     Unreachable(&'static str, String),
 }
 
 impl Native {
     /// Connect to `$WAYLAND_DISPLAY`; `None` if there is no Wayland compositor.
-    pub fn connect() -> Result<Option<Native>, InjectError> {
+    /// The compositor's private route first (it needs no dialog), then the
+    /// portal (`data_dir` keeps its restore token).
+    pub fn connect(data_dir: Option<&Path>) -> Result<Option<Native>, InjectError> {
         let offer = match WlrInjector::connect()? {
             Found::NoWayland => return Ok(None),
             Found::Wlroots(wlr) => return Ok(Some(Native::Wlroots(wlr))),
             Found::Other(offer) => offer,
         };
         let name = family(&offer);
+        let mut why = no_route_of(name);
         if offer.kde {
             if let Some(seat) = SeatKeymap::connect()? {
-                return Ok(Some(match KwinInjector::connect(seat)? {
-                    Kwin::Ready(kwin) => Native::Kwin(kwin),
-                    Kwin::Refused(why) => Native::Unreachable(name, why),
-                }));
+                match KwinInjector::connect(seat)? {
+                    Kwin::Ready(kwin) => return Ok(Some(Native::Kwin(kwin))),
+                    Kwin::Refused(refused) => why = refused,
+                }
             }
         }
         if offer.gnome {
@@ -46,11 +55,14 @@ impl Native {
                 match MutterInjector::connect(seat) {
                     Ok(Some(mutter)) => return Ok(Some(Native::Mutter(Box::new(mutter)))),
                     Ok(None) => {}
-                    Err(why) => return Ok(Some(Native::Unreachable(name, why))),
+                    Err(failed) => why = failed,
                 }
             }
         }
-        Ok(Some(Native::Unreachable(name, no_route_of(name))))
+        if let Some(portal) = PortalInjector::connect(data_dir)? {
+            return Ok(Some(Native::Portal(Box::new(portal))));
+        }
+        Ok(Some(Native::Unreachable(name, why)))
     }
 
     pub fn name(&self) -> &'static str {
@@ -58,6 +70,7 @@ impl Native {
             Native::Wlroots(wlr) => wlr.name(),
             Native::Kwin(_) => "KWin",
             Native::Mutter(_) => "mutter",
+            Native::Portal(_) => "portal",
             Native::Unreachable(name, _) => name,
         }
     }
@@ -68,6 +81,7 @@ impl Native {
             Native::Wlroots(wlr) => wlr.ready_line(),
             Native::Kwin(kwin) => kwin.ready_line(),
             Native::Mutter(mutter) => mutter.ready_line(),
+            Native::Portal(portal) => portal.ready_line(),
             Native::Unreachable(_, why) => Err(unreachable(why)),
         }
     }
@@ -82,7 +96,16 @@ impl Native {
             Native::Wlroots(wlr) => inject_wlroots(wlr, text, settings, progress),
             Native::Kwin(kwin) => keyed::inject(kwin.as_mut(), text, settings, progress),
             Native::Mutter(m) => keyed::inject(m.as_mut(), text, settings, progress),
+            Native::Portal(p) => keyed::inject(p.as_mut(), text, settings, progress),
             Native::Unreachable(_, why) => Err(unreachable(why)),
+        }
+    }
+
+    /// The user allows typing (the portal's dialog).
+    pub fn grant(&mut self) -> Result<(), InjectError> {
+        match self {
+            Native::Portal(portal) => portal.grant(),
+            _ => Err(super::no_grant_needed()),
         }
     }
 
@@ -109,7 +132,8 @@ fn unreachable(why: &str) -> InjectError {
 fn no_route_of(name: &str) -> String {
     format!(
         "this compositor ({name}) offers none of the ways SayType types into one (wlroots' \
-         input method and virtual keyboard, KWin's fake input, mutter's RemoteDesktop)"
+         input method and virtual keyboard, KWin's fake input, mutter's RemoteDesktop, \
+         the RemoteDesktop portal with libei)"
     )
 }
 

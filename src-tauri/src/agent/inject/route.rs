@@ -23,6 +23,8 @@ use super::rule::{in_terminal, InTerminal};
 use super::x11;
 use super::{is_terminal, InjectError, InjectMode, InjectSettings};
 use super::{Injector, Method, Progress, Readiness, SharedInjectSettings, Situation};
+use std::path::{Path, PathBuf};
+
 use crate::protocol::ws::Target;
 use crate::sync::lock;
 
@@ -32,6 +34,8 @@ pub struct DesktopInjector {
     route: Option<Route>,
     /// Where the last message went, when the route can tell.
     target: Option<Target>,
+    /// The data directory (the portal's restore token), if there is one.
+    data_dir: Option<PathBuf>,
 }
 
 /// A connected backend.
@@ -48,10 +52,10 @@ enum Route {
 
 impl Route {
     /// Connect to what this session offers.
-    fn detect() -> Result<Route, InjectError> {
+    fn detect(data_dir: Option<&Path>) -> Result<Route, InjectError> {
         #[cfg(target_os = "linux")]
         {
-            if let Some(native) = Native::connect()? {
+            if let Some(native) = Native::connect(data_dir)? {
                 if let Some(why) = native.unavailable().filter(|_| !has_display()) {
                     return Err(InjectError::Unavailable(why));
                 }
@@ -66,6 +70,7 @@ impl Route {
         }
         #[cfg(not(target_os = "linux"))]
         {
+            let _ = data_dir;
             Ok(Route::Portable(PortableInjector::connect()?))
         }
     }
@@ -187,7 +192,14 @@ impl DesktopInjector {
             settings,
             route: None,
             target: None,
+            data_dir: None,
         }
+    }
+
+    /// Keep what a route remembers (the portal's restore token) in `dir`.
+    pub fn with_data_dir(mut self, dir: Option<&Path>) -> DesktopInjector {
+        self.data_dir = dir.map(Path::to_owned);
+        self
     }
 
     fn current(&self) -> InjectSettings {
@@ -197,7 +209,7 @@ impl DesktopInjector {
     fn route(&mut self) -> Result<&mut Route, InjectError> {
         match &mut self.route {
             Some(route) => Ok(route),
-            empty => Ok(empty.insert(Route::detect()?)),
+            empty => Ok(empty.insert(Route::detect(self.data_dir.as_deref())?)),
         }
     }
 }
@@ -219,6 +231,15 @@ impl Injector for DesktopInjector {
         result
     }
 
+    fn grant(&mut self) -> Result<(), InjectError> {
+        match self.route()? {
+            #[cfg(target_os = "linux")]
+            Route::Wayland(native, _) => native.grant(),
+            #[allow(unreachable_patterns)]
+            _ => Err(super::no_grant_needed()),
+        }
+    }
+
     fn take_target(&mut self) -> Option<Target> {
         self.target.take()
     }
@@ -230,6 +251,7 @@ impl Injector for DesktopInjector {
         let line = self.route().and_then(Route::ready_line);
         match line {
             Ok(line) => Readiness::Ready(line),
+            Err(InjectError::NeedsGrant(what)) => Readiness::NeedsGrant(what),
             Err(e) => {
                 if let InjectError::Unavailable(_) = e {
                     self.route = None;

@@ -125,6 +125,8 @@ enum Work {
     Inject(Job),
     /// Check again whether injection works here (the settings changed).
     Refresh,
+    /// The user allows typing (the portal's dialog), then check again.
+    Grant,
 }
 
 /// A handle to the injection thread.
@@ -175,11 +177,21 @@ impl InjectorThread {
                             set(injector.readiness());
                             continue;
                         }
+                        Work::Grant => {
+                            if let Err(e) = injector.grant() {
+                                tracing::warn!("injector: not allowed: {e}");
+                            }
+                            set(injector.readiness());
+                            continue;
+                        }
                     };
                     let outcome = deliver(&inbox, injector.as_mut(), &job, &stop);
                     match &outcome {
                         Outcome::Failed(InjectError::Unavailable(why)) => {
                             set(Readiness::Unavailable(why.clone()))
+                        }
+                        Outcome::Failed(InjectError::NeedsGrant(why)) => {
+                            set(Readiness::NeedsGrant(why.clone()))
                         }
                         Outcome::Injected(_) => set(injector.readiness()),
                         _ => {}
@@ -221,6 +233,12 @@ impl InjectorThread {
     /// Check again, in turn with the messages, whether injection works here.
     pub fn refresh(&self) {
         let _ = self.jobs.send(Work::Refresh);
+    }
+
+    /// The user allows typing: the route asks (the portal's dialog), in turn
+    /// with the messages; the readiness follows.
+    pub fn grant(&self) {
+        let _ = self.jobs.send(Work::Grant);
     }
 
     /// The agent is stopping: interrupt the message being typed at its next batch

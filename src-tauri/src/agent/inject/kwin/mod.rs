@@ -132,26 +132,11 @@ impl KwinInjector {
         })
     }
 
-    fn key(&self, stroke: Stroke, state: u32) {
-        self.fake.keyboard_key(stroke.code, state);
-    }
-
-    /// Press `stroke` with the modifiers it needs, then release them.
-    fn tap(&self, stroke: Stroke, shift: Stroke, level3: Option<Stroke>) {
-        let mods: Vec<Stroke> = [
-            stroke.shift.then_some(shift),
-            level3.filter(|_| stroke.level3),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        for &m in &mods {
-            self.key(m, PRESSED);
-        }
-        self.key(stroke, PRESSED);
-        self.key(stroke, RELEASED);
-        for &m in mods.iter().rev() {
-            self.key(m, RELEASED);
+    /// Send key events (evdev code, pressed) in order.
+    fn keys(&self, events: &[(u32, bool)]) {
+        for &(code, pressed) in events {
+            self.fake
+                .keyboard_key(code, if pressed { PRESSED } else { RELEASED });
         }
     }
 }
@@ -164,17 +149,8 @@ impl Keyed for KwinInjector {
     }
 
     fn send_batch(&mut self, batch: &[Stroke]) -> Result<(), InjectError> {
-        let layout = self.seat.layout()?;
-        let shift = layout.shift_key().map_err(failed)?;
-        let level3 = layout.level3_key().ok();
-        if batch.iter().any(|s| s.level3) && level3.is_none() {
-            return Err(InjectError::Failed(
-                "the keyboard layout has no AltGr key".into(),
-            ));
-        }
-        for &stroke in batch {
-            self.tap(stroke, shift, level3);
-        }
+        let events = keyed::batch_events(self.seat.layout()?, batch)?;
+        self.keys(&events);
         self.seat.roundtrip()
     }
 
@@ -184,11 +160,7 @@ impl Keyed for KwinInjector {
     fn paste_text(&mut self, text: &str, progress: &mut dyn Progress) -> Result<(), InjectError> {
         let total = text.chars().count();
         checkpoint(progress, 0, total)?;
-        let layout = self.seat.layout()?;
-        let (control, v) = (
-            layout.control_key().map_err(failed)?,
-            layout.v_key().map_err(failed)?,
-        );
+        let shortcut = keyed::paste_events(self.seat.layout()?)?;
         if self.clipboard.is_none() {
             self.clipboard = Some(DataControl::start()?);
         }
@@ -198,10 +170,7 @@ impl Keyed for KwinInjector {
             .ok_or_else(|| failed("no clipboard"))?;
         let previous = clipboard.text()?;
         clipboard.set(Some(text.to_owned()))?;
-        self.key(control, PRESSED);
-        self.key(v, PRESSED);
-        self.key(v, RELEASED);
-        self.key(control, RELEASED);
+        self.keys(&shortcut);
         let sent = self.seat.roundtrip();
         let read = sent.and_then(|()| keyed::wait_read(|| clipboard.reads()));
         // The user's text back, unless someone else took the clipboard meanwhile.

@@ -3,12 +3,10 @@
 //! which mutter maps to keycodes of the user's layout (with Shift or AltGr as
 //! needed) and drops when the layout has none: so the layout is read first (the
 //! seat's keymap) and a text with a character off the layout is pasted whole,
-//! through the session's own clipboard ([`clipboard`]).
+//! through the session's own clipboard ([`clipboard`](super::remote_clipboard)).
 //!
 //! zbus is async (tokio); the injection thread is not, so the injector owns a
 //! one-worker runtime that keeps the bus connection serviced between calls.
-
-pub mod clipboard;
 
 use std::sync::Arc;
 
@@ -17,6 +15,7 @@ use zbus::Proxy;
 use super::keyed::{self, Keyed};
 use super::layout::{Layout, Stroke};
 use super::progress::{checkpoint, Progress};
+use super::remote_clipboard::{self as clipboard, Channel};
 use super::wayland::seat_keymap::SeatKeymap;
 use super::InjectError;
 
@@ -52,7 +51,7 @@ impl MutterInjector {
             let path: zbus::zvariant::OwnedObjectPath = desktop.call("CreateSession", &()).await?;
             let session = Proxy::new_owned(bus, SERVICE, path, SESSION).await?;
             session.call_method("Start", &()).await?;
-            let clipboard = clipboard::enable(&session).await?;
+            let clipboard = clipboard::enable(Channel::Mutter(session.clone())).await?;
             Ok::<_, zbus::Error>((session, clipboard))
         });
         let (session, clipboard) = match session {
@@ -133,19 +132,16 @@ impl Keyed for MutterInjector {
     fn paste_text(&mut self, text: &str, progress: &mut dyn Progress) -> Result<(), InjectError> {
         let total = text.chars().count();
         checkpoint(progress, 0, total)?;
-        let (session, shared) = (&self.session, &self.clipboard);
+        let shared = &self.clipboard;
         let previous = self.runtime.block_on(async {
-            let previous = shared.text(session).await;
-            shared
-                .offer(session, text.to_owned())
-                .await
-                .map(|()| previous)
+            let previous = shared.text().await;
+            shared.offer(text.to_owned()).await.map(|()| previous)
         })?;
         let sent = self.notify(&[(CONTROL_L, true), (V, true), (V, false), (CONTROL_L, false)]);
         let read = sent.and_then(|()| keyed::wait_read(|| Ok(shared.reads())));
         // The user's text back, unless someone else took the clipboard meanwhile.
         if let Some(previous) = previous.filter(|_| shared.owns()) {
-            self.runtime.block_on(shared.offer(session, previous))?;
+            self.runtime.block_on(shared.offer(previous))?;
         }
         read?;
         let _ = progress.advanced(total);
