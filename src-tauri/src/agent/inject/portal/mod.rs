@@ -63,6 +63,15 @@ impl PortalInjector {
     /// The portal's route if the desktop offers it (`Ok(None)`: it does not);
     /// started at once when a restore token is stored (`data_dir`).
     pub fn connect(data_dir: Option<&Path>) -> Result<Option<PortalInjector>, InjectError> {
+        Self::connect_on(None, data_dir)
+    }
+
+    /// [`PortalInjector::connect`] through the bus at `address` (a private bus
+    /// in tests), else the session bus.
+    pub fn connect_on(
+        address: Option<&str>,
+        data_dir: Option<&Path>,
+    ) -> Result<Option<PortalInjector>, InjectError> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("saytype-portal")
@@ -70,7 +79,14 @@ impl PortalInjector {
             .build()
             .map_err(|e| InjectError::Unavailable(format!("cannot start a D-Bus runtime: {e}")))?;
         let offer = runtime.block_on(async {
-            let Ok(bus) = zbus::Connection::session().await else {
+            let bus = match address {
+                Some(address) => match zbus::connection::Builder::address(address) {
+                    Ok(builder) => builder.build().await,
+                    Err(e) => Err(e),
+                },
+                None => zbus::Connection::session().await,
+            };
+            let Ok(bus) = bus else {
                 return Ok(None);
             };
             session::offered(&bus).await
