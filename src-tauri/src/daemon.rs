@@ -336,6 +336,13 @@ impl Desktop for Parts {
     fn mdns(&self) -> MdnsView {
         lock(&self.mdns).clone()
     }
+
+    fn grant_injector(&self) -> bool {
+        self.agent
+            .as_ref()
+            .map(AgentControl::grant_injector)
+            .is_some()
+    }
 }
 
 /// Where the local agent reaches its own relay: loopback when the relay listens on

@@ -34,8 +34,14 @@ function renderAgent(agent) {
     agent.paused ? detail('Messages wait at the relay (queued) until you resume.') : null);
   const { works, text } = injectorView(agent);
   const [look, sign] = injectorLook(works);
+  // The one button a route that asks for permission (the remote desktop portal)
+  // needs: it opens the desktop's dialog.
+  const grant = agent.injectorNeedsGrant && !agent.paused
+    ? h('button', { type: 'button', id: 'grant-typing', className: 'primary', onclick: grantTyping }, 'Allow typing')
+    : null;
   fill($('injector'),
-    h('span', { className: look }, h('span', { className: 'sign', 'aria-hidden': 'true' }, sign), ' ', text));
+    h('span', { className: look }, h('span', { className: 'sign', 'aria-hidden': 'true' }, sign), ' ', text),
+    grant ? ' ' : null, grant);
   pause.disabled = session.expired;
   pause.setAttribute('aria-pressed', String(agent.paused));
   pause.textContent = agent.paused ? 'Resume typing' : 'Pause typing';
@@ -104,5 +110,18 @@ export async function togglePause() {
     showError(err);
   } finally {
     pause.disabled = !pauseUsable();
+  }
+}
+
+/** Ask for the permission to type (the desktop shows its dialog; the status follows). */
+export async function grantTyping() {
+  const button = $('grant-typing');
+  if (button) button.disabled = true;
+  try {
+    await api('POST', '/ui/api/injector/grant');
+    toast('Allow SayType in the dialog your desktop shows.');
+  } catch (err) {
+    showError(err);
+    if (button) button.disabled = false;
   }
 }

@@ -108,6 +108,11 @@ impl AgentControl {
         self.injector.refresh();
     }
 
+    /// The route waits for the user's permission (the portal's dialog).
+    pub fn injector_needs_grant(&self) -> bool {
+        matches!(self.injector.readiness(), Readiness::NeedsGrant(_))
+    }
+
     /// The user allows typing where the route asks for it (the portal's dialog).
     pub fn grant_injector(&self) {
         self.injector.grant();

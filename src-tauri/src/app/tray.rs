@@ -1,6 +1,7 @@
 //! The tray icon and its menu. The icon's look tells the state (running, paused,
 //! error); the menu opens the window, shows a status line, pauses typing, switches
-//! the injection mode, copies the pairing link and quits.
+//! the injection mode, asks for the permission to type where the route needs it
+//! (the remote desktop portal), copies the pairing link and quits.
 
 use std::panic::{self, AssertUnwindSafe};
 use std::time::Duration;
@@ -23,6 +24,7 @@ enum Item {
     Open,
     Status,
     Pause,
+    Grant,
     Mode(InjectMode),
     CopyLink,
     Quit,
@@ -41,6 +43,7 @@ impl Item {
             Item::Open => "open",
             Item::Status => "status",
             Item::Pause => "pause",
+            Item::Grant => "grant",
             Item::Mode(InjectMode::Auto) => "mode-auto",
             Item::Mode(InjectMode::Type) => "mode-type",
             Item::Mode(InjectMode::Paste) => "mode-paste",
@@ -55,6 +58,7 @@ impl Item {
             Item::Open,
             Item::Status,
             Item::Pause,
+            Item::Grant,
             Item::CopyLink,
             Item::Quit,
         ]
@@ -114,6 +118,8 @@ fn build(app: &AppHandle) -> tauri::Result<()> {
         false,
         None::<&str>,
     )?;
+    // Enabled while the route waits for the user's permission.
+    let grant = MenuItem::with_id(app, Item::Grant.id(), "Allow typing…", false, None::<&str>)?;
     let mut mode_items = Vec::new();
     for (m, label) in MODES {
         mode_items.push(CheckMenuItem::with_id(
@@ -146,6 +152,7 @@ fn build(app: &AppHandle) -> tauri::Result<()> {
             &status,
             &separator()?,
             &pause,
+            &grant,
             &modes,
             &copy,
             &separator()?,
@@ -164,6 +171,7 @@ fn build(app: &AppHandle) -> tauri::Result<()> {
     app.manage(MenuHandles {
         status,
         pause,
+        grant,
         modes: mode_items,
     });
     Ok(())
@@ -173,6 +181,7 @@ fn build(app: &AppHandle) -> tauri::Result<()> {
 struct MenuHandles {
     status: MenuItem<Wry>,
     pause: CheckMenuItem<Wry>,
+    grant: MenuItem<Wry>,
     modes: Vec<CheckMenuItem<Wry>>,
 }
 
@@ -191,6 +200,11 @@ fn on_menu(app: &AppHandle, event: MenuEvent) {
         Item::Pause => {
             if let Some(agent) = &core.agent {
                 agent.set_paused(!agent.is_paused());
+            }
+        }
+        Item::Grant => {
+            if let Some(agent) = &core.agent {
+                agent.grant_injector();
             }
         }
         Item::Mode(mode) => {
@@ -257,6 +271,11 @@ fn refresh(app: &AppHandle) {
         let _ = handles.status.set_text(line);
         let paused = core.agent.as_ref().is_some_and(|a| a.is_paused());
         let _ = handles.pause.set_checked(paused);
+        let needs_grant = core
+            .agent
+            .as_ref()
+            .is_some_and(|a| a.injector_needs_grant());
+        let _ = handles.grant.set_enabled(needs_grant);
         let mode = core
             .relay
             .desktop()

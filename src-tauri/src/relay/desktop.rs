@@ -22,4 +22,8 @@ pub trait Desktop: Send + Sync + 'static {
     /// Validate, store and apply; returns what is now in force.
     fn update_settings(&self, new: Settings) -> Result<Settings, SettingsError>;
     fn mdns(&self) -> MdnsView;
+    /// The user allows typing where the route asks for it (the remote desktop
+    /// portal's dialog): asked of the local agent's injector, in turn with the
+    /// messages; `false` if there is no local agent.
+    fn grant_injector(&self) -> bool;
 }

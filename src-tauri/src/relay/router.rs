@@ -51,6 +51,7 @@ fn desktop_router() -> Router<RelayState> {
             get(settings::get_settings).put(settings::put_settings),
         )
         .route("/pause", post(settings::pause))
+        .route("/injector/grant", post(settings::grant_injector))
         .route("/doctor", get(diagnostics::doctor))
         .route("/pairing", get(pairing::pairing))
         .route("/phones", get(phone_list::phones))

@@ -1,4 +1,5 @@
-//! The window's controls of the desktop parts: settings and pause. Answered by the
+//! The window's controls of the desktop parts: settings, pause, and the grant a
+//! way of typing may need (the remote desktop portal's dialog). Answered by the
 //! [`Desktop`](crate::relay::desktop::Desktop) the process registered; a relay
 //! running alone answers 404.
 
@@ -64,4 +65,20 @@ pub(in crate::relay) async fn pause(
     desktop.set_paused(body.paused).await;
     state.emit(UiEvent::Agent);
     Ok(Json(body))
+}
+
+/// `POST /ui/api/injector/grant`: ask the injector for the user's permission
+/// (the portal's dialog opens on the desktop). Answered at once (202): the
+/// dialog waits for the user; the status (`injectorNeedsGrant`) follows.
+pub(in crate::relay) async fn grant_injector(
+    State(state): State<RelayState>,
+    _auth: Authorized,
+) -> Result<StatusCode, ApiError> {
+    if desktop(&state)?.grant_injector() {
+        Ok(StatusCode::ACCEPTED)
+    } else {
+        Err(ApiError::not_found(
+            "there is no local agent in this process (started with --no-agent?)",
+        ))
+    }
 }
