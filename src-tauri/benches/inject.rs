@@ -8,7 +8,9 @@
 //! One scenario: `... --bench inject -- type|type-ascii|paste|wayland` (`type-ascii`:
 //! the same text without its non-ASCII characters, for comparison; `wayland`: each
 //! wlroots route under headless sway, which needs sway; `kde-gnome`: KWin's
-//! fake-input and mutter's RemoteDesktop, see `inject/desktops.rs`;
+//! fake-input and mutter's RemoteDesktop, see `inject/desktops.rs`; `portal`: the
+//! RemoteDesktop portal + libei route against a stand-in portal and an
+//! in-process EIS server, SayType's side only, see `inject/portal.rs`;
 //! `SAYTYPE_BENCH_ROUTES=paste` runs only the routes whose label contains it)
 //! Needs Xvfb, xterm, xdotool and python3 with GTK 3 (python3-gi, gir1.2-gtk-3.0).
 //! The number of runs can be scaled down for a smoke run with
@@ -50,6 +52,8 @@ use common::desktop::{mixed_text_from as mixed_text, Target, XDisplay};
 
 #[path = "inject/desktops.rs"]
 mod desktops;
+#[path = "inject/portal.rs"]
+mod portal;
 use common::TOKEN;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -662,5 +666,8 @@ fn main() {
     }
     if run("kde-gnome") {
         rt.block_on(desktops::desktops());
+    }
+    if run("portal") {
+        portal::portal();
     }
 }
