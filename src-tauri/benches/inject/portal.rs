@@ -59,10 +59,7 @@ pub(crate) fn portal() {
             let took = started.elapsed();
             assert_eq!(method, Ok(expected), "{label}");
             let got = match expected {
-                Method::Pasted => stand_in
-                    .pasted(pasted_before + 1)
-                    .pop()
-                    .unwrap_or_default(),
+                Method::Pasted => stand_in.pasted(pasted_before + 1).pop().unwrap_or_default(),
                 _ => typed_text(&us, &stand_in.portal.eis.keys.lock().expect("lock")),
             };
             let (errors, _) = compare(&text, &got);

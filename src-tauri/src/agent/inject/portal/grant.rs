@@ -28,6 +28,8 @@ pub enum Answer {
     Granted { token: Option<String> },
     /// Code 1: the user declined (or closed the dialog).
     Refused,
+    /// No answer in time (the dialog was left open): closed by SayType.
+    NoAnswer,
     /// Code 2, or the request failed: why.
     Failed(String),
 }
@@ -66,6 +68,13 @@ pub fn after_start(answer: Answer) -> (Option<TokenAction>, After) {
                 "permission to type was declined in the portal's dialog. {NEEDS_GRANT}"
             )),
         ),
+        // The token may still be good: kept for the next try.
+        Answer::NoAnswer => (
+            None,
+            After::NeedsGrant(format!(
+                "the desktop's permission dialog was not answered in time. {NEEDS_GRANT}"
+            )),
+        ),
         Answer::Failed(why) => (None, After::Failed(why)),
     }
 }
@@ -96,6 +105,9 @@ mod tests {
         let (action, after) = after_start(Answer::Refused);
         assert_eq!(action, Some(TokenAction::Forget));
         assert!(matches!(after, After::NeedsGrant(w) if w.contains("Allow typing")));
+        let (action, after) = after_start(Answer::NoAnswer);
+        assert_eq!(action, None, "the token is kept");
+        assert!(matches!(after, After::NeedsGrant(w) if w.contains("not answered")));
         assert_eq!(
             after_start(Answer::Failed("bus".into())),
             (None, After::Failed("bus".into()))

@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 use std::os::fd::OwnedFd;
+use std::time::Duration;
 
 use ashpd::desktop::remote_desktop::{
     ConnectToEISOptions, DeviceType, RemoteDesktop, SelectDevicesOptions, StartOptions,
@@ -74,6 +75,10 @@ pub struct Started {
     pub answer: Answer,
 }
 
+/// How long the user has to answer the dialog before SayType closes it (the
+/// injection thread waits meanwhile; messages queue behind it).
+const ANSWER_WAIT: Duration = Duration::from_secs(120);
+
 /// Create a session and `Start` it (`token`: the stored restore token).
 pub async fn start(offer: &Offer, token: Option<&str>) -> Result<Started, PortalError> {
     let desktop = &offer.desktop;
@@ -92,15 +97,21 @@ pub async fn start(offer: &Offer, token: Option<&str>) -> Result<Started, Portal
             .call_method("RequestClipboard", &(&path, HashMap::<&str, Value>::new()))
             .await?;
     }
-    let answer = match desktop.start(&session, None, StartOptions::default()).await {
-        Ok(request) => match request.response() {
+    let started = tokio::time::timeout(
+        ANSWER_WAIT,
+        desktop.start(&session, None, StartOptions::default()),
+    )
+    .await;
+    let answer = match started {
+        Err(_elapsed) => Answer::NoAnswer,
+        Ok(Ok(request)) => match request.response() {
             Ok(selected) => Answer::Granted {
                 token: selected.restore_token().map(str::to_owned),
             },
             Err(ashpd::Error::Response(ResponseError::Cancelled)) => Answer::Refused,
             Err(e) => Answer::Failed(e.to_string()),
         },
-        Err(e) => Answer::Failed(e.to_string()),
+        Ok(Err(e)) => Answer::Failed(e.to_string()),
     };
     Ok(Started {
         session,
