@@ -35,28 +35,24 @@ impl Native {
     /// The compositor's private route first (it needs no dialog), then the
     /// portal (`data_dir` keeps its restore token).
     pub fn connect(data_dir: Option<&Path>) -> Result<Option<Native>, InjectError> {
-        let offer = match WlrInjector::connect()? {
+        let (offer, conn) = match WlrInjector::connect()? {
             Found::NoWayland => return Ok(None),
             Found::Wlroots(wlr) => return Ok(Some(Native::Wlroots(wlr))),
-            Found::Other(offer) => offer,
+            Found::Other(offer, conn) => (offer, conn),
         };
         let name = family(&offer);
         let mut why = no_route_of(name);
         if offer.kde {
-            if let Some(seat) = SeatKeymap::connect()? {
-                match KwinInjector::connect(seat)? {
-                    Kwin::Ready(kwin) => return Ok(Some(Native::Kwin(kwin))),
-                    Kwin::Refused(refused) => why = refused,
-                }
+            match KwinInjector::connect(SeatKeymap::on(&conn)?)? {
+                Kwin::Ready(kwin) => return Ok(Some(Native::Kwin(kwin))),
+                Kwin::Refused(refused) => why = refused,
             }
         }
         if offer.gnome {
-            if let Some(seat) = SeatKeymap::connect()? {
-                match MutterInjector::connect(seat) {
-                    Ok(Some(mutter)) => return Ok(Some(Native::Mutter(Box::new(mutter)))),
-                    Ok(None) => {}
-                    Err(failed) => why = failed,
-                }
+            match MutterInjector::connect(SeatKeymap::on(&conn)?) {
+                Ok(Some(mutter)) => return Ok(Some(Native::Mutter(Box::new(mutter)))),
+                Ok(None) => {}
+                Err(failed) => why = failed,
             }
         }
         if let Some(portal) = PortalInjector::connect(data_dir)? {

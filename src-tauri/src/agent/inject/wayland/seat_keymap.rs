@@ -38,7 +38,12 @@ impl SeatKeymap {
         let Ok(conn) = Connection::connect_to_env() else {
             return Ok(None);
         };
-        let (globals, queue) = registry_queue_init::<KeymapState>(&conn).map_err(lost)?;
+        Self::on(&conn).map(Some)
+    }
+
+    /// On a connection made before (a registry of its own on it).
+    pub fn on(conn: &Connection) -> Result<SeatKeymap, InjectError> {
+        let (globals, queue) = registry_queue_init::<KeymapState>(conn).map_err(lost)?;
         let qh = queue.handle();
         // The seat announces its capabilities; we ask for its keyboard then.
         globals
@@ -51,7 +56,7 @@ impl SeatKeymap {
             layout: None,
         };
         seat.roundtrip()?;
-        Ok(Some(seat))
+        Ok(seat)
     }
 
     pub fn interfaces(&self) -> Vec<String> {

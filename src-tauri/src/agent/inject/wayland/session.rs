@@ -46,8 +46,10 @@ struct Toplevel {
 pub enum Found {
     /// No Wayland compositor to connect to.
     NoWayland,
-    /// A compositor without the wlroots routes (KWin, mutter): its offer.
-    Other(Offer),
+    /// A compositor without the wlroots routes (KWin, mutter): its offer, and
+    /// the connection that read it (reused: KWin looks up the program behind
+    /// every new connection, which takes seconds for a large binary).
+    Other(Offer, Connection),
     Wlroots(Box<WlrInjector>),
 }
 
@@ -90,7 +92,7 @@ impl WlrInjector {
             .contents()
             .with_list(|list| Offer::from_interfaces(list.iter().map(|g| g.interface.as_str())));
         if !offer.wlroots() {
-            return Ok(Found::Other(offer));
+            return Ok(Found::Other(offer, conn));
         }
         let qh = queue.handle();
         let bind_error = |e| InjectError::Unavailable(format!("Wayland: {e}"));
