@@ -26,6 +26,12 @@ export function injectorView(agent) {
 }
 
 /** The look of the "Typing" line: [class, sign]. */
+/**
+ * Whether the window offers "Allow typing": the route waits for the user's
+ * permission (the remote desktop portal's dialog), and typing is not paused.
+ */
+export const asksForGrant = (agent) => Boolean(agent?.injectorNeedsGrant) && !agent.paused;
+
 export function injectorLook(works) {
   if (works === null) return ['injector injector-unknown', '…'];
   return works ? ['injector', '✓'] : ['injector injector-bad', '!'];

@@ -6,8 +6,8 @@ import { coalesce } from '../lib/coalesce.js';
 import { api, session } from './session.js';
 import { showError, toast } from './notes.js';
 import {
-  agentLabel, deviceNotes, describeUserAgent, injectorLook, injectorView, mdnsView, phoneNotes, relayView,
-  deviceLook, sortDevices,
+  agentLabel, asksForGrant, deviceNotes, describeUserAgent, injectorLook, injectorView, mdnsView, phoneNotes,
+  relayView, deviceLook, sortDevices,
 } from './status-view.js';
 
 /** The last status shown (redrawn as times age and when the settings change). */
@@ -36,7 +36,7 @@ function renderAgent(agent) {
   const [look, sign] = injectorLook(works);
   // The one button a route that asks for permission (the remote desktop portal)
   // needs: it opens the desktop's dialog.
-  const grant = agent.injectorNeedsGrant && !agent.paused
+  const grant = asksForGrant(agent)
     ? h('button', { type: 'button', id: 'grant-typing', className: 'primary', onclick: grantTyping }, 'Allow typing')
     : null;
   fill($('injector'),

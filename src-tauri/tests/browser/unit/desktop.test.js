@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
-  agentLabel, describeUserAgent, deviceNotes, injectorLook, injectorView, mdnsView, phoneNotes,
+  agentLabel, asksForGrant, describeUserAgent, deviceNotes, injectorLook, injectorView, mdnsView, phoneNotes,
   relayView, sortDevices,
 } from '../../../../ui/desktop/status-view.js';
 import {
@@ -30,6 +30,16 @@ describe('status', () => {
       { works: null, text: 'checking the new injection mode…' });
     // A state from a newer relay: not known.
     assert.equal(injectorView(agent('someday', 'x')).works, null);
+  });
+
+  test('"Allow typing" is offered while the route waits for the permission', () => {
+    const waiting = { ...agent('unavailable', 'SayType needs your permission'), injectorNeedsGrant: true };
+    assert.equal(asksForGrant(waiting), true);
+    assert.equal(asksForGrant({ ...waiting, paused: true }), false, 'not while paused');
+    assert.equal(asksForGrant(agent('unavailable', 'no display')), false);
+    // A relay from before the field: never.
+    assert.equal(asksForGrant(agent('ready', 'ready')), false);
+    assert.equal(asksForGrant(null), false);
   });
 
   test('looks and labels', () => {
