@@ -45,9 +45,10 @@
 //!   confirms it); `inject` (the `Injector` trait, the injection thread, the `auto`
 //!   rule, the clipboard guard, progress, and one backend per route: `x11` typing
 //!   with its own keymap planner and pasting; on Wayland `native` picks `wayland`
-//!   (wlroots: input method, virtual keyboard), `kwin` (fake input) or `mutter`
-//!   (RemoteDesktop), the last two typing the user's `layout` by one `keyed`
-//!   rule; `portable` for other systems).
+//!   (wlroots: input method, virtual keyboard), `kwin` (fake input), `mutter`
+//!   (RemoteDesktop) or `portal` (the RemoteDesktop portal with libei), the last
+//!   three typing the user's `layout` by one `keyed` rule; `portable` for other
+//!   systems).
 //! - [`discovery`]: mDNS advertising (the relay) and browsing (`discover`).
 //! - [`netaddr`]: the addresses a phone could use, best first (the default route's
 //!   interface; Docker/VM bridges and VPNs last), pure ranking plus the machine's list.

@@ -12,6 +12,10 @@
 //! - [`keyed`] (Linux): the one rule of the routes that type with the user's
 //!   layout, [`kwin`]: KDE's fake input (and the `.desktop` grant), and
 //!   [`mutter`]: GNOME's RemoteDesktop on D-Bus;
+//! - [`portal`] (Linux): GNOME 46+ and Plasma 6, the RemoteDesktop portal with
+//!   libei, where no private route works (asked once, then remembered);
+//!   [`remote_clipboard`]: the session clipboard mutter's RemoteDesktop and the
+//!   portal share;
 //! - [`native`] (Linux): the route to a Wayland session's native windows, or
 //!   why there is none;
 //! - [`portable`]: enigo's own text entry + arboard, for other systems;
