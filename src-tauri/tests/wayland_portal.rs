@@ -172,3 +172,19 @@ fn a_refused_grant_fails_the_message_with_what_to_do() {
         "{again:?}"
     );
 }
+
+#[test]
+fn a_portal_without_libei_is_not_a_route() {
+    let us = keymap_of("us", "").expect("xkb data");
+    let stand_in = StandIn::start(&us);
+    // Version 1 (xdg-desktop-portal before 1.18): no ConnectToEIS, no persistence.
+    *stand_in.portal.version.lock().expect("lock") = 1;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let found = PortalInjector::connect_on(Some(&stand_in.bus.address), Some(dir.path()));
+    assert!(matches!(found, Ok(None)), "not offered");
+    // No portal on the bus at all.
+    let empty = common::session_bus::SessionBus::start();
+    let none = PortalInjector::connect_on(Some(&empty.address), Some(dir.path()));
+    assert!(matches!(none, Ok(None)), "no portal");
+    assert_eq!(*stand_in.portal.starts.lock().expect("lock"), 0);
+}

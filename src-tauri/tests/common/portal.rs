@@ -28,6 +28,8 @@ type Options = HashMap<String, OwnedValue>;
 pub struct Portal {
     /// `Start` grants (else the user declines: response 1).
     pub grant: Mutex<bool>,
+    /// The RemoteDesktop interface's version (2: `ConnectToEIS`, persistence).
+    pub version: Mutex<u32>,
     /// The keymap the EIS server offers.
     pub keymap: Mutex<String>,
     /// The `restore_token` of each `SelectDevices` (`None`: not given).
@@ -61,6 +63,7 @@ impl StandIn {
         let bus = SessionBus::start();
         let portal = Arc::new(Portal::default());
         *portal.grant.lock().expect("lock") = true;
+        *portal.version.lock().expect("lock") = 2;
         *portal.keymap.lock().expect("lock") = keymap.to_owned();
         *portal.user_clipboard.lock().expect("lock") = "the user's own text".into();
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -213,7 +216,7 @@ struct RemoteDesktop {
 impl RemoteDesktop {
     #[zbus(property, name = "version")]
     fn version(&self) -> u32 {
-        2
+        *self.portal.version.lock().expect("lock")
     }
 
     #[zbus(property)]
