@@ -3,13 +3,16 @@
 //! RemoteDesktop is out of reach) but the RemoteDesktop portal: the stand-in
 //! portal and its in-process EIS server on that bus. The status asks for the
 //! grant, `POST /ui/api/injector/grant` opens the "dialog", and the message goes
-//! through libei.
+//! through libei. The same on a KDE session where KWin withholds its fake input
+//! (headless KWin 5.27 that never sees SayType's `.desktop` entry), as on a
+//! Plasma 6 without the grant.
 
 mod common;
 
 use std::time::Duration;
 
 use common::eis::typed_text;
+use common::kwin::{Grant, Kwin};
 use common::mutter::Mutter;
 use common::portal::StandIn;
 use common::wayland::serve_in;
@@ -106,6 +109,57 @@ fn serve_asks_for_the_grant_then_types_through_the_portal() {
         assert_eq!(done["status"], "injected", "{done}");
         let keys = stand_in.portal.eis.keys.lock().expect("lock").clone();
         assert_eq!(typed_text(&us, &keys), text);
+        drop(served);
+    });
+}
+
+#[test]
+fn on_kde_without_the_fake_input_grant_the_portal_types_a_german_layout() {
+    let de = keymap_of("de", "").expect("xkb data");
+    let stand_in = StandIn::start(&de);
+    let kwin = Kwin::start(Grant::DesktopEntry, "de");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    // SayType writes its entry where this KWin never looks: no fake input.
+    let elsewhere = dir.path().join("elsewhere");
+    let mut env = kwin.env();
+    env.retain(|(k, _)| !matches!(*k, "DBUS_SESSION_BUS_ADDRESS" | "XDG_DATA_HOME"));
+    env.push(("DBUS_SESSION_BUS_ADDRESS", stand_in.bus.address.clone()));
+    env.push(("XDG_DATA_HOME", elsewhere.display().to_string()));
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let served = serve_in(&data, "type", &env).await;
+        let url = served.url.clone();
+        let asking = agent_status(&url, |a| a["injectorNeedsGrant"] == true).await;
+        assert!(
+            asking["injector"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("Allow typing"),
+            "{asking}"
+        );
+        let mut http = HttpClient::connect(&url).await.expect("connect");
+        let granted = http
+            .request(
+                hyper::Method::POST,
+                "/ui/api/injector/grant",
+                Some(TOKEN),
+                None,
+            )
+            .await
+            .expect("grant");
+        assert_eq!(granted.status, hyper::StatusCode::ACCEPTED);
+        agent_status(&url, |a| a["injectorNeedsGrant"] == false).await;
+        let text = "Grüße: zY @ € {1}\n";
+        let client = RelayClient::new(&url, TOKEN);
+        let r = client
+            .post(&json!({"text": text, "id": "kde-portal"}))
+            .await;
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        let done = client.wait_status("kde-portal", "injected").await;
+        assert_eq!(done["status"], "injected", "{done}");
+        let keys = stand_in.portal.eis.keys.lock().expect("lock").clone();
+        assert_eq!(typed_text(&de, &keys), text);
         drop(served);
     });
 }
