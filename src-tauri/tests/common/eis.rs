@@ -57,7 +57,8 @@ fn run(
     let mut handshaker = EisHandshaker::new(&context, 1);
     let mut converter: Option<EisRequestConverter> = None;
     let mut control = false;
-    let mut seat = None;
+    // Kept for as long as the client is served.
+    let mut _seat = None;
     loop {
         let mut fds = [PollFd::new(&context, PollFlags::IN)];
         poll(&mut fds, None)?;
@@ -70,10 +71,10 @@ fn run(
                 PendingRequestResult::ParseError(e) => return Err(e.to_string().into()),
                 PendingRequestResult::InvalidObject(_) => continue,
             };
-            let Some(conv) = converter.as_mut().filter(|_| seat.is_some()) else {
+            let Some(conv) = converter.as_mut() else {
                 if let Some(resp) = handshaker.handle_request(request)? {
                     let conv = EisRequestConverter::new(&context, resp, 1);
-                    seat = Some(
+                    _seat = Some(
                         conv.handle()
                             .add_seat(Some("default"), DeviceCapability::Keyboard.into()),
                     );

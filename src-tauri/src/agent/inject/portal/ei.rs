@@ -83,19 +83,13 @@ impl EiKeyboard {
     }
 
     /// The keymap the server gave with the keyboard, when it changed since the
-    /// last call (the first call always has it).
+    /// last call (the first call has it, if the server gave one).
     pub fn take_keymap(&mut self) -> Result<Option<&str>, InjectError> {
         self.dispatch()?;
         if !std::mem::take(&mut self.keymap_changed) {
             return Ok(None);
         }
-        self.keymap.as_deref().map(Some).ok_or_else(|| {
-            InjectError::Failed(
-                "the desktop gave SayType's keyboard no keymap, so it cannot tell which key \
-                 types which character"
-                    .into(),
-            )
-        })
+        Ok(self.keymap.as_deref())
     }
 
     /// Send key events (evdev code, pressed), one frame each, then wait until

@@ -229,9 +229,13 @@ impl Keyed for PortalInjector {
                 Layout::from_keymap(keymap).map_err(|e| InjectError::Failed(e.to_string()))?;
             self.layout = Some(layout);
         }
-        self.layout
-            .as_ref()
-            .ok_or_else(|| InjectError::Failed("no keyboard layout".into()))
+        self.layout.as_ref().ok_or_else(|| {
+            InjectError::Failed(
+                "the desktop gave SayType's keyboard no keymap, so it cannot tell which key \
+                 types which character: nothing was typed (copy the text from the history)"
+                    .into(),
+            )
+        })
     }
 
     fn send_batch(&mut self, batch: &[Stroke]) -> Result<(), InjectError> {
