@@ -188,3 +188,24 @@ fn a_portal_without_libei_is_not_a_route() {
     assert!(matches!(none, Ok(None)), "no portal");
     assert_eq!(*stand_in.portal.starts.lock().expect("lock"), 0);
 }
+
+#[test]
+fn without_the_portal_clipboard_off_layout_text_fails_with_the_reason() {
+    let us = keymap_of("us", "").expect("xkb data");
+    let stand_in = StandIn::start(&us);
+    *stand_in.portal.clipboard_enabled.lock().expect("lock") = false;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut portal = connect(&stand_in, dir.path());
+    portal.grant().expect("granted");
+    // Typed text still goes.
+    let typed = keyed::inject(&mut portal, "plain", settings(InjectMode::Type), &mut Quiet);
+    assert_eq!(typed, Ok(Method::Typed));
+    // No portal clipboard, and no compositor here for the data-control one.
+    let result = keyed::inject(&mut portal, "café", settings(InjectMode::Type), &mut Quiet);
+    let Err(InjectError::Failed(reason)) = result else {
+        panic!("{result:?}");
+    };
+    assert!(reason.contains("clipboard"), "{reason}");
+    assert_eq!(*stand_in.portal.set_selections.lock().expect("lock"), 0);
+    assert_eq!(typed_text(&us, &keys(&stand_in)), "plain", "no Ctrl+V sent");
+}

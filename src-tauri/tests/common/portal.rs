@@ -40,6 +40,8 @@ pub struct Portal {
     /// Restore tokens handed out so far.
     pub tokens_given: Mutex<u32>,
     pub clipboard_requested: Mutex<bool>,
+    /// `Start` enables the requested clipboard.
+    pub clipboard_enabled: Mutex<bool>,
     /// The session that owns the selection, if one does.
     pub owner: Mutex<Option<OwnedObjectPath>>,
     /// The text the desktop's clipboard had before any session took it.
@@ -64,6 +66,7 @@ impl StandIn {
         let portal = Arc::new(Portal::default());
         *portal.grant.lock().expect("lock") = true;
         *portal.version.lock().expect("lock") = 2;
+        *portal.clipboard_enabled.lock().expect("lock") = true;
         *portal.keymap.lock().expect("lock") = keymap.to_owned();
         *portal.user_clipboard.lock().expect("lock") = "the user's own text".into();
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -293,7 +296,8 @@ impl RemoteDesktop {
                 "restore_token".into(),
                 value(Value::from(format!("token-{given}"))),
             );
-            results.insert("clipboard_enabled".into(), value(Value::from(true)));
+            let clipboard = *p.clipboard_enabled.lock().expect("lock");
+            results.insert("clipboard_enabled".into(), value(Value::from(clipboard)));
         }
         respond(conn, request.clone(), code, results).await;
         request

@@ -168,7 +168,7 @@ impl PortalInjector {
         let desktop = &self.offer.desktop;
         let connected = self.runtime.block_on(async {
             let fd = session::connect_to_eis(desktop, &session).await?;
-            let clipboard = match self.offer.clipboard {
+            let clipboard = match started.clipboard {
                 true => {
                     let proxy = zbus::Proxy::new(
                         desktop.connection(),

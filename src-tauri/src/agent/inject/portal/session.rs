@@ -73,6 +73,8 @@ pub struct Started {
     pub session: Session<RemoteDesktop>,
     pub path: OwnedObjectPath,
     pub answer: Answer,
+    /// The portal's clipboard was requested and `Start` enabled it.
+    pub clipboard: bool,
 }
 
 /// How long the user has to answer the dialog before SayType closes it (the
@@ -91,12 +93,14 @@ pub async fn start(offer: &Offer, token: Option<&str>) -> Result<Started, Portal
         .set_persist_mode(PersistMode::ExplicitlyRevoked)
         .set_restore_token(token);
     desktop.select_devices(&session, select).await?.response()?;
-    if offer.clipboard {
-        zbus::Proxy::new(desktop.connection(), PORTAL, PORTAL_PATH, CLIPBOARD)
+    // A portal whose backend has no clipboard refuses this: then SayType pastes
+    // through the compositor's data-control clipboard, if there is one.
+    let mut clipboard = offer.clipboard
+        && zbus::Proxy::new(desktop.connection(), PORTAL, PORTAL_PATH, CLIPBOARD)
             .await?
             .call_method("RequestClipboard", &(&path, HashMap::<&str, Value>::new()))
-            .await?;
-    }
+            .await
+            .is_ok();
     let started = tokio::time::timeout(
         ANSWER_WAIT,
         desktop.start(&session, None, StartOptions::default()),
@@ -105,9 +109,12 @@ pub async fn start(offer: &Offer, token: Option<&str>) -> Result<Started, Portal
     let answer = match started {
         Err(_elapsed) => Answer::NoAnswer,
         Ok(Ok(request)) => match request.response() {
-            Ok(selected) => Answer::Granted {
-                token: selected.restore_token().map(str::to_owned),
-            },
+            Ok(selected) => {
+                clipboard &= selected.is_clipboard_enabled();
+                Answer::Granted {
+                    token: selected.restore_token().map(str::to_owned),
+                }
+            }
             Err(ashpd::Error::Response(ResponseError::Cancelled)) => Answer::Refused,
             Err(e) => Answer::Failed(e.to_string()),
         },
@@ -117,6 +124,7 @@ pub async fn start(offer: &Offer, token: Option<&str>) -> Result<Started, Portal
         session,
         path,
         answer,
+        clipboard,
     })
 }
 
