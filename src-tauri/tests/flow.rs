@@ -166,7 +166,9 @@ async fn voice_commands_and_scratch_that_in_a_gtk_view() {
     let view = gtk(&desk, "flow-commands");
     desk.serve(json!({"voiceCommands": true}), &[]).await;
 
-    let s = desk.typed("Dear Ada, new line thanks. New paragraph. Bye").await;
+    let s = desk
+        .typed("Dear Ada, new line thanks. New paragraph. Bye")
+        .await;
     assert_eq!(s["typed"], "Dear Ada,\nthanks.\n\nBye", "{s}");
     desk.typed("Tab.").await;
     desk.typed("x press tab y").await;
@@ -221,7 +223,11 @@ async fn press_enter_runs_the_line_in_bash_and_a_new_line_does_not() {
 
     desk.typed("touch by-enter press enter").await;
     shell.wait_file("by-enter");
-    assert_eq!(shell.prompt_line(&desk.display), "", "the prompt is empty again");
+    assert_eq!(
+        shell.prompt_line(&desk.display),
+        "",
+        "the prompt is empty again"
+    );
 }
 
 fn exists(dir: &Path, name: &str) -> bool {

@@ -206,7 +206,7 @@ mod tests {
                 status: ResultStatus::Failed,
                 error: Some("no display".into()),
                 target: None,
-            typed: None,
+                typed: None,
             })
         );
         let code = |t: &str| AgentFrame::parse(t).err().map(|e| e.code);

@@ -92,7 +92,9 @@ impl CommandTable {
                 })
                 .collect()
         });
-        tables.iter().find(|t| t.language.eq_ignore_ascii_case(code))
+        tables
+            .iter()
+            .find(|t| t.language.eq_ignore_ascii_case(code))
     }
 
     /// The codes of the languages with a table.
@@ -166,15 +168,14 @@ impl CommandTable {
         let mut at = 0;
         let mut prev: Option<char> = None;
         while at < text.len() {
-            let found = prev
-                .is_none_or(|p| !p.is_alphanumeric())
-                .then(|| {
-                    self.commands
-                        .iter()
-                        .filter(|c| !c.alone)
-                        .find_map(|c| match_phrase(text, at, &c.words).map(|end| (c.action, end)))
-                })
-                .flatten();
+            let found =
+                prev.is_none_or(|p| !p.is_alphanumeric())
+                    .then(|| {
+                        self.commands.iter().filter(|c| !c.alone).find_map(|c| {
+                            match_phrase(text, at, &c.words).map(|end| (c.action, end))
+                        })
+                    })
+                    .flatten();
             match found {
                 Some((action, end)) => {
                     // The space before the command and the punctuation and
@@ -232,7 +233,10 @@ fn pieces_of(mut out: String, action: Action) -> Vec<Piece> {
 
 /// What dictation engines put after a phrase ("New line." "new line,").
 fn is_dictation_punctuation(c: char) -> bool {
-    matches!(c, '.' | ',' | ';' | ':' | '!' | '?' | '…' | '。' | '、' | '，')
+    matches!(
+        c,
+        '.' | ',' | ';' | ':' | '!' | '?' | '…' | '。' | '、' | '，'
+    )
 }
 
 /// Where the phrase `words` ends if it starts at byte `at` of `text` (any run of
@@ -293,13 +297,20 @@ mod tests {
     fn line_breaks_with_the_punctuation_engines_add() {
         let t = en();
         assert_eq!(t.parse("hello new line world"), text("hello\nworld"));
-        assert_eq!(t.parse("Hello. New line. How are you?"), text("Hello.\nHow are you?"));
+        assert_eq!(
+            t.parse("Hello. New line. How are you?"),
+            text("Hello.\nHow are you?")
+        );
         assert_eq!(t.parse("one, new line, two"), text("one,\ntwo"));
         assert_eq!(t.parse("NEW LINE"), text("\n"));
         assert_eq!(t.parse("New line."), text("\n"));
         assert_eq!(t.parse("a new paragraph b"), text("a\n\nb"));
         assert_eq!(t.parse("a newline b"), text("a\nb"));
-        assert_eq!(t.parse("new   line"), text("\n"), "any spacing between words");
+        assert_eq!(
+            t.parse("new   line"),
+            text("\n"),
+            "any spacing between words"
+        );
     }
 
     #[test]
@@ -307,8 +318,15 @@ mod tests {
         let t = en();
         assert_eq!(t.parse("renew lines"), text("renew lines"));
         assert_eq!(t.parse("a new liner"), text("a new liner"));
-        assert_eq!(t.parse("open a new tab"), text("open a new tab"), "tab alone only");
-        assert_eq!(t.parse("say scratch that again"), text("say scratch that again"));
+        assert_eq!(
+            t.parse("open a new tab"),
+            text("open a new tab"),
+            "tab alone only"
+        );
+        assert_eq!(
+            t.parse("say scratch that again"),
+            text("say scratch that again")
+        );
     }
 
     #[test]

@@ -57,9 +57,10 @@ impl FlowInjector {
         focus: Option<FocusNow>,
         progress: &mut dyn Progress,
     ) -> Result<Method, InjectError> {
-        let scratch = self.memory.scratch(focus).map_err(|why: Refused| {
-            InjectError::Failed(format!("scratch that: {why}"))
-        })?;
+        let scratch = self
+            .memory
+            .scratch(focus)
+            .map_err(|why: Refused| InjectError::Failed(format!("scratch that: {why}")))?;
         let result = self
             .inner
             .press(Key::BackSpace, scratch.backspaces, progress);
@@ -141,15 +142,21 @@ impl FlowInjector {
             (Method::Recorded, _) | (_, None) => self.memory.forget(),
             (_, Some(focus)) => {
                 let app = self.target.as_ref().map(|t| t.app.clone());
-                self.memory
-                    .typed(focus.window, app, Instant::now(), typed.clone(), not_erasable);
+                self.memory.typed(
+                    focus.window,
+                    app,
+                    Instant::now(),
+                    typed.clone(),
+                    not_erasable,
+                );
                 self.inner.watch_focus();
             }
         }
         if let Some(t) = &mut self.target {
             t.method = Some(method.as_str().to_owned());
         }
-        self.typed = Some(typed);
+        // Record-only mode typed nothing: no "typed" to show.
+        self.typed = (method != Method::Recorded).then_some(typed);
         Ok(method)
     }
 }

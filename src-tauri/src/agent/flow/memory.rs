@@ -185,7 +185,10 @@ mod tests {
         let m = memory_with("Hello", t0);
         assert!(m.joins(at(W, true), t0 + Duration::from_secs(5), LIMIT, "world"));
         assert!(!m.joins(at(8, false), t0, LIMIT, "world"), "another window");
-        assert!(!m.joins(at(W, false), t0, LIMIT, "world"), "focus left and came back");
+        assert!(
+            !m.joins(at(W, false), t0, LIMIT, "world"),
+            "focus left and came back"
+        );
         assert!(!m.joins(None, t0, LIMIT, "world"), "the route cannot tell");
         assert!(!m.joins(at(W, true), t0 + Duration::from_secs(61), LIMIT, "world"));
         assert!(!m.joins(at(W, true), t0, LIMIT, "."), "the texts' rule");
@@ -201,7 +204,10 @@ mod tests {
         let s = m.scratch(at(W, true)).expect("allowed");
         assert_eq!(s.backspaces, 8);
         m.scratched(t0);
-        assert_eq!(m.scratch(at(W, true)).expect("the one before").backspaces, 5);
+        assert_eq!(
+            m.scratch(at(W, true)).expect("the one before").backspaces,
+            5
+        );
         m.scratched(t0);
         assert_eq!(m.scratch(at(W, true)), Err(Refused::Nothing));
     }
@@ -214,7 +220,10 @@ mod tests {
             m.scratch(at(8, false)),
             Err(Refused::FocusLeft("XTerm".into()))
         );
-        assert_eq!(m.scratch(at(W, false)), Err(Refused::FocusLeft("XTerm".into())));
+        assert_eq!(
+            m.scratch(at(W, false)),
+            Err(Refused::FocusLeft("XTerm".into()))
+        );
         assert_eq!(m.scratch(None), Err(Refused::Blind));
         m.typed(W, None, t0, "ls\n".into(), Some("pressed Return"));
         assert_eq!(
@@ -235,6 +244,10 @@ mod tests {
         assert!(!m.joins(at(W, true), t0, LIMIT, "x"));
         assert_eq!(m.scratch(at(8, true)).expect("two").text, "two");
         m.scratched(t0);
-        assert_eq!(m.scratch(at(8, true)), Err(Refused::Nothing), "one is not there");
+        assert_eq!(
+            m.scratch(at(8, true)),
+            Err(Refused::Nothing),
+            "one is not there"
+        );
     }
 }

@@ -59,7 +59,9 @@ mod tests {
 
     #[test]
     fn no_space_before_punctuation_and_closing_marks() {
-        for next in [".", ",", ";", ":", "!", "?", "…", ")", "]", "}", "»", "”", "’", "'s"] {
+        for next in [
+            ".", ",", ";", ":", "!", "?", "…", ")", "]", "}", "»", "”", "’", "'s",
+        ] {
             assert!(!needs_space("word", next), "{next:?}");
         }
     }

@@ -37,7 +37,8 @@ mod tests {
     #[test]
     fn an_older_database_gets_the_column_once_and_keeps_its_rows() {
         let conn = Connection::open_in_memory().expect("open");
-        conn.execute_batch(super::super::sql::SCHEMA).expect("schema");
+        conn.execute_batch(super::super::sql::SCHEMA)
+            .expect("schema");
         conn.execute(
             "INSERT INTO messages (id, device_id, text, timestamp, status, created_at) \
              VALUES ('m1', 'desk', 'hello new line', 0, 'delivered', 1)",
@@ -45,7 +46,8 @@ mod tests {
         )
         .expect("insert");
         // Whatever user_version another migration left.
-        conn.execute_batch("PRAGMA user_version = 7").expect("version");
+        conn.execute_batch("PRAGMA user_version = 7")
+            .expect("version");
         migrate(&conn).expect("migrate");
         migrate(&conn).expect("twice is fine");
         let desk = DeviceId::parse("desk").expect("device");
@@ -53,7 +55,9 @@ mod tests {
         let other = DeviceId::parse("other").expect("device");
         assert_eq!(mark_typed(&conn, "m1", &other, "x").expect("not its"), 0);
         let typed: String = conn
-            .query_row("SELECT typed FROM messages WHERE id = 'm1'", [], |r| r.get(0))
+            .query_row("SELECT typed FROM messages WHERE id = 'm1'", [], |r| {
+                r.get(0)
+            })
             .expect("row");
         assert_eq!(typed, "hello\n");
     }
