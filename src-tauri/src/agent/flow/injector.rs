@@ -204,3 +204,7 @@ impl Injector for FlowInjector {
         self.inner.readiness()
     }
 }
+
+#[cfg(test)]
+#[path = "injector_tests.rs"]
+mod tests;
