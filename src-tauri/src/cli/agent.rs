@@ -144,4 +144,23 @@ mod tests {
             "ws://10.0.0.1:7373/agent/v1/ws"
         );
     }
+
+    #[test]
+    fn the_flow_from_the_flags() {
+        use super::super::args::{Cli, Command};
+        use clap::Parser;
+        let flow = |flags: &[&str]| {
+            let cli = Cli::try_parse_from(["saytype", "agent"].iter().chain(flags)).expect("flags");
+            match cli.command {
+                Some(Command::Agent(args)) => flow_settings(&args),
+                other => panic!("{other:?}"),
+            }
+        };
+        let plain = flow(&[]).expect("defaults");
+        assert!(plain.join && plain.commands.is_none(), "{plain:?}");
+        let set = flow(&["--no-join", "--voice-commands", "en"]).expect("flags");
+        assert!(!set.join && set.commands.is_some(), "{set:?}");
+        let err = flow(&["--voice-commands", "xx"]).expect_err("no such table");
+        assert!(err.to_string().contains("(there are: en)"), "{err}");
+    }
 }
