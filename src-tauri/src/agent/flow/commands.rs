@@ -60,6 +60,16 @@ pub enum Piece {
     Enter,
 }
 
+impl Piece {
+    /// Its length in characters (a pressed Return is one), as progress counts.
+    pub fn chars(&self) -> usize {
+        match self {
+            Piece::Text(t) => t.chars().count(),
+            Piece::Enter => 1,
+        }
+    }
+}
+
 /// What a message asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Parsed {

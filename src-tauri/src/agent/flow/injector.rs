@@ -10,6 +10,7 @@ use std::time::Instant;
 use super::commands::{Parsed, Piece};
 use super::memory::{Memory, Refused};
 use super::{FlowSettings, SharedFlowSettings};
+use crate::agent::inject::keys::NO_KEYS;
 use crate::agent::inject::rule::{in_terminal, InTerminal};
 use crate::agent::inject::{
     is_terminal, FocusNow, InjectError, Injector, Key, Method, Progress, Readiness,
@@ -90,6 +91,10 @@ impl FlowInjector {
         settings: FlowSettings,
         progress: &mut dyn Progress,
     ) -> Result<Method, InjectError> {
+        if pieces.contains(&Piece::Enter) && !self.inner.can_press() {
+            // Before any of it is typed: half a message with no Return helps no one.
+            return Err(InjectError::Failed(format!("press enter: {NO_KEYS}")));
+        }
         let now = Instant::now();
         if let Some(Piece::Text(first)) = pieces.first_mut() {
             if settings.join && self.memory.joins(focus, now, settings.join_within, first) {
@@ -99,10 +104,12 @@ impl FlowInjector {
         let mut typed = String::new();
         let mut method = None;
         let mut not_erasable = None;
+        let total: usize = pieces.iter().map(Piece::chars).sum();
+        let mut sent = 0;
         for piece in &pieces {
             let mut offset = Offset {
                 inner: &mut *progress,
-                base: typed.chars().count(),
+                base: sent,
             };
             let (result, went_in) = match piece {
                 Piece::Text(text) => {
@@ -125,6 +132,7 @@ impl FlowInjector {
             };
             match result {
                 Ok(m) => {
+                    sent += piece.chars();
                     typed.push_str(&went_in);
                     method = Some(match (method, m) {
                         (Some(Method::Pasted), _) | (_, Method::Pasted) => Method::Pasted,
@@ -133,7 +141,7 @@ impl FlowInjector {
                 }
                 Err(e) => {
                     self.memory.forget();
-                    return Err(e);
+                    return Err(counted(e, sent, total));
                 }
             }
         }
@@ -158,6 +166,23 @@ impl FlowInjector {
         // Record-only mode typed nothing: no "typed" to show.
         self.typed = (method != Method::Recorded).then_some(typed);
         Ok(method)
+    }
+}
+
+/// A piece's failure counted in the whole message: `before` characters of the
+/// pieces before it were in, of `total`.
+fn counted(e: InjectError, before: usize, total: usize) -> InjectError {
+    match e {
+        InjectError::Interrupted { typed, .. } => InjectError::Interrupted {
+            typed: before + typed,
+            total,
+        },
+        InjectError::FocusMoved { app, typed, .. } => InjectError::FocusMoved {
+            app,
+            typed: before + typed,
+            total,
+        },
+        e => e,
     }
 }
 

@@ -14,6 +14,7 @@ struct Route {
     watched: Option<u64>,
     app: String,
     recording: bool,
+    no_keys: bool,
 }
 
 struct Scripted(Arc<Mutex<Route>>);
@@ -45,6 +46,9 @@ impl Injector for Scripted {
     fn watch_focus(&mut self) {
         let mut r = lock(&self.0);
         r.watched = Some(r.window);
+    }
+    fn can_press(&mut self) -> bool {
+        !lock(&self.0).no_keys
     }
     fn press(&mut self, key: Key, n: usize, _: &mut dyn Progress) -> Result<Method, InjectError> {
         lock(&self.0).calls.push(format!("{key:?} x{n}"));
@@ -121,6 +125,42 @@ fn press_enter_between_texts_and_what_a_terminal_dropped() {
     let reason = result.expect_err("refused").to_string();
     assert!(reason.contains("pressed Return"), "{reason}");
     assert!(calls(&route).is_empty(), "nothing pressed");
+}
+
+#[test]
+fn press_enter_where_no_key_can_be_pressed_types_nothing() {
+    let (mut flow, route) = flow("foot", true);
+    lock(&route).no_keys = true;
+    let reason = say(&mut flow, "ls press enter")
+        .0
+        .expect_err("refused")
+        .to_string();
+    assert!(
+        reason.starts_with("press enter: this desktop's route"),
+        "{reason}"
+    );
+    assert!(calls(&route).is_empty(), "nothing typed");
+    assert_eq!(say(&mut flow, "ls new line").0, Ok(Method::Typed));
+}
+
+#[test]
+fn a_failure_part_way_counts_in_the_whole_message() {
+    let e = InjectError::FocusMoved {
+        app: "XTerm".into(),
+        typed: 2,
+        total: 3,
+    };
+    assert_eq!(
+        counted(e, 4, 9).to_string(),
+        InjectError::FocusMoved {
+            app: "XTerm".into(),
+            typed: 6,
+            total: 9
+        }
+        .to_string()
+    );
+    let other = InjectError::Failed("no".into());
+    assert_eq!(counted(other.clone(), 4, 9), other);
 }
 
 #[test]

@@ -206,6 +206,10 @@ pub trait Injector {
     /// Watch the focused window from now on: [`Injector::focus_now`] says whether
     /// the focus left it since.
     fn watch_focus(&mut self) {}
+    /// Whether [`Injector::press`] works for the focused window.
+    fn can_press(&mut self) -> bool {
+        false
+    }
     /// Press `key` `count` times into the focused window, stopping if the focus
     /// moves (`Recorded` in record-only mode: nothing pressed).
     fn press(

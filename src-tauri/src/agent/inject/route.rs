@@ -237,6 +237,11 @@ impl Injector for DesktopInjector {
     }
 
     #[cfg(target_os = "linux")]
+    fn can_press(&mut self) -> bool {
+        self.can_press_hook()
+    }
+
+    #[cfg(target_os = "linux")]
     fn press(
         &mut self,
         key: super::Key,

@@ -26,6 +26,10 @@ impl DesktopInjector {
         }
     }
 
+    pub(super) fn can_press_hook(&mut self) -> bool {
+        self.current().mode == InjectMode::None || self.x11_route().is_some()
+    }
+
     pub(super) fn press_hook(
         &mut self,
         key: Key,
