@@ -92,6 +92,33 @@ impl Desk {
         s
     }
 
+    /// Change settings through the window's API (`PUT /ui/api/settings`).
+    async fn put_settings(&self, change: Value) {
+        let relay = self.relay();
+        let mut now: Value = relay
+            .get("/ui/api/settings")
+            .await
+            .json()
+            .expect("settings");
+        for (k, v) in change.as_object().expect("object") {
+            now[k] = v.clone();
+        }
+        let mut http = saytype::client::HttpClient::connect(&relay.url)
+            .await
+            .expect("connect");
+        let body = serde_json::to_vec(&now).expect("json");
+        let r = http
+            .request(
+                hyper::Method::PUT,
+                "/ui/api/settings",
+                Some(TOKEN),
+                Some(body),
+            )
+            .await
+            .expect("put");
+        assert_eq!(r.status, 200, "{:?}", r.body);
+    }
+
     fn focus(&self, title: &str) {
         self.display.focus("--name", &format!("^{title}$"));
     }
@@ -155,6 +182,16 @@ async fn no_space_after_the_time_limit_or_with_joining_off() {
     desk.typed("new line four, press enter").await;
     desk.typed("scratch that").await;
     expect(&view, "onetwothreenew line four, press enterscratch that");
+
+    // Turned on in the window's settings: the next message has both.
+    desk.put_settings(json!({"joinMessages": true, "voiceCommands": true}))
+        .await;
+    let s = desk.typed("five new line").await;
+    assert_eq!(s["typed"], " five\n", "{s}");
+    expect(
+        &view,
+        "onetwothreenew line four, press enterscratch that five\n",
+    );
 }
 
 #[tokio::test]
