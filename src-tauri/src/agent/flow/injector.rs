@@ -8,7 +8,7 @@
 use std::time::Instant;
 
 use super::commands::{Parsed, Piece};
-use super::memory::{Memory, Refused};
+use super::memory::{Entry, Memory, Refused};
 use super::{FlowSettings, SharedFlowSettings};
 use crate::agent::inject::keys::NO_KEYS;
 use crate::agent::inject::rule::{in_terminal, InTerminal};
@@ -105,6 +105,14 @@ impl FlowInjector {
         let mut method = None;
         let mut not_erasable = None;
         let total: usize = pieces.iter().map(Piece::chars).sum();
+        // The message as meant (a pressed Return as a line break).
+        let meant: String = pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Text(t) => t.as_str(),
+                Piece::Enter => "\n",
+            })
+            .collect();
         let mut sent = 0;
         for piece in &pieces {
             let mut offset = Offset {
@@ -150,13 +158,12 @@ impl FlowInjector {
             (Method::Recorded, _) | (_, None) => self.memory.forget(),
             (_, Some(focus)) => {
                 let app = self.target.as_ref().map(|t| t.app.clone());
-                self.memory.typed(
-                    focus.window,
-                    app,
-                    Instant::now(),
-                    typed.clone(),
+                let entry = Entry {
+                    ends_in_space: meant.ends_with(char::is_whitespace),
+                    typed: typed.clone(),
                     not_erasable,
-                );
+                };
+                self.memory.typed(focus.window, app, Instant::now(), entry);
                 self.inner.watch_focus();
             }
         }

@@ -107,6 +107,14 @@ fn a_joining_space_in_the_same_window_only() {
 }
 
 #[test]
+fn no_space_after_a_line_break_a_terminal_dropped() {
+    let (mut flow, route) = flow("XTerm", true);
+    assert_eq!(say(&mut flow, "ls new line").1.as_deref(), Some("ls"));
+    assert_eq!(say(&mut flow, "pwd"), (Ok(Method::Typed), None));
+    assert_eq!(calls(&route), ["type \"ls\\n\"", "type \"pwd\""]);
+}
+
+#[test]
 fn press_enter_between_texts_and_what_a_terminal_dropped() {
     let (mut flow, route) = flow("XTerm", true);
     let (result, typed) = say(&mut flow, "ls press enter pwd new line");

@@ -16,11 +16,25 @@ const KEEP: usize = 50;
 
 /// One message in the window.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Entry {
+pub struct Entry {
     /// What went in (a pressed Return as a line break).
-    typed: String,
+    pub typed: String,
+    /// The message as meant ended in white space, also when the window did not
+    /// get it (a terminal drops a trailing line break): no joining space after it.
+    pub ends_in_space: bool,
     /// Why BackSpace cannot remove it, if it cannot.
-    not_erasable: Option<&'static str>,
+    pub not_erasable: Option<&'static str>,
+}
+
+impl Entry {
+    /// A message that went in as meant, and can be erased.
+    pub fn plain(typed: &str) -> Entry {
+        Entry {
+            typed: typed.to_owned(),
+            ends_in_space: typed.ends_with(char::is_whitespace),
+            not_erasable: None,
+        }
+    }
 }
 
 /// The run of messages typed into one window while the focus stayed there.
@@ -81,24 +95,16 @@ impl Memory {
         let Some(run) = self.current(focus) else {
             return false;
         };
-        let prev = run.entries.last().map_or("", |e| e.typed.as_str());
-        now.saturating_duration_since(run.at) <= within && needs_space(prev, next)
+        let Some(prev) = run.entries.last() else {
+            return false;
+        };
+        now.saturating_duration_since(run.at) <= within
+            && !prev.ends_in_space
+            && needs_space(&prev.typed, next)
     }
 
-    /// A message went into `window` (of `app`) at `now`: `typed` is what went
-    /// in; `not_erasable` says why BackSpace could not undo it, if so.
-    pub fn typed(
-        &mut self,
-        window: u64,
-        app: Option<String>,
-        now: Instant,
-        typed: String,
-        not_erasable: Option<&'static str>,
-    ) {
-        let entry = Entry {
-            typed,
-            not_erasable,
-        };
+    /// A message went into `window` (of `app`) at `now`.
+    pub fn typed(&mut self, window: u64, app: Option<String>, now: Instant, entry: Entry) {
         match &mut self.run {
             Some(run) if run.window == window => {
                 run.at = now;
@@ -175,7 +181,7 @@ mod tests {
 
     fn memory_with(typed: &str, t0: Instant) -> Memory {
         let mut m = Memory::default();
-        m.typed(W, Some("XTerm".into()), t0, typed.into(), None);
+        m.typed(W, Some("XTerm".into()), t0, Entry::plain(typed));
         m
     }
 
@@ -193,6 +199,16 @@ mod tests {
         assert!(!m.joins(at(W, true), t0 + Duration::from_secs(61), LIMIT, "world"));
         assert!(!m.joins(at(W, true), t0, LIMIT, "."), "the texts' rule");
         assert!(!Memory::default().joins(at(W, true), t0, LIMIT, "world"));
+        let mut dropped = Memory::default();
+        let ls = Entry {
+            ends_in_space: true,
+            ..Entry::plain("ls")
+        };
+        dropped.typed(W, None, t0, ls);
+        assert!(
+            !dropped.joins(at(W, true), t0, LIMIT, "pwd"),
+            "a line break the terminal dropped still ends the line"
+        );
     }
 
     #[test]
@@ -200,7 +216,7 @@ mod tests {
         let t0 = Instant::now();
         let mut m = memory_with("first", t0);
         // e + combining acute, a thumbs up with a skin tone, a flag: one each.
-        m.typed(W, None, t0, " cafe\u{301} 👍🏽🇫🇷".into(), None);
+        m.typed(W, None, t0, Entry::plain(" cafe\u{301} 👍🏽🇫🇷"));
         let s = m.scratch(at(W, true)).expect("allowed");
         assert_eq!(s.backspaces, 8);
         m.scratched(t0);
@@ -225,7 +241,11 @@ mod tests {
             Err(Refused::FocusLeft("XTerm".into()))
         );
         assert_eq!(m.scratch(None), Err(Refused::Blind));
-        m.typed(W, None, t0, "ls\n".into(), Some("pressed Return"));
+        let enter = Entry {
+            not_erasable: Some("pressed Return"),
+            ..Entry::plain("ls\n")
+        };
+        m.typed(W, None, t0, enter);
         assert_eq!(
             m.scratch(at(W, true)),
             Err(Refused::NotErasable("pressed Return"))
@@ -240,7 +260,7 @@ mod tests {
     fn another_window_starts_a_new_run() {
         let t0 = Instant::now();
         let mut m = memory_with("one", t0);
-        m.typed(8, Some("Gedit".into()), t0, "two".into(), None);
+        m.typed(8, Some("Gedit".into()), t0, Entry::plain("two"));
         assert!(!m.joins(at(W, true), t0, LIMIT, "x"));
         assert_eq!(m.scratch(at(8, true)).expect("two").text, "two");
         m.scratched(t0);
