@@ -47,7 +47,9 @@
 //!   with its own keymap planner and pasting; on Wayland `native` picks `wayland`
 //!   (wlroots: input method, virtual keyboard), `kwin` (fake input) or `mutter`
 //!   (RemoteDesktop), the last two typing the user's `layout` by one `keyed`
-//!   rule; `portable` for other systems).
+//!   rule; `portable` for other systems); `flow` (dictating in a row around the
+//!   desktop injector: the joining space between messages into one window, voice
+//!   commands from one table per language, "scratch that").
 //! - [`discovery`]: mDNS advertising (the relay) and browsing (`discover`).
 //! - [`netaddr`]: the addresses a phone could use, best first (the default route's
 //!   interface; Docker/VM bridges and VPNs last), pure ranking plus the machine's list.

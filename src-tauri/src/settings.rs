@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::agent::flow::{CommandTable, FlowSettings};
 use crate::agent::inject::{InjectMode, NewlineKey};
 use crate::config::ConfigError;
 
@@ -16,6 +17,8 @@ const FILE: &str = "settings.json";
 pub enum SettingsError {
     #[error("the port must be between 1024 and 65535 (got {0})")]
     Port(u16),
+    #[error("there are no voice commands for the language {0:?} (there are: {1})")]
+    Language(String, String),
     #[error("cannot change start at login: {0}")]
     Autostart(AutostartError),
     #[error("cannot save the settings: {0}")]
@@ -46,6 +49,13 @@ pub struct Settings {
     /// A message that waited longer than this for the desktop is held, not typed
     /// (0: never held; next start).
     pub hold_after_seconds: u32,
+    /// A message into the same window as the previous one, soon after it, gets a
+    /// joining space (see [`crate::agent::flow`]).
+    pub join_messages: bool,
+    /// Voice commands ("new line", "press enter", "scratch that", ...).
+    pub voice_commands: bool,
+    /// The language of the voice commands (a table in `agent/flow/commands/`).
+    pub voice_command_language: String,
 }
 
 impl Default for Settings {
@@ -58,6 +68,9 @@ impl Default for Settings {
             history_days: 30,
             history_max_messages: 10_000,
             hold_after_seconds: 60,
+            join_messages: true,
+            voice_commands: false,
+            voice_command_language: "en".into(),
         }
     }
 }
@@ -81,9 +94,24 @@ impl Settings {
             .then(|| std::time::Duration::from_secs(self.hold_after_seconds.into()))
     }
 
+    /// The dictation flow's settings (the time limit: the built-in one).
+    pub fn flow(&self) -> FlowSettings {
+        FlowSettings {
+            join: self.join_messages,
+            commands: FlowSettings::commands_of(self.voice_commands, &self.voice_command_language),
+            ..FlowSettings::default()
+        }
+    }
+
     pub fn validate(&self) -> Result<(), SettingsError> {
         if self.port < 1024 {
             return Err(SettingsError::Port(self.port));
+        }
+        if CommandTable::for_language(&self.voice_command_language).is_none() {
+            return Err(SettingsError::Language(
+                self.voice_command_language.clone(),
+                CommandTable::languages().collect::<Vec<_>>().join(", "),
+            ));
         }
         Ok(())
     }
@@ -144,8 +172,24 @@ mod tests {
             history_days: 7,
             history_max_messages: 500,
             hold_after_seconds: 0,
+            join_messages: false,
+            voice_commands: true,
+            voice_command_language: "en".into(),
         };
         s.save(dir.path()).expect("save");
+        assert!(!s.flow().join);
+        assert!(s.flow().commands.is_some());
+        assert!(Settings::default().flow().join, "joining is on by default");
+        assert!(
+            Settings::default().flow().commands.is_none(),
+            "voice commands are off by default"
+        );
+        assert!(Settings {
+            voice_command_language: "xx".into(),
+            ..Settings::default()
+        }
+        .validate()
+        .is_err());
         assert_eq!(Settings::load(dir.path()), s);
         let json = std::fs::read_to_string(dir.path().join(FILE)).expect("file");
         assert!(json.contains("\"injectMode\": \"paste\""), "{json}");

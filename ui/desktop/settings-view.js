@@ -14,7 +14,8 @@ export const INJECT_HINTS = {
 export function differs(form, portText, saved) {
   if (!saved) return false;
   return form.injectMode !== saved.injectMode || form.newline !== saved.newline
-    || portText !== String(saved.port) || form.startAtLogin !== saved.startAtLogin;
+    || portText !== String(saved.port) || form.startAtLogin !== saved.startAtLogin
+    || form.joinMessages !== saved.joinMessages || form.voiceCommands !== saved.voiceCommands;
 }
 
 /** What is wrong with the port as typed, or null. */
@@ -28,7 +29,8 @@ export function portProblem(portText) {
 /** "Saved. Applies from the next message. Port 8123 is used from the next start of SayType." */
 export function savedText(before, applied) {
   const notes = ['Saved.'];
-  if (before && (applied.injectMode !== before.injectMode || applied.newline !== before.newline)) {
+  const typing = ['injectMode', 'newline', 'joinMessages', 'voiceCommands'];
+  if (before && typing.some((k) => applied[k] !== before[k])) {
     notes.push('Applies from the next message.');
   }
   if (before && applied.port !== before.port) notes.push(`Port ${applied.port} is used from the next start of SayType.`);

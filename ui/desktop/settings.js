@@ -30,6 +30,8 @@ function formSettings() {
     newline: $('s-newline').value,
     port: Number($('s-port').value),
     startAtLogin: $('s-login').checked,
+    joinMessages: $('s-join').checked,
+    voiceCommands: $('s-commands').checked,
   };
 }
 
@@ -42,6 +44,8 @@ function fillSettings(s) {
   $('s-newline').value = s.newline;
   $('s-port').value = String(s.port);
   $('s-login').checked = s.startAtLogin;
+  $('s-join').checked = s.joinMessages;
+  $('s-commands').checked = s.voiceCommands;
   onSettingsInput();
   onSaved(s);
 }

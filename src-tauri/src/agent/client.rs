@@ -153,7 +153,7 @@ impl ClientState {
             Ok(Arrival::Pending) => vec![ack()],
             Ok(Arrival::Done(result)) => {
                 let mut actions = vec![ack()];
-                actions.extend(self.report(&job.id, &result, None));
+                actions.extend(self.report(&job.id, &result, None, None));
                 actions
             }
             Err(e) => {
@@ -161,7 +161,7 @@ impl ClientState {
                 let failed = StoredResult::failed(format!(
                     "the desktop could not keep this message, so it was not typed: {e}"
                 ));
-                self.report(&job.id, &failed, None)
+                self.report(&job.id, &failed, None, None)
             }
         }
     }
@@ -173,7 +173,7 @@ impl ClientState {
                 if let Some(e) = &result.error {
                     tracing::warn!(id = %done.id, "injection failed: {e}");
                 }
-                self.report(&done.id, &result, done.target)
+                self.report(&done.id, &result, done.target, done.typed)
             }
             None => Vec::new(),
         }
@@ -183,15 +183,21 @@ impl ClientState {
     pub fn on_unreported(&mut self, results: Vec<(MessageId, StoredResult)>) -> Vec<Action> {
         results
             .iter()
-            .flat_map(|(id, result)| self.report(id, result, None))
+            .flat_map(|(id, result)| self.report(id, result, None, None))
             .collect()
     }
 
     /// Send a result, if the connection can take it now; otherwise it waits in the
     /// inbox for the next registration.
-    /// `target` (where it went) is sent with the first report only: the inbox
-    /// keeps the status and error, not the window.
-    fn report(&self, id: &MessageId, result: &StoredResult, target: Option<Target>) -> Vec<Action> {
+    /// `target` (where it went) and `typed` (what went in) are sent with the
+    /// first report only: the inbox keeps the status and error.
+    fn report(
+        &self,
+        id: &MessageId,
+        result: &StoredResult,
+        target: Option<Target>,
+        typed: Option<String>,
+    ) -> Vec<Action> {
         if !self.registered {
             return Vec::new();
         }
@@ -200,6 +206,7 @@ impl ClientState {
             status: result.status,
             error: result.error.clone(),
             target,
+            typed,
         })];
         if !self.relay_confirms {
             // An older relay never confirms: once sent is as good as it gets.

@@ -206,6 +206,21 @@ describe('desktop window', () => {
     assert.equal(put.status, 200);
     await page.waitForFunction(() => document.getElementById('s-newline').value === 'return', null, WAIT);
     await saveSettings(page, () => page.locator('#s-newline').selectOption('shift-return'));
+
+    // Dictating in a row: joining on and voice commands off by default; both toggles saved.
+    assert.equal(await page.locator('#s-join').isChecked(), true);
+    assert.equal(await page.locator('#s-commands').isChecked(), false);
+    await saveSettings(page, async () => {
+      await page.locator('#s-join').uncheck();
+      await page.locator('#s-commands').check();
+    });
+    assert.match(await page.locator('#s-feedback').innerText(), /Applies from the next message/);
+    const flow = (await relay.api('GET', '/ui/api/settings')).data;
+    assert.deepEqual([flow.joinMessages, flow.voiceCommands], [false, true]);
+    await saveSettings(page, async () => {
+      await page.locator('#s-join').check();
+      await page.locator('#s-commands').uncheck();
+    });
     noProblems(win.problems);
   });
 

@@ -8,6 +8,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 pub mod agent;
+pub mod bash;
 pub mod client;
 pub mod daemon;
 pub mod desktop;

@@ -26,6 +26,9 @@ use super::{Injector, Method, Progress, Readiness, SharedInjectSettings, Situati
 use crate::protocol::ws::Target;
 use crate::sync::lock;
 
+#[cfg(target_os = "linux")]
+mod keys;
+
 /// The desktop injector: the current settings over the platform's backend.
 pub struct DesktopInjector {
     settings: SharedInjectSettings,
@@ -221,6 +224,31 @@ impl Injector for DesktopInjector {
 
     fn take_target(&mut self) -> Option<Target> {
         self.target.take()
+    }
+
+    #[cfg(target_os = "linux")]
+    fn focus_now(&mut self) -> Option<super::FocusNow> {
+        self.focus_now_hook()
+    }
+
+    #[cfg(target_os = "linux")]
+    fn watch_focus(&mut self) {
+        self.watch_focus_hook()
+    }
+
+    #[cfg(target_os = "linux")]
+    fn can_press(&mut self) -> bool {
+        self.can_press_hook()
+    }
+
+    #[cfg(target_os = "linux")]
+    fn press(
+        &mut self,
+        key: super::Key,
+        count: usize,
+        progress: &mut dyn Progress,
+    ) -> Result<Method, InjectError> {
+        self.press_hook(key, count, progress)
     }
 
     fn readiness(&mut self) -> Readiness {

@@ -60,6 +60,8 @@ pub struct JobResult {
     pub outcome: Outcome,
     /// Where it went, when the injector can tell.
     pub target: Option<crate::protocol::ws::Target>,
+    /// What went in, when that is not the text as said.
+    pub typed: Option<String>,
 }
 
 /// The inbox shared by the connection (which stores arrivals) and this thread.
@@ -189,6 +191,7 @@ impl InjectorThread {
                             id: job.id,
                             outcome,
                             target: injector.take_target(),
+                            typed: injector.take_typed(),
                         })
                         .is_err()
                     {

@@ -18,6 +18,7 @@ mod held;
 mod phones;
 mod retention;
 mod sql;
+mod typed;
 
 pub use phones::{CounterOutcome, PhoneKey};
 
@@ -163,6 +164,7 @@ impl Store {
         sql::migrate(&conn)?;
         conn.execute_batch(phones::SCHEMA)?;
         held::migrate(&conn)?;
+        typed::migrate(&conn)?;
         // The ceiling: past it SQLite answers SQLITE_FULL and rolls back, as on a
         // full disk (never a half-written store). Set after the schema, so an
         // existing database over a lowered ceiling still opens (and is pruned).
@@ -291,6 +293,11 @@ impl Store {
                 at,
             )
         });
+    }
+
+    /// Record what an agent typed for its message (see `typed.rs`).
+    pub fn mark_typed(&self, id: String, device_id: DeviceId, typed: String) {
+        self.update(move |tx| typed::mark_typed(tx, &id, &device_id, &typed));
     }
 
     /// Record that these queued messages are held since `at`.

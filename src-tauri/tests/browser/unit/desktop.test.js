@@ -7,7 +7,7 @@ import {
   relayView, sortDevices,
 } from '../../../../ui/desktop/status-view.js';
 import {
-  deletedText, emptyText, filterStatus, historyQuery, isBehind, isLong, matchesFilter, rowTimes,
+  deletedText, emptyText, filterStatus, historyQuery, isBehind, isLong, matchesFilter, rowTimes, saidTyped,
 } from '../../../../ui/desktop/history-view.js';
 import { addressNote, qrImage } from '../../../../ui/desktop/pairing-view.js';
 import { differs, portProblem, savedText } from '../../../../ui/desktop/settings-view.js';
@@ -132,6 +132,8 @@ describe('settings', () => {
     assert.ok(!differs({ ...saved }, '7373', saved));
     assert.ok(differs({ ...saved }, '7373 ', saved));
     assert.ok(differs({ ...saved, startAtLogin: true }, '7373', saved));
+    assert.ok(differs({ ...saved, joinMessages: false }, '7373', saved));
+    assert.ok(differs({ ...saved, voiceCommands: true }, '7373', saved));
     assert.ok(!differs({ ...saved }, '1', null), 'nothing loaded yet');
   });
 
@@ -146,6 +148,18 @@ describe('settings', () => {
     assert.equal(savedText(saved, { ...saved, injectMode: 'type', port: 8123 }),
       'Saved. Applies from the next message. Port 8123 is used from the next start of SayType.');
     assert.equal(savedText(null, saved), 'Saved.');
+    assert.equal(savedText(saved, { ...saved, voiceCommands: true }), 'Saved. Applies from the next message.');
+  });
+});
+
+describe('said and typed', () => {
+  test('shown when they differ', () => {
+    assert.equal(saidTyped({ text: 'hi' }), null, 'older relays send no typed');
+    assert.equal(saidTyped({ text: 'hi', typed: 'hi' }), null);
+    assert.equal(saidTyped({ text: 'ls press enter', typed: 'ls\n' }), 'Said “ls press enter”, typed “ls↵”.');
+    assert.equal(saidTyped({ text: 'world', typed: ' world' }), 'Said “world”, typed “ world”.');
+    assert.equal(saidTyped({ text: 'scratch that', typed: '', target: { app: 'XTerm', method: 'erased' } }),
+      'Said “scratch that”: removed the previous message.');
   });
 });
 
