@@ -119,6 +119,18 @@ fn wait_until(mut done: impl FnMut() -> bool, what: &str) {
 }
 
 async fn dictate_two_lines(inject: &str, in_tmux: bool) {
+    dictate(
+        inject,
+        in_tmux,
+        DICTATED,
+        "touch made-by-saytype\necho second",
+    )
+    .await;
+}
+
+/// Dictate `text` into bash (in xterm, or tmux in xterm); `on_prompt` is what must
+/// sit on the prompt afterwards, with nothing run and PRIMARY given back.
+async fn dictate(inject: &str, in_tmux: bool, text: &str, on_prompt: &str) {
     if in_tmux && which("tmux").is_none() {
         assert!(
             std::env::var_os("CI").is_none(),
@@ -141,9 +153,7 @@ async fn dictate_two_lines(inject: &str, in_tmux: bool) {
     );
     served.wait_online(TOKEN, "desk").await;
     let relay = RelayClient::new(&served.url, TOKEN);
-    let r = relay
-        .post(&json!({"text": DICTATED, "id": "two-lines"}))
-        .await;
+    let r = relay.post(&json!({"text": text, "id": "two-lines"})).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     let s = relay.wait_status("two-lines", "injected").await;
     assert_eq!(s["status"], "injected", "{s}");
@@ -163,7 +173,7 @@ async fn dictate_two_lines(inject: &str, in_tmux: bool) {
         "the first line ran as a command"
     );
     assert_eq!(
-        line, "touch made-by-saytype\necho second",
+        line, on_prompt,
         "the text sits on the prompt, without the trailing line break"
     );
     assert_eq!(
@@ -194,4 +204,18 @@ async fn two_lines_typed_into_bash_in_xterm_run_nothing() {
 #[tokio::test]
 async fn two_lines_into_bash_in_tmux_in_xterm_run_nothing() {
     dictate_two_lines("auto", true).await;
+}
+
+/// A paste without a line break (`--inject paste`, or characters off the layout)
+/// used Ctrl+Shift+V, which plain xterm ignores: nothing arrived. It goes through
+/// PRIMARY + Shift+Insert like a text with a line break.
+#[tokio::test]
+async fn one_line_pasted_into_bash_in_xterm_arrives() {
+    dictate(
+        "paste",
+        false,
+        "touch made-by-saytype\n",
+        "touch made-by-saytype",
+    )
+    .await;
 }

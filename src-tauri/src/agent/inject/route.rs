@@ -175,7 +175,11 @@ fn inject_x11_into(
         terminal,
     });
     match method {
-        Method::Pasted => x11.paste_text(text, terminal, progress),
+        // A terminal's clipboard paste key varies (plain xterm has none, and
+        // Ctrl+Shift+V reaches the shell as quoted-insert): Shift+Insert with
+        // PRIMARY works in all of them.
+        Method::Pasted if terminal => x11.paste_into_terminal(text, progress),
+        Method::Pasted => x11.paste_text(text, progress),
         _ => x11.type_text(text, progress),
     }
     .map(|()| method)
