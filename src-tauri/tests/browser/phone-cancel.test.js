@@ -8,10 +8,10 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { PHONE, openPage, screenshot, sentPosts, startSuite, stopSuite } from './lib/browser.js';
+import { screenshot, sentPosts, startSuite, stopSuite } from './lib/browser.js';
 import { Relay } from './lib/relay.js';
+import { WAIT, item, noProblems, pairedPhone as pairedWith, pauseDesktop, sendText } from './lib/phone.js';
 
-const WAIT = { timeout: 20000 };
 const HOLD_AFTER_MS = 1000;
 
 /** The real relay with `holdAfterSeconds: 1` in its settings.json. */
@@ -28,25 +28,10 @@ let browser;
 before(async () => ({ relay, browser } = await startSuite(HoldingRelay)));
 after(() => stopSuite({ relay, browser }));
 
-const item = (page, text) => page.locator('li.item', { has: page.locator('.item-text', { hasText: text }) });
+const pairedPhone = (options) => pairedWith(browser, relay, options);
+const paused = (value) => pauseDesktop(relay, value);
+
 const idOf = (page, text) => item(page, text).getAttribute('data-id');
-
-async function pairedPhone() {
-  const phone = await openPage(browser, PHONE);
-  await phone.page.goto(await relay.pairLink());
-  await phone.page.locator('#conn[data-state="online"]').waitFor(WAIT);
-  return phone;
-}
-
-async function sendText(page, text) {
-  await page.locator('#text').fill(text);
-  await page.locator('#send').click();
-}
-
-async function paused(value) {
-  const { status } = await relay.api('POST', '/ui/api/pause', { paused: value });
-  assert.equal(status, 200);
-}
 
 /** What the relay says of a message (with the desktop's token). */
 async function atRelay(id) {
@@ -68,10 +53,6 @@ async function waitedPastTheHoldLimit(id) {
   const m = await atRelay(id);
   const left = m.createdAt + HOLD_AFTER_MS + 50 - Date.now();
   if (left > 0) await new Promise((resolve) => setTimeout(resolve, left));
-}
-
-function noProblems(problems) {
-  assert.deepEqual(problems, [], 'no script errors or CSP violations');
 }
 
 describe('phone page: held messages and Cancel', () => {
