@@ -25,30 +25,15 @@ const DICTATED: &str = "touch made-by-saytype\necho second\n";
 /// prompt.
 struct Shell {
     child: Child,
-    dir: PathBuf,
+    buffer: PathBuf,
     tmux: Option<PathBuf>,
 }
 
 impl Shell {
     fn start(display: &XDisplay, dir: &Path, in_tmux: bool) -> Shell {
-        let rc = dir.join("bashrc");
-        let buffer = dir.join("buffer");
-        let ready = dir.join("ready");
-        std::fs::write(
-            &rc,
-            format!(
-                "PS1='$ '\n\
-                 bind 'set enable-bracketed-paste on'\n\
-                 bind -x '\"\\C-t\": printf %s \"$READLINE_LINE\" > {buffer}.tmp; mv {buffer}.tmp {buffer}'\n\
-                 cd {dir}\n\
-                 touch {ready}\n",
-                buffer = buffer.display(),
-                dir = dir.display(),
-                ready = ready.display(),
-            ),
-        )
-        .expect("rc");
-        let bash = format!("bash --noprofile --rcfile {} -i", rc.display());
+        let rc = common::shell::BashRc::write(dir);
+        let bash = rc.command.clone();
+        let ready = rc.ready.clone();
         let socket = dir.join("tmux.sock");
         let mut cmd = display.command("xterm");
         cmd.args([
@@ -74,14 +59,14 @@ impl Shell {
         wait_until(|| ready.exists(), "bash started");
         Shell {
             child,
-            dir: dir.to_owned(),
+            buffer: rc.buffer,
             tmux: in_tmux.then_some(socket),
         }
     }
 
     /// The line on bash's prompt, read with the Ctrl+T binding.
     fn prompt_line(&self, display: &XDisplay) -> String {
-        let buffer = self.dir.join("buffer");
+        let buffer = self.buffer.clone();
         let _ = std::fs::remove_file(&buffer);
         let status = display
             .command("xdotool")
