@@ -29,7 +29,6 @@
 use super::inbox::{Arrival, InboxError, StoredResult};
 use super::inject::{Job, JobResult};
 use super::status::{AgentError, AgentStatus};
-use crate::protocol::ws::Target;
 use crate::protocol::{close, normalize_text, AgentFrame, DeviceId, MessageId, RelayFrame};
 
 /// What the IO loop must do, in order.
@@ -153,7 +152,7 @@ impl ClientState {
             Ok(Arrival::Pending) => vec![ack()],
             Ok(Arrival::Done(result)) => {
                 let mut actions = vec![ack()];
-                actions.extend(self.report(&job.id, &result, None, None));
+                actions.extend(self.report(&job.id, &result, None));
                 actions
             }
             Err(e) => {
@@ -161,7 +160,7 @@ impl ClientState {
                 let failed = StoredResult::failed(format!(
                     "the desktop could not keep this message, so it was not typed: {e}"
                 ));
-                self.report(&job.id, &failed, None, None)
+                self.report(&job.id, &failed, None)
             }
         }
     }
@@ -173,7 +172,7 @@ impl ClientState {
                 if let Some(e) = &result.error {
                     tracing::warn!(id = %done.id, "injection failed: {e}");
                 }
-                self.report(&done.id, &result, done.target, done.typed)
+                self.report(&done.id, &result.with_target(done.target), done.typed)
             }
             None => Vec::new(),
         }
@@ -183,21 +182,15 @@ impl ClientState {
     pub fn on_unreported(&mut self, results: Vec<(MessageId, StoredResult)>) -> Vec<Action> {
         results
             .iter()
-            .flat_map(|(id, result)| self.report(id, result, None, None))
+            .flat_map(|(id, result)| self.report(id, result, None))
             .collect()
     }
 
     /// Send a result, if the connection can take it now; otherwise it waits in the
     /// inbox for the next registration.
-    /// `target` (where it went) and `typed` (what went in) are sent with the
-    /// first report only: the inbox keeps the status and error.
-    fn report(
-        &self,
-        id: &MessageId,
-        result: &StoredResult,
-        target: Option<Target>,
-        typed: Option<String>,
-    ) -> Vec<Action> {
+    /// `typed` (what went in, when not the text as said) is sent with the first
+    /// report only; the inbox keeps the status, the error and the target.
+    fn report(&self, id: &MessageId, result: &StoredResult, typed: Option<String>) -> Vec<Action> {
         if !self.registered {
             return Vec::new();
         }
@@ -205,7 +198,7 @@ impl ClientState {
             id: id.as_str().to_owned(),
             status: result.status,
             error: result.error.clone(),
-            target,
+            target: result.target.clone(),
             typed,
         })];
         if !self.relay_confirms {

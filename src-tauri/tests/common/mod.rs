@@ -21,6 +21,7 @@ pub mod relay;
 pub mod sealed_frames;
 pub mod served;
 pub mod session_bus;
+pub mod shell;
 pub mod tray;
 pub mod wayland;
 

@@ -6,8 +6,8 @@
 //! - [`keymap`]: the server's core key mapping, as data;
 //! - [`planner`]: which keycode types which character, and what to bind first;
 //! - [`typing`]: the typing backend (executes the planner's chunks);
-//! - [`paste`]: the paste backend (clipboard + Ctrl+V, Ctrl+Shift+V in terminals);
-//! - [`terminal`]: text with a line break into a terminal (PRIMARY + Shift+Insert);
+//! - [`paste`]: the paste backend (clipboard + Ctrl+V);
+//! - [`terminal`]: pastes into a terminal (PRIMARY + Shift+Insert);
 //! - [`focus`]: typing stops when the focus moves to another window;
 //! - [`held`]: modifier keys a killed run left held down, released before each
 //!   message;
