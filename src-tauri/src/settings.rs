@@ -17,6 +17,12 @@ const FILE: &str = "settings.json";
 pub enum SettingsError {
     #[error("the port must be between 1024 and 65535 (got {0})")]
     Port(u16),
+    #[error("keep the history for 1 to 3650 days (got {0})")]
+    HistoryDays(u32),
+    #[error("keep 10 to 1000000 messages in the history (got {0})")]
+    HistoryMessages(u32),
+    #[error("hold messages after 0 (never) to 86400 seconds (got {0})")]
+    HoldAfter(u32),
     #[error("there are no voice commands for the language {0:?} (there are: {1})")]
     Language(String, String),
     #[error("cannot change start at login: {0}")]
@@ -107,6 +113,17 @@ impl Settings {
         if self.port < 1024 {
             return Err(SettingsError::Port(self.port));
         }
+        // Bounds a user can mean: a day of history at least (0 would empty it at
+        // the next start), and no hold limit beyond a day.
+        if !(1..=3650).contains(&self.history_days) {
+            return Err(SettingsError::HistoryDays(self.history_days));
+        }
+        if !(10..=1_000_000).contains(&self.history_max_messages) {
+            return Err(SettingsError::HistoryMessages(self.history_max_messages));
+        }
+        if self.hold_after_seconds > 86_400 {
+            return Err(SettingsError::HoldAfter(self.hold_after_seconds));
+        }
         if CommandTable::for_language(&self.voice_command_language).is_none() {
             return Err(SettingsError::Language(
                 self.voice_command_language.clone(),
@@ -190,6 +207,23 @@ mod tests {
         }
         .validate()
         .is_err());
+        for bad in [
+            Settings {
+                history_days: 0,
+                ..Settings::default()
+            },
+            Settings {
+                history_max_messages: 9,
+                ..Settings::default()
+            },
+            Settings {
+                hold_after_seconds: 86_401,
+                ..Settings::default()
+            },
+        ] {
+            assert!(bad.validate().is_err(), "{bad:?}");
+        }
+        assert!(s.validate().is_ok());
         assert_eq!(Settings::load(dir.path()), s);
         let json = std::fs::read_to_string(dir.path().join(FILE)).expect("file");
         assert!(json.contains("\"injectMode\": \"paste\""), "{json}");
