@@ -10,80 +10,18 @@
 mod common;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::desktop::XDisplay;
 use common::session_bus::SessionBus;
 use common::tray::App;
+use common::tray_host::TrayHost;
 use common::{RelayClient, TOKEN};
 use serde_json::Value;
-use zbus::object_server::SignalEmitter;
 use zbus::zvariant::{OwnedObjectPath, OwnedValue, Value as ZValue};
 
 /// How long anything may take on a loaded machine; conditions are polled.
 const PATIENCE: Duration = Duration::from_secs(60);
-
-/// The tray host's side: the items that registered, as (bus name, object path).
-#[derive(Default, Clone)]
-struct Watcher {
-    items: Arc<Mutex<Vec<(String, String)>>>,
-}
-
-#[zbus::interface(name = "org.kde.StatusNotifierWatcher")]
-impl Watcher {
-    /// `service` is an object path (libappindicator) or a bus name (KDE's own
-    /// items); the caller's unique name completes it.
-    async fn register_status_notifier_item(
-        &self,
-        service: &str,
-        #[zbus(header)] header: zbus::message::Header<'_>,
-        #[zbus(signal_emitter)] emitter: SignalEmitter<'_>,
-    ) {
-        let sender = header.sender().map(|s| s.to_string()).unwrap_or_default();
-        let (name, path) = if service.starts_with('/') {
-            (sender, service.to_owned())
-        } else {
-            (service.to_owned(), "/StatusNotifierItem".to_owned())
-        };
-        let full = format!("{name}{path}");
-        self.items.lock().expect("items").push((name, path));
-        let _ = Self::status_notifier_item_registered(&emitter, &full).await;
-    }
-
-    fn register_status_notifier_host(&self, _service: &str) {}
-
-    #[zbus(property)]
-    fn registered_status_notifier_items(&self) -> Vec<String> {
-        let items = self.items.lock().expect("items");
-        items.iter().map(|(n, p)| format!("{n}{p}")).collect()
-    }
-
-    #[zbus(property)]
-    fn is_status_notifier_host_registered(&self) -> bool {
-        true
-    }
-
-    #[zbus(property)]
-    fn protocol_version(&self) -> i32 {
-        0
-    }
-
-    #[zbus(signal)]
-    async fn status_notifier_item_registered(
-        emitter: &SignalEmitter<'_>,
-        service: &str,
-    ) -> zbus::Result<()>;
-
-    #[zbus(signal)]
-    async fn status_notifier_item_unregistered(
-        emitter: &SignalEmitter<'_>,
-        service: &str,
-    ) -> zbus::Result<()>;
-
-    #[zbus(signal)]
-    async fn status_notifier_host_registered(emitter: &SignalEmitter<'_>) -> zbus::Result<()>;
-}
 
 /// One dbusmenu entry: its id, label (mnemonic underscores removed), toggle state
 /// (`None` for plain entries) and children.
@@ -211,27 +149,13 @@ async fn the_tray_menu_works_through_dbusmenu() {
         return;
     };
     let bus = SessionBus::start();
-    let watcher = Watcher::default();
-    let items = watcher.items.clone();
-    let conn = zbus::connection::Builder::address(bus.address.as_str())
-        .expect("bus address")
-        .name("org.kde.StatusNotifierWatcher")
-        .expect("name")
-        .serve_at("/StatusNotifierWatcher", watcher)
-        .expect("serve")
-        .build()
-        .await
-        .expect("connect to the private bus");
-
+    let host = TrayHost::start(&bus.address).await;
+    let conn = host.conn.clone();
     let dir = tempfile::tempdir().expect("tempdir");
     let mut app = App::start_on_bus(&display, dir.path(), &["--hidden"], &bus.address);
     let port = app.port;
 
-    let (name, path) = until("the tray item to register", || {
-        let items = items.clone();
-        async move { items.lock().expect("items").first().cloned() }
-    })
-    .await;
+    let (name, path) = until("the tray item to register", || async { host.first_item() }).await;
     let item = zbus::Proxy::new(&conn, name.clone(), path, "org.kde.StatusNotifierItem")
         .await
         .expect("item proxy");

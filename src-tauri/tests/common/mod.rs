@@ -21,6 +21,8 @@ pub mod sealed_frames;
 pub mod served;
 pub mod session_bus;
 pub mod tray;
+pub mod tray_host;
+pub mod usage;
 pub mod wayland;
 
 use std::time::Duration;
