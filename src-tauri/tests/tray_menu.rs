@@ -82,19 +82,22 @@ struct Menu<'a> {
 impl Menu<'_> {
     async fn layout(&self) -> Entry {
         let none: Vec<String> = Vec::new();
-        let (_revision, root): (u32, (i32, HashMap<String, OwnedValue>, Vec<OwnedValue>)) = self
-            .proxy
-            .call("GetLayout", &(0i32, -1i32, none))
-            .await
-            .expect("GetLayout");
+        let call = self.proxy.call("GetLayout", &(0i32, -1i32, none));
+        let (_revision, root): (u32, (i32, HashMap<String, OwnedValue>, Vec<OwnedValue>)) =
+            tokio::time::timeout(PATIENCE, call)
+                .await
+                .expect("GetLayout answered (the app's main thread is alive)")
+                .expect("GetLayout");
         Entry::parse(root)
     }
 
     async fn click(&self, entry: &Entry) {
-        let () = self
+        let call = self
             .proxy
-            .call("Event", &(entry.id, "clicked", ZValue::I32(0), 0u32))
+            .call("Event", &(entry.id, "clicked", ZValue::I32(0), 0u32));
+        let () = tokio::time::timeout(PATIENCE, call)
             .await
+            .expect("Event answered (the app's main thread is alive)")
             .expect("Event clicked");
     }
 

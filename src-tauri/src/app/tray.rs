@@ -315,7 +315,7 @@ pub(super) async fn follow_state(app: AppHandle) {
     let mut status = core.agent.as_ref().map(|a| a.status_watch());
     let mut injector = core.agent.as_ref().map(|a| a.injector_watch());
     let shutdown = core.shutdown.clone();
-    refresh(&app, false);
+    refresh_on_main(&app);
     loop {
         tokio::select! {
             event = events.recv() => {
@@ -327,8 +327,16 @@ pub(super) async fn follow_state(app: AppHandle) {
             Some(Ok(())) = changed(injector.as_mut()) => {}
             _ = shutdown.cancelled() => return,
         }
-        refresh(&app, false);
+        refresh_on_main(&app);
     }
+}
+
+/// Refreshes run on the main thread one after another (a click refreshes there
+/// too): the menu's setters wait for the main thread, so a refresh elsewhere that
+/// holds the shown state while a click's refresh waits for it would deadlock.
+fn refresh_on_main(app: &AppHandle) {
+    let handle = app.clone();
+    let _ = app.run_on_main_thread(move || refresh(&handle, false));
 }
 
 /// A watch's next change; never, without one.
