@@ -82,7 +82,8 @@ struct Menu<'a> {
 impl Menu<'_> {
     async fn layout(&self) -> Entry {
         let none: Vec<String> = Vec::new();
-        let call = self.proxy.call("GetLayout", &(0i32, -1i32, none));
+        let args = (0i32, -1i32, none);
+        let call = self.proxy.call("GetLayout", &args);
         let (_revision, root): (u32, (i32, HashMap<String, OwnedValue>, Vec<OwnedValue>)) =
             tokio::time::timeout(PATIENCE, call)
                 .await
@@ -92,9 +93,8 @@ impl Menu<'_> {
     }
 
     async fn click(&self, entry: &Entry) {
-        let call = self
-            .proxy
-            .call("Event", &(entry.id, "clicked", ZValue::I32(0), 0u32));
+        let args = (entry.id, "clicked", ZValue::I32(0), 0u32);
+        let call = self.proxy.call("Event", &args);
         let () = tokio::time::timeout(PATIENCE, call)
             .await
             .expect("Event answered (the app's main thread is alive)")
