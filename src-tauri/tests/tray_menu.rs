@@ -23,6 +23,9 @@ use zbus::zvariant::{OwnedObjectPath, OwnedValue, Value as ZValue};
 /// How long anything may take on a loaded machine; conditions are polled.
 const PATIENCE: Duration = Duration::from_secs(60);
 
+/// A dbusmenu layout node as on the wire: id, properties, children.
+type Node = (i32, HashMap<String, OwnedValue>, Vec<OwnedValue>);
+
 /// One dbusmenu entry: its id, label (mnemonic underscores removed), toggle state
 /// (`None` for plain entries) and children.
 #[derive(Debug, Clone)]
@@ -34,7 +37,7 @@ struct Entry {
 }
 
 impl Entry {
-    fn parse(node: (i32, HashMap<String, OwnedValue>, Vec<OwnedValue>)) -> Entry {
+    fn parse(node: Node) -> Entry {
         let (id, props, children) = node;
         let label = props
             .get("label")
@@ -47,7 +50,7 @@ impl Entry {
             .map(|s| s == 1);
         let children = children
             .into_iter()
-            .filter_map(|c| <(i32, HashMap<String, OwnedValue>, Vec<OwnedValue>)>::try_from(c).ok())
+            .filter_map(|c| <Node>::try_from(c).ok())
             .map(Entry::parse)
             .collect();
         Entry {
@@ -84,11 +87,10 @@ impl Menu<'_> {
         let none: Vec<String> = Vec::new();
         let args = (0i32, -1i32, none);
         let call = self.proxy.call("GetLayout", &args);
-        let (_revision, root): (u32, (i32, HashMap<String, OwnedValue>, Vec<OwnedValue>)) =
-            tokio::time::timeout(PATIENCE, call)
-                .await
-                .expect("GetLayout answered (the app's main thread is alive)")
-                .expect("GetLayout");
+        let (_revision, root): (u32, Node) = tokio::time::timeout(PATIENCE, call)
+            .await
+            .expect("GetLayout answered (the app's main thread is alive)")
+            .expect("GetLayout");
         Entry::parse(root)
     }
 

@@ -114,7 +114,7 @@ impl Sample {
             })
             .filter(|r| r.1 > 0 || r.2 > 0.0)
             .collect();
-        rows.sort_by(|a, b| b.1.cmp(&a.1));
+        rows.sort_by_key(|r| std::cmp::Reverse(r.1));
         let cpu = rows.iter().map(|r| r.2).sum();
         let switches = rows.iter().map(|r| r.1).sum();
         (cpu, switches, rows)
