@@ -35,6 +35,9 @@ if [ "$purpose" = test ]; then
   # The notification for held messages (tests/held_notify.rs): python-dbusmock's
   # notification service on a private session bus.
   packages+=(python3-dbusmock)
+  # The tray menu test (tests/tray_menu.rs) plays the tray host on a private bus and
+  # drives the menu over dbusmenu: libayatana-appindicator3 and libdbusmenu-gtk3
+  # come with the build's libayatana-appindicator3-dev, dbus-daemon with dbus.
   if ! command -v node >/dev/null 2>&1; then
     packages+=(nodejs npm)
   fi

@@ -23,6 +23,8 @@ pub mod served;
 pub mod session_bus;
 pub mod shell;
 pub mod tray;
+pub mod tray_host;
+pub mod usage;
 pub mod wayland;
 
 use std::time::Duration;

@@ -153,7 +153,7 @@ impl Store {
     pub fn open_with(path: &Path, limits: StorageLimits) -> Result<(Store, Snapshot), StoreError> {
         // Private before SQLite opens it (its -wal and -shm follow its mode).
         crate::config::private_file(path).map_err(|e| StoreError::Private(Arc::new(e)))?;
-        let conn = Connection::open(path)?;
+        let mut conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         // Checkpoints belong to the checkpointer thread, not to a commit.
@@ -173,7 +173,7 @@ impl Store {
         conn.pragma_update(None, "max_page_count", max_pages.max(1))?;
         retention::prune(&conn, crate::protocol::now_ms(), &limits)?;
         let snapshot = sql::snapshot(&conn)?;
-        let stop = checkpoint::start(path, JOURNAL_SIZE_LIMIT)?;
+        let stop = checkpoint::start(path, &mut conn, JOURNAL_SIZE_LIMIT)?;
         let store = Store {
             committer: Arc::new(Committer::new(conn, stop)),
             limits,
