@@ -20,6 +20,8 @@ if [ "$purpose" = test ]; then
   # Headless sway for the Wayland tests (tests/wayland.rs), with Xwayland for the
   # X-window-on-Wayland run, and wl-copy / wl-paste to check the clipboard.
   packages+=(sway xwayland wl-clipboard)
+  # A native Wayland terminal for the Wayland terminal rule (tests/wayland_terminal.rs).
+  packages+=(foot)
   # Headless GNOME and KDE compositors for tests/wayland_gnome.rs and
   # tests/wayland_kde.rs: mutter 43 (RemoteDesktop on D-Bus) and KWin 5.27
   # (fake-input), and gdbus to switch KWin's layout in a test.
@@ -33,6 +35,9 @@ if [ "$purpose" = test ]; then
   # The notification for held messages (tests/held_notify.rs): python-dbusmock's
   # notification service on a private session bus.
   packages+=(python3-dbusmock)
+  # The tray menu test (tests/tray_menu.rs) plays the tray host on a private bus and
+  # drives the menu over dbusmenu: libayatana-appindicator3 and libdbusmenu-gtk3
+  # come with the build's libayatana-appindicator3-dev, dbus-daemon with dbus.
   if ! command -v node >/dev/null 2>&1; then
     packages+=(nodejs npm)
   fi

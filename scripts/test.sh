@@ -61,9 +61,11 @@ step "format" cargo fmt --all --check
 step "lints (core)" cargo clippy -p saytype --no-default-features --all-targets --locked -- -D warnings
 step "lints (with the desktop shell)" cargo clippy -p saytype --all-targets --locked -- -D warnings
 
-# The tray app itself (the `gui` build) under Xvfb, then the whole core. Each run
+# The tray app itself (the `gui` build) under Xvfb, and its menu driven over
+# dbusmenu, then the whole core. Each run
 # builds `saytype` with its own features, so the tray test goes first.
 step "tests (tray app)" cargo test -p saytype --locked --test tray_app -- --test-threads=1
+step "tests (tray menu)" cargo test -p saytype --locked --test tray_menu
 step "tests (core)" cargo test -p saytype --no-default-features --locked
 
 # The phone and desktop pages in a real Chromium against the real binary.

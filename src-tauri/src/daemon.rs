@@ -11,6 +11,7 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
+use crate::agent::flow::{FlowSettings, SharedFlowSettings};
 use crate::agent::inject::{
     InjectMode, InjectSettings, Readiness, SharedInjectSettings, RECORDING_ONLY,
 };
@@ -35,6 +36,8 @@ pub struct DaemonOptions {
     pub mdns: bool,
     pub agent: bool,
     pub inject: InjectSettings,
+    /// The joining space and voice commands.
+    pub flow: FlowSettings,
     pub heartbeat: Duration,
     pub ack_timeout: Duration,
     pub device_id: Option<DeviceId>,
@@ -61,6 +64,7 @@ impl DaemonOptions {
                 mode: settings.inject_mode,
                 newline: settings.newline,
             },
+            flow: settings.flow(),
             heartbeat: crate::config::DEFAULT_HEARTBEAT,
             ack_timeout: crate::config::DEFAULT_ACK_TIMEOUT,
             device_id: None,
@@ -90,6 +94,7 @@ struct Parts {
     data_dir: PathBuf,
     device: DeviceId,
     inject: SharedInjectSettings,
+    flow: SharedFlowSettings,
     agent: Option<AgentControl>,
     advertiser: Mutex<Option<Advertiser>>,
     mdns: Mutex<MdnsView>,
@@ -126,6 +131,7 @@ impl Daemon {
         }
 
         let inject: SharedInjectSettings = Arc::new(Mutex::new(opts.inject));
+        let flow: SharedFlowSettings = Arc::new(Mutex::new(opts.flow));
         let agent = if opts.agent {
             let mut agent_opts = AgentOptions::new(
                 format!("ws://{}/ws", loopback_of(addr)),
@@ -134,6 +140,7 @@ impl Daemon {
             );
             // Follow the relay's token, so that a rotation does not lock it out.
             agent_opts.token_updates = Some(relay.state().token_watch());
+            agent_opts.flow = flow.clone();
             Some(
                 Agent::start(
                     agent_opts,
@@ -153,6 +160,7 @@ impl Daemon {
             data_dir: opts.data_dir.clone(),
             device,
             inject,
+            flow,
             agent: agent.as_ref().map(Agent::control),
             advertiser: Mutex::new(advertiser),
             mdns: Mutex::new(mdns),
@@ -322,6 +330,14 @@ impl Desktop for Parts {
             mode: new.inject_mode,
             newline: new.newline,
         };
+        {
+            // The time limit is the running one (a test may have shortened it).
+            let mut flow = lock(&self.flow);
+            *flow = FlowSettings {
+                join_within: flow.join_within,
+                ..new.flow()
+            };
+        }
         *lock(&self.settings) = new.clone();
         if new.inject_mode != old.inject_mode {
             // Check the new mode now (in turn with the messages), so the window says

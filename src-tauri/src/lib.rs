@@ -48,7 +48,9 @@
 //!   (wlroots: input method, virtual keyboard), `kwin` (fake input), `mutter`
 //!   (RemoteDesktop) or `portal` (the RemoteDesktop portal with libei), the last
 //!   three typing the user's `layout` by one `keyed` rule; `portable` for other
-//!   systems).
+//!   systems); `flow` (dictating in a row around the desktop injector: the joining
+//!   space between messages into one window, voice commands from one table per
+//!   language, "scratch that").
 //! - [`discovery`]: mDNS advertising (the relay) and browsing (`discover`).
 //! - [`netaddr`]: the addresses a phone could use, best first (the default route's
 //!   interface; Docker/VM bridges and VPNs last), pure ranking plus the machine's list.

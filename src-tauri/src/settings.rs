@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::agent::flow::{CommandTable, FlowSettings};
 use crate::agent::inject::{InjectMode, NewlineKey};
 use crate::config::ConfigError;
 
@@ -16,6 +17,14 @@ const FILE: &str = "settings.json";
 pub enum SettingsError {
     #[error("the port must be between 1024 and 65535 (got {0})")]
     Port(u16),
+    #[error("keep the history for 1 to 3650 days (got {0})")]
+    HistoryDays(u32),
+    #[error("keep 10 to 1000000 messages in the history (got {0})")]
+    HistoryMessages(u32),
+    #[error("hold messages after 0 (never) to 86400 seconds (got {0})")]
+    HoldAfter(u32),
+    #[error("there are no voice commands for the language {0:?} (there are: {1})")]
+    Language(String, String),
     #[error("cannot change start at login: {0}")]
     Autostart(AutostartError),
     #[error("cannot save the settings: {0}")]
@@ -46,6 +55,13 @@ pub struct Settings {
     /// A message that waited longer than this for the desktop is held, not typed
     /// (0: never held; next start).
     pub hold_after_seconds: u32,
+    /// A message into the same window as the previous one, soon after it, gets a
+    /// joining space (see [`crate::agent::flow`]).
+    pub join_messages: bool,
+    /// Voice commands ("new line", "press enter", "scratch that", ...).
+    pub voice_commands: bool,
+    /// The language of the voice commands (a table in `agent/flow/commands/`).
+    pub voice_command_language: String,
 }
 
 impl Default for Settings {
@@ -58,6 +74,9 @@ impl Default for Settings {
             history_days: 30,
             history_max_messages: 10_000,
             hold_after_seconds: 60,
+            join_messages: true,
+            voice_commands: false,
+            voice_command_language: "en".into(),
         }
     }
 }
@@ -81,9 +100,35 @@ impl Settings {
             .then(|| std::time::Duration::from_secs(self.hold_after_seconds.into()))
     }
 
+    /// The dictation flow's settings (the time limit: the built-in one).
+    pub fn flow(&self) -> FlowSettings {
+        FlowSettings {
+            join: self.join_messages,
+            commands: FlowSettings::commands_of(self.voice_commands, &self.voice_command_language),
+            ..FlowSettings::default()
+        }
+    }
+
     pub fn validate(&self) -> Result<(), SettingsError> {
         if self.port < 1024 {
             return Err(SettingsError::Port(self.port));
+        }
+        // Bounds a user can mean: a day of history at least (0 would empty it at
+        // the next start), and no hold limit beyond a day.
+        if !(1..=3650).contains(&self.history_days) {
+            return Err(SettingsError::HistoryDays(self.history_days));
+        }
+        if !(10..=1_000_000).contains(&self.history_max_messages) {
+            return Err(SettingsError::HistoryMessages(self.history_max_messages));
+        }
+        if self.hold_after_seconds > 86_400 {
+            return Err(SettingsError::HoldAfter(self.hold_after_seconds));
+        }
+        if CommandTable::for_language(&self.voice_command_language).is_none() {
+            return Err(SettingsError::Language(
+                self.voice_command_language.clone(),
+                CommandTable::languages().collect::<Vec<_>>().join(", "),
+            ));
         }
         Ok(())
     }
@@ -144,8 +189,41 @@ mod tests {
             history_days: 7,
             history_max_messages: 500,
             hold_after_seconds: 0,
+            join_messages: false,
+            voice_commands: true,
+            voice_command_language: "en".into(),
         };
         s.save(dir.path()).expect("save");
+        assert!(!s.flow().join);
+        assert!(s.flow().commands.is_some());
+        assert!(Settings::default().flow().join, "joining is on by default");
+        assert!(
+            Settings::default().flow().commands.is_none(),
+            "voice commands are off by default"
+        );
+        assert!(Settings {
+            voice_command_language: "xx".into(),
+            ..Settings::default()
+        }
+        .validate()
+        .is_err());
+        for bad in [
+            Settings {
+                history_days: 0,
+                ..Settings::default()
+            },
+            Settings {
+                history_max_messages: 9,
+                ..Settings::default()
+            },
+            Settings {
+                hold_after_seconds: 86_401,
+                ..Settings::default()
+            },
+        ] {
+            assert!(bad.validate().is_err(), "{bad:?}");
+        }
+        assert!(s.validate().is_ok());
         assert_eq!(Settings::load(dir.path()), s);
         let json = std::fs::read_to_string(dir.path().join(FILE)).expect("file");
         assert!(json.contains("\"injectMode\": \"paste\""), "{json}");

@@ -235,8 +235,20 @@ async fn a_result_survives_an_agent_crash_before_it_was_reported() {
     let relay = TestRelay::on_dir(relay_dir, opts).await;
     let mut second = start_agent(&relay.ws_url(), TOKEN, DEFAULT_DEVICE, Some(dir.path()));
     second.wait_connected().await;
-    reaches(&relay, "c-1", "injected").await;
+    let c1 = reaches(&relay, "c-1", "injected").await;
     assert!(second.typed().is_empty(), "not typed a second time");
+    // Where it went is kept with the result, and replayed with it.
+    assert_eq!(c1["target"], local_agent::scripted_target(), "{c1}");
+    let history = relay
+        .get("/ui/api/history?id=c-1")
+        .await
+        .json()
+        .expect("history");
+    assert_eq!(
+        history[0]["target"],
+        local_agent::scripted_target(),
+        "{history}"
+    );
     second.stop().await;
 }
 

@@ -25,30 +25,15 @@ const DICTATED: &str = "touch made-by-saytype\necho second\n";
 /// prompt.
 struct Shell {
     child: Child,
-    dir: PathBuf,
+    buffer: PathBuf,
     tmux: Option<PathBuf>,
 }
 
 impl Shell {
     fn start(display: &XDisplay, dir: &Path, in_tmux: bool) -> Shell {
-        let rc = dir.join("bashrc");
-        let buffer = dir.join("buffer");
-        let ready = dir.join("ready");
-        std::fs::write(
-            &rc,
-            format!(
-                "PS1='$ '\n\
-                 bind 'set enable-bracketed-paste on'\n\
-                 bind -x '\"\\C-t\": printf %s \"$READLINE_LINE\" > {buffer}.tmp; mv {buffer}.tmp {buffer}'\n\
-                 cd {dir}\n\
-                 touch {ready}\n",
-                buffer = buffer.display(),
-                dir = dir.display(),
-                ready = ready.display(),
-            ),
-        )
-        .expect("rc");
-        let bash = format!("bash --noprofile --rcfile {} -i", rc.display());
+        let rc = common::shell::BashRc::write(dir);
+        let bash = rc.command.clone();
+        let ready = rc.ready.clone();
         let socket = dir.join("tmux.sock");
         let mut cmd = display.command("xterm");
         cmd.args([
@@ -74,14 +59,14 @@ impl Shell {
         wait_until(|| ready.exists(), "bash started");
         Shell {
             child,
-            dir: dir.to_owned(),
+            buffer: rc.buffer,
             tmux: in_tmux.then_some(socket),
         }
     }
 
     /// The line on bash's prompt, read with the Ctrl+T binding.
     fn prompt_line(&self, display: &XDisplay) -> String {
-        let buffer = self.dir.join("buffer");
+        let buffer = self.buffer.clone();
         let _ = std::fs::remove_file(&buffer);
         let status = display
             .command("xdotool")
@@ -119,6 +104,18 @@ fn wait_until(mut done: impl FnMut() -> bool, what: &str) {
 }
 
 async fn dictate_two_lines(inject: &str, in_tmux: bool) {
+    dictate(
+        inject,
+        in_tmux,
+        DICTATED,
+        "touch made-by-saytype\necho second",
+    )
+    .await;
+}
+
+/// Dictate `text` into bash (in xterm, or tmux in xterm); `on_prompt` is what must
+/// sit on the prompt afterwards, with nothing run and PRIMARY given back.
+async fn dictate(inject: &str, in_tmux: bool, text: &str, on_prompt: &str) {
     if in_tmux && which("tmux").is_none() {
         assert!(
             std::env::var_os("CI").is_none(),
@@ -141,9 +138,7 @@ async fn dictate_two_lines(inject: &str, in_tmux: bool) {
     );
     served.wait_online(TOKEN, "desk").await;
     let relay = RelayClient::new(&served.url, TOKEN);
-    let r = relay
-        .post(&json!({"text": DICTATED, "id": "two-lines"}))
-        .await;
+    let r = relay.post(&json!({"text": text, "id": "two-lines"})).await;
     assert_eq!(r.status, 200, "{:?}", r.body);
     let s = relay.wait_status("two-lines", "injected").await;
     assert_eq!(s["status"], "injected", "{s}");
@@ -163,7 +158,7 @@ async fn dictate_two_lines(inject: &str, in_tmux: bool) {
         "the first line ran as a command"
     );
     assert_eq!(
-        line, "touch made-by-saytype\necho second",
+        line, on_prompt,
         "the text sits on the prompt, without the trailing line break"
     );
     assert_eq!(
@@ -194,4 +189,18 @@ async fn two_lines_typed_into_bash_in_xterm_run_nothing() {
 #[tokio::test]
 async fn two_lines_into_bash_in_tmux_in_xterm_run_nothing() {
     dictate_two_lines("auto", true).await;
+}
+
+/// A paste without a line break (`--inject paste`, or characters off the layout)
+/// used Ctrl+Shift+V, which plain xterm ignores: nothing arrived. It goes through
+/// PRIMARY + Shift+Insert like a text with a line break.
+#[tokio::test]
+async fn one_line_pasted_into_bash_in_xterm_arrives() {
+    dictate(
+        "paste",
+        false,
+        "touch made-by-saytype\n",
+        "touch made-by-saytype",
+    )
+    .await;
 }

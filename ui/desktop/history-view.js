@@ -87,3 +87,12 @@ export function emptyText(filter) {
 export function deletedText(removed) {
   return removed === 1 ? '1 message deleted.' : `${removed} messages deleted.`;
 }
+
+/** The window's line for a message whose typed text differs from what was said, or null. */
+export function saidTyped(m) {
+  if (typeof m.typed !== 'string' || m.typed === m.text) return null;
+  const shown = (t) => `“${t.replace(/\n/g, '↵').replace(/\t/g, '⇥')}”`;
+  if (m.typed === '' && m.target?.method === 'erased') return `Said ${shown(m.text)}: removed the previous message.`;
+  if (m.typed === '') return `Said ${shown(m.text)}, typed nothing.`;
+  return `Said ${shown(m.text)}, typed ${shown(m.typed)}.`;
+}

@@ -10,7 +10,7 @@ import { confirmBox, copyWithFeedback, showError, toast } from './notes.js';
 import { actionLabel } from '../lib/excerpt.js';
 import {
   PAGE, badgeOf, deletedText, emptyText, filterStatus, historyQuery, isBehind, isLong,
-  matchesFilter, rowAfterKey, rowTimes,
+  matchesFilter, rowAfterKey, rowTimes, saidTyped,
 } from './history-view.js';
 
 let filter = 'all';
@@ -47,6 +47,7 @@ function renderRow(m) {
         h('time', { className: 'msg-time', dateTime: new Date(m.createdAt).toISOString(), title: exact }, shortTime(m.createdAt)))),
     h('p', { className: long ? 'msg-text is-clamped' : 'msg-text' }, m.text),
     long ? button('Show all', 'expand', { className: 'btn link', ...named('Show all of') }) : null,
+    saidTyped(m) ? h('p', { className: 'msg-typed hint' }, saidTyped(m)) : null,
     m.status === 'failed' && m.error ? h('p', { className: 'msg-error' }, h('strong', {}, 'Not typed: '), m.error) : null,
     h('div', { className: 'msg-foot' },
       h('span', { className: 'msg-times', title: exact }, times),

@@ -4,7 +4,7 @@
 import { $ } from '../lib/dom.js';
 import { coalesce } from '../lib/coalesce.js';
 import { api, session } from './session.js';
-import { INJECT_HINTS, differs, portProblem, savedText } from './settings-view.js';
+import { INJECT_HINTS, RETENTION, differs, portProblem, retentionProblem, savedText } from './settings-view.js';
 
 let saved = null;
 let onSaved = () => {};
@@ -23,15 +23,21 @@ function setSaved(s) {
 }
 
 function formSettings() {
-  // Settings the form does not show (history retention) are sent back as saved.
-  return {
+  // Settings the form does not show (the voice command language) are sent back as saved.
+  const form = {
     ...saved,
     injectMode: $('s-inject').value,
     newline: $('s-newline').value,
     port: Number($('s-port').value),
     startAtLogin: $('s-login').checked,
+    joinMessages: $('s-join').checked,
+    voiceCommands: $('s-commands').checked,
   };
+  for (const [key, id] of RETENTION) form[key] = Number($(id).value);
+  return form;
 }
+
+const retentionTexts = () => Object.fromEntries(RETENTION.map(([, id]) => [id, $(id).value]));
 
 const isDirty = () => differs(formSettings(), $('s-port').value, saved);
 
@@ -42,6 +48,9 @@ function fillSettings(s) {
   $('s-newline').value = s.newline;
   $('s-port').value = String(s.port);
   $('s-login').checked = s.startAtLogin;
+  $('s-join').checked = s.joinMessages;
+  $('s-commands').checked = s.voiceCommands;
+  for (const [key, id] of RETENTION) $(id).value = String(s[key]);
   onSettingsInput();
   onSaved(s);
 }
@@ -73,6 +82,12 @@ export async function saveSettings(event) {
   if (problem) {
     feedback(problem, 'error');
     $('s-port').focus();
+    return;
+  }
+  const wrong = retentionProblem(retentionTexts());
+  if (wrong) {
+    feedback(wrong[1], 'error');
+    $(wrong[0]).focus();
     return;
   }
   const before = saved;

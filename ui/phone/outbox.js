@@ -17,6 +17,9 @@ export const STATUS_LABEL = {
   pending: 'Waiting to send',
   sending: 'Sending…',
   queued: 'Queued',
+  // Queued at the desktop, but it waited longer than the hold limit: not typed
+  // until the user says so there (or cancels it here).
+  held: 'Held',
   delivered: 'Delivered',
   injected: 'Typed',
   // Injected by a desktop in record-only mode (`--inject none`): nothing was typed.
@@ -24,7 +27,11 @@ export const STATUS_LABEL = {
   failed: 'Failed',
   rejected: 'Not sent',
   lost: 'Unknown',
+  cancelled: 'Cancelled',
 };
+
+/** The relay's `error` of a message this phone cancelled (docs/protocol-extensions.md). */
+export const CANCELLED_AT_RELAY = 'cancelled from the phone';
 
 /**
  * A new id. crypto.randomUUID exists only in secure contexts (https, localhost); a
@@ -117,7 +124,7 @@ export function postOutcome(m, res) {
       accepted: true,
       patch: { status, target, note: null, error: null },
       say: {
-        queued: `Queued: ${target} gets it as soon as it is back online.`,
+        queued: queuedNews(target, null),
         delivered: `Delivered to ${target}.`,
         injected: `Typed on ${target}.`,
         failed: `${target} could not type it.`,
@@ -159,6 +166,7 @@ export function postOutcome(m, res) {
  */
 export function shownStatus(m, sending) {
   if (m.status === 'pending' && sending) return 'sending';
+  if (m.status === 'queued' && m.held) return 'held';
   if (m.status === 'injected' && m.method === 'recorded') return 'recorded';
   return m.status;
 }
@@ -186,9 +194,14 @@ export function followed(m, res) {
   // What the relay said first about how it was handled stays: a later change of
   // the desktop's mode does not relabel a message.
   const method = m.method || (r.status === 'injected' && r.method === 'recorded' ? 'recorded' : null);
-  if (r.status === m.status && (r.error || null) === (m.error || null) && method === (m.method || null)) return null;
-  const patch = { status: r.status, error: r.error || null, target: r.deviceId || m.target };
+  // Cancelled (from this tab or another): the relay keeps it as failed.
+  const status = r.status === 'failed' && r.error === CANCELLED_AT_RELAY ? 'cancelled' : r.status;
+  const held = status === 'queued' && r.held === true;
+  if (status === m.status && (r.error || null) === (m.error || null) && method === (m.method || null) && held === Boolean(m.held)) return null;
+  const patch = { status, error: r.error || null, target: r.deviceId || m.target };
+  if (held !== Boolean(m.held)) patch.held = held;
   if (method) patch.method = method;
+  if (held && !m.held) return { patch, say: `Held on ${r.deviceId}: it waited too long, so it is typed only when you choose Type now there.` };
   return {
     patch,
     say: {
@@ -210,12 +223,48 @@ export function describe(m, { paired, unauthorized, sending, paused = [] }) {
     if (unauthorized) return 'Waiting until this phone is paired again.';
     return m.note || (sending ? '' : 'Will be sent as soon as your desktop is reachable.');
   }
+  if (m.status === 'queued' && m.held) return `Held on ${m.target || 'your desktop'}: it waited too long to be typed blindly. Choose Type now there, or cancel it here.`;
   if (m.status === 'queued' && paused.includes(m.target)) return `Typing is paused on ${m.target}: it gets it when typing is resumed there.`;
   if (m.status === 'queued') return `${m.target || 'Your desktop'} gets it as soon as it is online.`;
   if (m.status === 'injected' && m.method === 'recorded') return `Recorded on ${m.target || 'your desktop'}, not typed: it is in record-only mode.`;
   if (m.status === 'failed') return `${m.target || 'Your desktop'} could not type it: ${sentence(m.error || 'unknown reason')}`;
   if (m.status === 'rejected' || m.status === 'lost') return m.error || '';
+  if (m.status === 'cancelled') return 'Cancelled: it will not be typed.';
   return '';
+}
+
+/**
+ * Whether a message can still be cancelled: not typed yet, in this phone's outbox
+ * (and not on its way out right now) or queued at the desktop (held or not).
+ */
+export function cancellable(m, sending) {
+  return (m.status === 'pending' && !sending) || m.status === 'queued';
+}
+
+/**
+ * What an answer to the sealed POST /transcription/{id}/cancel means for `m`:
+ * { patch, say, follow } (follow: ask the relay what became of it instead).
+ */
+export function cancelOutcome(m, res) {
+  const target = m.target || 'your desktop';
+  if (res.status === 200) return { patch: { status: 'cancelled', held: false, error: null, note: null }, say: `Cancelled: it will not be typed on ${target}.`, follow: false };
+  if (res.status === 409) return { patch: null, say: `Too late to cancel: ${target} already has it (typed, or being typed).`, follow: true };
+  if (res.status === 404) return { patch: { status: 'lost', error: 'Your desktop no longer knows this message.' }, say: null, follow: false };
+  if (res.status === 0) return { patch: null, say: `Not cancelled: ${target} cannot be reached right now. Try again.`, follow: false };
+  return { patch: null, say: `Not cancelled: ${errorMessage(res)}`, follow: true };
+}
+
+/**
+ * The line next to Send when a message was queued for `device` (as GET /devices
+ * lists it, or null): a paused desktop is paused, with its waiting count, in the
+ * status line's words; otherwise it gets the message once it is back online.
+ */
+export function queuedNews(target, device) {
+  if (device?.paused) {
+    const waiting = device.queued ? ` · ${device.queued} waiting` : '';
+    return `Paused on ${target}${waiting}: typed once typing is resumed there.`;
+  }
+  return `Queued: ${target} gets it as soon as it is back online.`;
 }
 
 /** "History cleared. 2 unsent message(s) kept." */

@@ -13,7 +13,7 @@ import { clearedText, newMessage, trimmed } from './outbox.js';
 import { defaultDeviceId } from './relay-view.js';
 import { appendText, cleanText, compositionGate } from './text.js';
 import { canSend, el, render, renderDevices, say, showCompose, updateComposer } from './view.js';
-import { flush, probeSoon, refreshDevices, retry, schedulePoll, setConnection, wakeUp } from './relay.js';
+import { cancelMessage, flush, probeSoon, refreshDevices, retry, schedulePoll, setConnection, wakeUp } from './relay.js';
 import { forgetPairing, pairFromInput, takeCodeFromAddress } from './pairing.js';
 
 // The keyboard's composition (dictation, a word being typed) owns the box until it
@@ -157,9 +157,11 @@ function start() {
     if (gate.composing) endSoon();
   });
   el.list.addEventListener('click', (event) => {
-    const button = event.target.closest('button[data-action="reuse"]');
+    const button = event.target.closest('button[data-action]');
     const li = button && button.closest('li.item');
-    if (li) reuse(li.dataset.id);
+    if (!li) return;
+    if (button.dataset.action === 'reuse') reuse(li.dataset.id);
+    else if (button.dataset.action === 'cancel') cancelMessage(li.dataset.id);
   });
   el.clear.addEventListener('click', () => confirmTap(el.clear, 'Tap again to clear', clearHistory));
   el.forget.addEventListener('click', () => confirmTap(el.forget, 'Tap again to unpair', forgetPairing));

@@ -7,8 +7,8 @@ import { sealedCall } from './link.js';
 import { request } from '../lib/api.js';
 import { backoff } from '../lib/backoff.js';
 import { coalesce } from '../lib/coalesce.js';
-import { find, pending, state, update } from './state.js';
-import { postBody, postOutcome, followed, watched } from './outbox.js';
+import { find, pending, saveMessages, state, update } from './state.js';
+import { cancelOutcome, cancellable, postBody, postOutcome, followed, queuedNews, watched } from './outbox.js';
 import { render, renderConnection, renderDevices, say } from './view.js';
 
 const REQUEST_TIMEOUT_MS = 15000; // the relay waits up to 5 s for the desktop's ACK
@@ -67,6 +67,11 @@ const sendAll = coalesce(async () => {
   clearTimeout(retryTimer);
   retryTimer = null;
   for (;;) {
+    const unconfirmed = state.messages.find((m) => m.confirmCancel);
+    if (unconfirmed) {
+      if (!(await confirmCancel(unconfirmed.id))) return scheduleRetry();
+      continue;
+    }
     const next = pending()[0];
     if (!next) return;
     const outcome = await post(next.id);
@@ -95,6 +100,11 @@ async function post(id) {
   const m = find(id);
   if (!m || m.status !== 'pending') return 'done';
   state.inFlight.add(id);
+  // From now on the relay may have it, even if no answer comes back.
+  if (!m.tried) {
+    m.tried = true;
+    saveMessages();
+  }
   render();
   const res = await api('POST', '/transcription', postBody(m));
   state.inFlight.delete(id);
@@ -103,15 +113,69 @@ async function post(id) {
   if (outcome.accepted) retry.reset();
   setConnection(outcome.online ? 'online' : 'offline');
   update(id, outcome.patch);
-  const paused = outcome.patch.status === 'queued' && state.devices?.some((d) => d.paused && d.deviceId === outcome.patch.target);
-  if (paused) say(`Queued: typing is paused on ${outcome.patch.target}; it is typed once resumed there.`);
-  else if (outcome.say) say(outcome.say);
+  if (outcome.patch.status === 'queued') {
+    // Paused or away? The list of desktops says, with the count the status line
+    // shows (the last list may be older than the pause).
+    await refreshDevices();
+    const target = outcome.patch.target;
+    say(queuedNews(target, state.devices?.find((d) => d.deviceId === target) || null));
+  } else if (outcome.say) say(outcome.say);
   if (outcome.unauthorized) onUnauthorized();
   if (outcome.accepted) {
     schedulePoll(POLL_MIN_MS, true);
     refreshDevicesSoon();
   }
   return outcome.next;
+}
+
+// ---------------------------------------------------------------------------
+// Cancel: a message not typed yet. One still in this phone's outbox is cancelled
+// here; one the relay has (queued or held at the desktop) is cancelled there
+// (sealed POST /transcription/{id}/cancel).
+
+export async function cancelMessage(id) {
+  const m = find(id);
+  if (!m || !cancellable(m, state.inFlight.has(id))) return;
+  if (m.status === 'pending') {
+    // Never sent: it stops here. One that went out before without an answer may
+    // have reached the relay: it is cancelled there too once the relay answers.
+    update(id, { status: 'cancelled', note: null, confirmCancel: Boolean(m.tried) });
+    say('Cancelled: it was not sent.');
+    if (m.tried) flush();
+    return;
+  }
+  const res = await api('POST', `/transcription/${encodeURIComponent(id)}/cancel`);
+  if (res.status === 401) return onUnauthorized();
+  setConnection(res.status === 0 ? 'offline' : 'online');
+  await applyCancel(find(id) || m, res);
+}
+
+/** Cancel at the relay a message cancelled while unsent. @returns false: try later. */
+async function confirmCancel(id) {
+  const m = find(id);
+  const res = await api('POST', `/transcription/${encodeURIComponent(id)}/cancel`);
+  if (res.status === 0) return false;
+  if (res.status === 401) {
+    onUnauthorized();
+    return false;
+  }
+  update(id, { confirmCancel: false });
+  // 404: it never arrived; 200: now cancelled there too. 409: too late.
+  if (res.status === 409) await applyCancel({ ...m, status: 'queued' }, res);
+  return true;
+}
+
+async function applyCancel(m, res) {
+  const outcome = cancelOutcome(m, res);
+  if (outcome.patch) update(m.id, outcome.patch);
+  if (outcome.follow) {
+    // What became of it instead (typed, being typed), without waiting for a poll.
+    const now = await api('GET', `/transcription/${encodeURIComponent(m.id)}`);
+    const change = now.status === 200 ? followed(m, now) : null;
+    if (change) update(m.id, change.patch);
+  }
+  if (outcome.say) say(outcome.say);
+  refreshDevicesSoon();
 }
 
 // ---------------------------------------------------------------------------

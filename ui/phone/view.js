@@ -4,7 +4,7 @@
 import { $, h, showText } from '../lib/dom.js';
 import { clockTime } from '../lib/time.js';
 import { KEYS, load, pending, state } from './state.js';
-import { STATUS_LABEL, describe, shownStatus } from './outbox.js';
+import { STATUS_LABEL, cancellable, describe, shownStatus } from './outbox.js';
 import { chosenDevice, connectionView, deviceOptions, notPairedWhy, pickerShown } from './relay-view.js';
 import { cleanText, counter, sendable } from './text.js';
 import { actionLabel } from '../lib/excerpt.js';
@@ -93,6 +93,7 @@ function newItem(id) {
     h('div', { className: 'item-body' },
       h('span', { className: 'item-text' }),
       h('span', { className: 'item-meta' }, h('span', { className: 'badge' }), h('time'), h('span', { className: 'item-device' }),
+        h('button', { type: 'button', className: 'btn-link cancel', dataset: { action: 'cancel' }, hidden: true }, 'Cancel'),
         h('button', { type: 'button', className: 'btn-link reuse', dataset: { action: 'reuse' } }, 'Reuse')),
       h('span', { className: 'item-note' })));
 }
@@ -110,12 +111,17 @@ function renderList() {
     const sending = state.inFlight.has(m.id);
     const status = shownStatus(m, sending);
     // "recorded" is an injected message that was not typed: the same look, its own words.
-    li.dataset.status = status === 'recorded' ? 'injected' : status;
+    // "held" is a queued message that waits for the user: the same colour, its own words.
+    li.dataset.status = { recorded: 'injected', held: 'queued' }[status] || status;
+    li.dataset.held = String(status === 'held');
     li.dataset.method = m.method || '';
     showText(li.querySelector('.item-text'), m.text);
-    const reuse = li.querySelector('.reuse');
-    const label = actionLabel('Reuse', m.text);
-    if (reuse.getAttribute('aria-label') !== label) reuse.setAttribute('aria-label', label);
+    for (const [selector, action] of [['.reuse', 'Reuse'], ['.cancel', 'Cancel']]) {
+      const button = li.querySelector(selector);
+      const label = actionLabel(action, m.text);
+      if (button.getAttribute('aria-label') !== label) button.setAttribute('aria-label', label);
+    }
+    li.querySelector('.cancel').hidden = !cancellable(m, sending);
     showText(li.querySelector('.badge'), STATUS_LABEL[status] || status);
     const time = li.querySelector('time');
     time.dateTime = new Date(m.createdAt).toISOString();

@@ -29,7 +29,6 @@
 use super::inbox::{Arrival, InboxError, StoredResult};
 use super::inject::{Job, JobResult};
 use super::status::{AgentError, AgentStatus};
-use crate::protocol::ws::Target;
 use crate::protocol::{close, normalize_text, AgentFrame, DeviceId, MessageId, RelayFrame};
 
 /// What the IO loop must do, in order.
@@ -173,7 +172,7 @@ impl ClientState {
                 if let Some(e) = &result.error {
                     tracing::warn!(id = %done.id, "injection failed: {e}");
                 }
-                self.report(&done.id, &result, done.target)
+                self.report(&done.id, &result.with_target(done.target), done.typed)
             }
             None => Vec::new(),
         }
@@ -189,9 +188,9 @@ impl ClientState {
 
     /// Send a result, if the connection can take it now; otherwise it waits in the
     /// inbox for the next registration.
-    /// `target` (where it went) is sent with the first report only: the inbox
-    /// keeps the status and error, not the window.
-    fn report(&self, id: &MessageId, result: &StoredResult, target: Option<Target>) -> Vec<Action> {
+    /// `typed` (what went in, when not the text as said) is sent with the first
+    /// report only; the inbox keeps the status, the error and the target.
+    fn report(&self, id: &MessageId, result: &StoredResult, typed: Option<String>) -> Vec<Action> {
         if !self.registered {
             return Vec::new();
         }
@@ -199,7 +198,8 @@ impl ClientState {
             id: id.as_str().to_owned(),
             status: result.status,
             error: result.error.clone(),
-            target,
+            target: result.target.clone(),
+            typed,
         })];
         if !self.relay_confirms {
             // An older relay never confirms: once sent is as good as it gets.

@@ -49,6 +49,7 @@ fn result(i: &str, status: ResultStatus, error: Option<&str>) -> Action {
         status,
         error: error.map(Into::into),
         target: None,
+        typed: None,
     })
 }
 
@@ -185,6 +186,7 @@ fn outcomes_become_result_frames_kept_until_confirmed() {
             id: id("m-1"),
             outcome: Outcome::Injected(method),
             target: None,
+            typed: None,
         };
         assert_eq!(
             s.on_outcome(done),
@@ -200,6 +202,7 @@ fn outcomes_become_result_frames_kept_until_confirmed() {
             id: id("m-2"),
             outcome: Outcome::Failed(e),
             target: None,
+            typed: None,
         };
         assert_eq!(
             s.on_outcome(done),
@@ -215,6 +218,7 @@ fn outcomes_become_result_frames_kept_until_confirmed() {
             id: id("m-3"),
             outcome: quiet,
             target: None,
+            typed: None,
         };
         assert_eq!(s.on_outcome(done), []);
     }
@@ -232,6 +236,7 @@ fn a_result_says_where_the_message_went() {
         id: id("m-1"),
         outcome: Outcome::Injected(Method::Pasted),
         target: Some(into.clone()),
+        typed: None,
     };
     assert_eq!(
         s.on_outcome(done)[0],
@@ -240,6 +245,7 @@ fn a_result_says_where_the_message_went() {
             status: ResultStatus::Injected,
             error: None,
             target: Some(into),
+            typed: None,
         })
     );
 }
@@ -251,6 +257,7 @@ fn an_older_relay_has_results_forgotten_once_sent() {
         id: id("m-1"),
         outcome: Outcome::Injected(Method::Typed),
         target: None,
+        typed: None,
     };
     assert_eq!(
         s.on_outcome(done),
@@ -269,6 +276,7 @@ fn results_wait_for_a_registered_connection() {
         id: id("m-1"),
         outcome: Outcome::Injected(Method::Typed),
         target: None,
+        typed: None,
     };
     assert_eq!(s.on_outcome(done), [], "kept in the inbox for later");
     let mut s = registered(true);

@@ -47,6 +47,8 @@ pub struct AgentOptions {
     pub paired: Option<PairedKey>,
     pub backoff_base: Duration,
     pub backoff_cap: Duration,
+    /// The joining space and voice commands, read for every message.
+    pub flow: super::flow::SharedFlowSettings,
 }
 
 impl AgentOptions {
@@ -59,6 +61,7 @@ impl AgentOptions {
             paired: None,
             backoff_base: Duration::from_millis(250),
             backoff_cap: Duration::from_secs(10),
+            flow: Default::default(),
         }
     }
 

@@ -28,6 +28,7 @@ use std::path::Path;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
+use crate::protocol::ws::Target;
 use crate::protocol::{MessageId, ResultStatus};
 
 /// Finished and reported messages kept (to recognise redeliveries). The relay only
@@ -47,6 +48,9 @@ pub enum InboxError {
 pub struct StoredResult {
     pub status: ResultStatus,
     pub error: Option<String>,
+    /// Where the text went (or was going), when the injector could tell: kept
+    /// with the result so a result replayed after a crash still says it.
+    pub target: Option<Target>,
 }
 
 impl StoredResult {
@@ -54,6 +58,7 @@ impl StoredResult {
         StoredResult {
             status: ResultStatus::Injected,
             error: None,
+            target: None,
         }
     }
 
@@ -61,7 +66,12 @@ impl StoredResult {
         StoredResult {
             status: ResultStatus::Failed,
             error: Some(reason.into()),
+            target: None,
         }
+    }
+
+    pub fn with_target(self, target: Option<Target>) -> StoredResult {
+        StoredResult { target, ..self }
     }
 }
 
@@ -109,6 +119,7 @@ CREATE TABLE IF NOT EXISTS inbox (
     typed_chars  INTEGER NOT NULL DEFAULT 0,
     status       TEXT CHECK (status IN ('injected', 'failed')),
     error        TEXT,
+    target       TEXT,
     reported     INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS inbox_open ON inbox(state, seq) WHERE state != 'done';
@@ -135,6 +146,7 @@ impl Inbox {
 
     fn with(db: Connection) -> Result<Inbox, InboxError> {
         db.execute_batch(SCHEMA)?;
+        add_target_column(&db)?;
         let had_seen: bool = db
             .query_row(
                 "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'seen'",
@@ -170,20 +182,21 @@ impl Inbox {
         }
         let row = self
             .db
-            .prepare_cached("SELECT state, status, error FROM inbox WHERE id = ?1")?
+            .prepare_cached("SELECT state, status, error, target FROM inbox WHERE id = ?1")?
             .query_row([id.as_str()], |r| {
                 Ok((
                     r.get::<_, String>(0)?,
                     r.get::<_, Option<String>>(1)?,
                     r.get::<_, Option<String>>(2)?,
+                    r.get::<_, Option<String>>(3)?,
                 ))
             })?;
         Ok(match row {
-            (state, Some(status), error) if state == "done" => {
-                Arrival::Done(stored_result(&status, error))
+            (state, Some(status), error, target) if state == "done" => {
+                Arrival::Done(stored_result(&status, error, target))
             }
             // An old `seen` id: done, with no result kept. It was typed.
-            (state, None, _) if state == "done" => Arrival::Done(StoredResult::injected()),
+            (state, None, ..) if state == "done" => Arrival::Done(StoredResult::injected()),
             _ => Arrival::Pending,
         })
     }
@@ -215,13 +228,14 @@ impl Inbox {
     pub fn finish(&mut self, id: &MessageId, result: &StoredResult) -> Result<(), InboxError> {
         self.db
             .prepare_cached(
-                "UPDATE inbox SET state = 'done', status = ?2, error = ?3, text = '' \
-                 WHERE id = ?1 AND state != 'done'",
+                "UPDATE inbox SET state = 'done', status = ?2, error = ?3, target = ?4, \
+                 text = '' WHERE id = ?1 AND state != 'done'",
             )?
             .execute(params![
                 id.as_str(),
                 status_str(result.status),
-                result.error
+                result.error,
+                target_json(result.target.as_ref()),
             ])?;
         Ok(())
     }
@@ -237,7 +251,7 @@ impl Inbox {
     /// Results the relay has not confirmed yet, oldest first.
     pub fn unreported(&self) -> Result<Vec<(MessageId, StoredResult)>, InboxError> {
         let mut stmt = self.db.prepare_cached(
-            "SELECT id, status, error FROM inbox \
+            "SELECT id, status, error, target FROM inbox \
              WHERE state = 'done' AND reported = 0 ORDER BY seq",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -245,13 +259,14 @@ impl Inbox {
                 r.get::<_, String>(0)?,
                 r.get::<_, String>(1)?,
                 r.get::<_, Option<String>>(2)?,
+                r.get::<_, Option<String>>(3)?,
             ))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, status, error) = row?;
+            let (id, status, error, target) = row?;
             if let Some(id) = MessageId::parse(&id) {
-                out.push((id, stored_result(&status, error)));
+                out.push((id, stored_result(&status, error, target)));
             }
         }
         Ok(out)
@@ -356,7 +371,7 @@ fn status_str(status: ResultStatus) -> &'static str {
     }
 }
 
-fn stored_result(status: &str, error: Option<String>) -> StoredResult {
+fn stored_result(status: &str, error: Option<String>, target: Option<String>) -> StoredResult {
     StoredResult {
         status: if status == "injected" {
             ResultStatus::Injected
@@ -364,133 +379,29 @@ fn stored_result(status: &str, error: Option<String>) -> StoredResult {
             ResultStatus::Failed
         },
         error,
+        // Written by this code from a `Target`: unreadable only if the file was
+        // edited, and then the result is still worth sending without it.
+        target: target.and_then(|t| serde_json::from_str(&t).ok()),
     }
+}
+
+fn target_json(target: Option<&Target>) -> Option<String> {
+    target.and_then(|t| serde_json::to_string(t).ok())
+}
+
+/// Inboxes written before results kept their target lack the column.
+fn add_target_column(db: &Connection) -> Result<(), InboxError> {
+    let has: bool = db.query_row(
+        "SELECT COUNT(*) FROM pragma_table_info('inbox') WHERE name = 'target'",
+        [],
+        |r| r.get::<_, i64>(0).map(|n| n > 0),
+    )?;
+    if !has {
+        db.execute_batch("ALTER TABLE inbox ADD COLUMN target TEXT")?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn id(s: &str) -> MessageId {
-        MessageId::parse(s).expect("id")
-    }
-
-    #[test]
-    fn a_message_moves_from_received_to_reported_once() {
-        let mut inbox = Inbox::in_memory().expect("inbox");
-        assert_eq!(
-            inbox.receive(&id("a"), "héllo", 1).expect("rx"),
-            Arrival::New
-        );
-        assert_eq!(
-            inbox.receive(&id("a"), "héllo", 2).expect("rx"),
-            Arrival::Pending,
-            "a redelivery while waiting is not typed again"
-        );
-        assert!(inbox.start(&id("a")).expect("start"));
-        assert!(
-            !inbox.start(&id("a")).expect("start"),
-            "started at most once"
-        );
-        inbox.progress(&id("a"), 3).expect("progress");
-        assert_eq!(
-            inbox.state_of("a").expect("state"),
-            Some(("started".into(), 3))
-        );
-        inbox
-            .finish(&id("a"), &StoredResult::injected())
-            .expect("finish");
-        assert_eq!(
-            inbox.receive(&id("a"), "héllo", 3).expect("rx"),
-            Arrival::Done(StoredResult::injected()),
-            "a redelivery of a finished id is answered with its result"
-        );
-        assert_eq!(
-            inbox.unreported().expect("unreported"),
-            [(id("a"), StoredResult::injected())]
-        );
-        inbox.mark_reported("a").expect("reported");
-        assert!(inbox.unreported().expect("unreported").is_empty());
-    }
-
-    #[test]
-    fn recovery_types_the_waiting_and_fails_the_interrupted() {
-        let dir = tempfile::tempdir().expect("dir");
-        let path = dir.path().join("agent.db");
-        {
-            let mut inbox = Inbox::open(&path).expect("open");
-            for (i, text) in ["one", "two", "three", "four"].iter().enumerate() {
-                inbox
-                    .receive(&id(&format!("m{i}")), text, i as i64)
-                    .expect("rx");
-            }
-            inbox.start(&id("m0")).expect("start");
-            inbox
-                .finish(&id("m0"), &StoredResult::injected())
-                .expect("f");
-            inbox.start(&id("m1")).expect("start");
-            inbox.progress(&id("m1"), 2).expect("progress");
-            // The process dies here: m1 half typed, m2 and m3 waiting.
-        }
-        let mut inbox = Inbox::open(&path).expect("reopen");
-        let recovery = inbox.recover().expect("recover");
-        let waiting: Vec<&str> = recovery.waiting.iter().map(|w| w.id.as_str()).collect();
-        assert_eq!(waiting, ["m2", "m3"], "in order");
-        assert_eq!(recovery.waiting[0].text, "three");
-        assert_eq!(
-            recovery.interrupted,
-            [(id("m1"), StoredResult::failed(interrupted_reason(2, 3)))]
-        );
-        assert!(!inbox.start(&id("m1")).expect("start"), "never typed again");
-        let unreported: Vec<String> = inbox
-            .unreported()
-            .expect("unreported")
-            .into_iter()
-            .map(|(i, _)| i.to_string())
-            .collect();
-        assert_eq!(unreported, ["m0", "m1"]);
-        assert!(inbox.recover().expect("again").interrupted.is_empty());
-    }
-
-    #[test]
-    fn ids_of_the_old_seen_table_are_taken_over() {
-        let dir = tempfile::tempdir().expect("dir");
-        let path = dir.path().join("agent.db");
-        {
-            let db = Connection::open(&path).expect("db");
-            db.execute_batch(
-                "CREATE TABLE seen (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE);
-                 INSERT INTO seen (id) VALUES ('old1'), ('old2');",
-            )
-            .expect("old schema");
-        }
-        let mut inbox = Inbox::open(&path).expect("open");
-        assert_eq!(
-            inbox.receive(&id("old1"), "x", 1).expect("rx"),
-            Arrival::Done(StoredResult::injected())
-        );
-        assert!(inbox.unreported().expect("unreported").is_empty());
-        drop(inbox);
-        assert!(
-            Inbox::open(&path).is_ok(),
-            "opens again without the old table"
-        );
-    }
-
-    #[test]
-    fn pruning_keeps_the_newest_reported_and_everything_open() {
-        let mut inbox = Inbox::in_memory().expect("inbox");
-        for i in 0..10 {
-            let m = id(&format!("m{i}"));
-            inbox.receive(&m, "t", i).expect("rx");
-            if i < 8 {
-                inbox.finish(&m, &StoredResult::injected()).expect("f");
-                inbox.mark_reported(m.as_str()).expect("r");
-            }
-        }
-        assert_eq!(inbox.prune(3).expect("prune"), 5);
-        assert_eq!(inbox.state_of("m4").expect("s"), None);
-        assert!(inbox.state_of("m5").expect("s").is_some());
-        assert_eq!(inbox.recover().expect("rec").waiting.len(), 2);
-    }
-}
+#[path = "inbox_tests.rs"]
+mod tests;

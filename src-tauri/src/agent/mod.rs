@@ -11,7 +11,9 @@
 //!   ACKed is lost in a crash, nothing is typed twice, every result gets home;
 //! - [`inject`]: the [`Injector`] trait, its injection thread (which marks each
 //!   message started in the inbox before the first key) and its backends (X11
-//!   typing and pasting, a portable one).
+//!   typing and pasting, a portable one);
+//! - [`flow`]: dictating in a row around the desktop injector: the joining space
+//!   between messages into one window, and voice commands.
 //!
 //! [`Agent`] wires them: the state machine on a tokio task, the injector on a
 //! thread of its own; [`AgentControl`] is the cheap handle the UI keeps.
@@ -19,6 +21,7 @@
 pub mod backoff;
 pub mod client;
 pub mod eventloop;
+pub mod flow;
 pub mod inbox;
 pub mod inject;
 pub mod link;
@@ -128,9 +131,14 @@ impl Agent {
         shutdown: CancellationToken,
     ) -> anyhow::Result<Agent> {
         let dir = data_dir.map(Path::to_owned);
+        let flow = opts.flow.clone();
         Agent::start_with(
             opts,
-            move || Box::new(DesktopInjector::new(settings).with_data_dir(dir.as_deref())),
+            move || {
+                let desktop =
+                    Box::new(DesktopInjector::new(settings).with_data_dir(dir.as_deref()));
+                Box::new(flow::FlowInjector::new(desktop, flow))
+            },
             data_dir,
             shutdown,
         )

@@ -7,6 +7,7 @@
 //! processes cost a few hundred MB, and a tray app spends most of its life closed.
 
 mod tray;
+mod webkit;
 mod window;
 
 pub use window::run_window;
@@ -56,13 +57,12 @@ impl Core {
 /// the stored one) come from the command line's environment.
 pub fn run(hidden: bool, data_dir: PathBuf, token: Option<String>) -> anyhow::Result<()> {
     ensure_display()?;
-    // The tray process never draws with OpenGL (no webview; the menu is plain GTK),
-    // but the first GTK program of a session probes it, which maps Mesa's driver and
-    // libLLVM: ~50 MB for nothing. Set before any thread exists; the window process
-    // does not inherit it (see `window`).
+    // Neither the tray (no webview; the menu is plain GTK) nor the window (WebKit
+    // draws without OpenGL, see `webkit`) draws with OpenGL, but the first GTK
+    // program of a session probes it, which maps Mesa's driver and libLLVM: ~50 MB
+    // for nothing. Set before any thread exists; the window process inherits it.
     if std::env::var_os("GDK_GL").is_none() {
         std::env::set_var("GDK_GL", "disable");
-        std::env::set_var(window::OWN_GDK_GL_VAR, "1");
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -4,12 +4,13 @@
 //! (the remote desktop portal), copies the pairing link and quits.
 
 use std::panic::{self, AssertUnwindSafe};
-use std::time::Duration;
+use std::sync::Mutex;
 
 use tauri::image::Image;
 use tauri::menu::{CheckMenuItem, Menu, MenuEvent, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::tray::TrayIconBuilder;
 use tauri::{AppHandle, Manager, Wry};
+use tokio::sync::{broadcast, watch};
 
 use super::{window, Core};
 use crate::agent::inject::InjectMode;
@@ -173,6 +174,7 @@ fn build(app: &AppHandle) -> tauri::Result<()> {
         pause,
         grant,
         modes: mode_items,
+        shown: Mutex::new(None),
     });
     Ok(())
 }
@@ -183,6 +185,8 @@ struct MenuHandles {
     pause: CheckMenuItem<Wry>,
     grant: MenuItem<Wry>,
     modes: Vec<CheckMenuItem<Wry>>,
+    /// What the tray shows now (`None` before the first refresh).
+    shown: Mutex<Option<View>>,
 }
 
 fn on_menu(app: &AppHandle, event: MenuEvent) {
@@ -223,7 +227,7 @@ fn on_menu(app: &AppHandle, event: MenuEvent) {
             app.exit(0);
         }
     }
-    refresh(app);
+    refresh(app, true);
 }
 
 fn copy_pairing_link(core: &Core) {
@@ -242,9 +246,20 @@ fn copy_pairing_link(core: &Core) {
     }
 }
 
-/// Bring the icon, status line and check marks up to date.
-fn refresh(app: &AppHandle) {
-    let core = app.state::<Core>();
+/// What the tray shows: computed from the state, applied only where it changed
+/// (each change is D-Bus traffic to the tray host, and a new icon is a file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct View {
+    look: Look,
+    detail: String,
+    line: String,
+    paused: bool,
+    /// The route waits for the user's permission: "Allow typing…" is enabled.
+    needs_grant: bool,
+    mode: InjectMode,
+}
+
+fn view(core: &Core) -> View {
     let devices = core.relay.registry().devices();
     let online = devices.iter().filter(|d| d.online).count();
     let (look, detail) = match &core.agent {
@@ -262,44 +277,95 @@ fn refresh(app: &AppHandle) {
         },
     };
     let port = core.relay.local_addr().port();
-    let line = format!("Port {port} · {online} agent(s) online · {detail}");
-    if let Some(tray) = app.tray_by_id(TRAY) {
-        let _ = tray.set_icon(icon(look));
-        let _ = tray.set_tooltip(Some(format!("SayType: {detail}")));
-    }
-    if let Some(handles) = app.try_state::<MenuHandles>() {
-        let _ = handles.status.set_text(line);
-        let paused = core.agent.as_ref().is_some_and(|a| a.is_paused());
-        let _ = handles.pause.set_checked(paused);
-        let needs_grant = core
+    View {
+        look,
+        line: format!("Port {port} · {online} agent(s) online · {detail}"),
+        detail,
+        paused: core.agent.as_ref().is_some_and(|a| a.is_paused()),
+        needs_grant: core
             .agent
             .as_ref()
-            .is_some_and(|a| a.injector_needs_grant());
-        let _ = handles.grant.set_enabled(needs_grant);
-        let mode = core
+            .is_some_and(|a| a.injector_needs_grant()),
+        mode: core
             .relay
             .desktop()
             .map(|d| d.settings().inject_mode)
-            .unwrap_or_default();
-        for (item, (m, _)) in handles.modes.iter().zip(MODES) {
-            let _ = item.set_checked(m == mode);
-        }
+            .unwrap_or_default(),
     }
 }
 
-/// Keep the tray current: on every relay event (devices, agent, settings) and, for
-/// what has no event (injector state), every few seconds.
+/// Bring the icon, status line and check marks up to date. After a click the
+/// check marks are set even when nothing changed: GTK toggles a clicked check item
+/// itself, whatever the state then does.
+fn refresh(app: &AppHandle, clicked: bool) {
+    let core = app.state::<Core>();
+    let Some(handles) = app.try_state::<MenuHandles>() else {
+        return;
+    };
+    let new = view(&core);
+    let mut shown = lock(&handles.shown);
+    let old = shown.as_ref();
+    if !clicked && old.is_some_and(|old| *old == new) {
+        return;
+    }
+    if let Some(tray) = app.tray_by_id(TRAY) {
+        if old.is_none_or(|o| o.look != new.look) {
+            let _ = tray.set_icon(icon(new.look));
+        }
+        if old.is_none_or(|o| o.detail != new.detail) {
+            let _ = tray.set_tooltip(Some(format!("SayType: {}", new.detail)));
+        }
+    }
+    if old.is_none_or(|o| o.line != new.line) {
+        let _ = handles.status.set_text(&new.line);
+    }
+    let _ = handles.pause.set_checked(new.paused);
+    let _ = handles.grant.set_enabled(new.needs_grant);
+    for (item, (m, _)) in handles.modes.iter().zip(MODES) {
+        let _ = item.set_checked(m == new.mode);
+    }
+    *shown = Some(new);
+}
+
+/// Keep the tray current: on every relay event (devices, settings), agent status
+/// change and injector readiness change. Nothing here runs on a timer: an idle
+/// tray app must not wake up.
 pub(super) async fn follow_state(app: AppHandle) {
     let core = app.state::<Core>();
     let mut events = core.relay.subscribe_events();
+    let mut status = core.agent.as_ref().map(|a| a.status_watch());
+    let mut injector = core.agent.as_ref().map(|a| a.injector_watch());
     let shutdown = core.shutdown.clone();
-    refresh(&app);
+    refresh_on_main(&app);
     loop {
         tokio::select! {
-            _ = events.recv() => {}
-            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+            event = events.recv() => {
+                if matches!(event, Err(broadcast::error::RecvError::Closed)) {
+                    return;
+                }
+            }
+            Some(Ok(())) = changed(status.as_mut()) => {}
+            Some(Ok(())) = changed(injector.as_mut()) => {}
             _ = shutdown.cancelled() => return,
         }
-        refresh(&app);
+        refresh_on_main(&app);
+    }
+}
+
+/// Refreshes run on the main thread one after another (a click refreshes there
+/// too): the menu's setters wait for the main thread, so a refresh elsewhere that
+/// holds the shown state while a click's refresh waits for it would deadlock.
+fn refresh_on_main(app: &AppHandle) {
+    let handle = app.clone();
+    let _ = app.run_on_main_thread(move || refresh(&handle, false));
+}
+
+/// A watch's next change; never, without one.
+async fn changed<T>(
+    watch: Option<&mut watch::Receiver<T>>,
+) -> Option<Result<(), watch::error::RecvError>> {
+    match watch {
+        Some(w) => Some(w.changed().await),
+        None => std::future::pending().await,
     }
 }

@@ -18,8 +18,6 @@ use crate::sync::lock;
 /// token): an argument would be readable by every local user in `/proc`.
 pub(crate) const URL_VAR: &str = "SAYTYPE_WINDOW_URL";
 pub(crate) const TITLE_VAR: &str = "SAYTYPE_WINDOW_TITLE";
-/// Set when the tray process disabled GDK's OpenGL itself (rather than the user).
-pub(crate) const OWN_GDK_GL_VAR: &str = "SAYTYPE_TRAY_GDK_GL";
 
 pub(crate) type WindowProcess = Arc<std::sync::Mutex<Option<Child>>>;
 
@@ -47,13 +45,20 @@ pub(crate) fn open(app: &AppHandle) -> anyhow::Result<()> {
         .arg("window")
         .env(URL_VAR, core.window_url())
         .env(TITLE_VAR, title)
-        .env_remove(OWN_GDK_GL_VAR)
         .stdin(Stdio::null())
         .stdout(Stdio::null());
-    // WebKit may want OpenGL: give the window back the user's own setting.
-    if std::env::var_os(OWN_GDK_GL_VAR).is_some() {
-        command.env_remove("GDK_GL");
+    // The window inherits `GDK_GL=disable` from the tray process: WebKit draws
+    // without OpenGL here (see `webkit`), so GTK's probe would only map Mesa and
+    // libLLVM (~50 MB) into the window process for nothing.
+    for (name, value) in super::webkit::ENV {
+        if std::env::var_os(name).is_none() {
+            command.env(name, value);
+        }
     }
+    command.env(
+        super::webkit::ASKED_VAR,
+        super::webkit::now_ms().to_string(),
+    );
     let child = command.spawn().context("cannot start the window process")?;
     *slot = Some(child);
     watch(app.clone(), core.window.clone(), !*lock(&core.tray));
@@ -110,13 +115,21 @@ pub fn run_window() -> anyhow::Result<()> {
         .build()?;
     tauri::async_runtime::set(runtime.handle().clone());
     let app = super::build_bare_app()?;
-    WebviewWindowBuilder::new(&app, "main", WebviewUrl::External(url.parse()?))
+    let window = WebviewWindowBuilder::new(&app, "main", WebviewUrl::External(url.parse()?))
         .title(&title)
         .inner_size(900.0, 640.0)
         .min_inner_size(360.0, 480.0)
         .center()
         .build()
         .context("could not create the SayType window")?;
+    let tuned = window.with_webview(|webview| {
+        let view = webview.inner();
+        super::webkit::tune(&view);
+        super::webkit::log_first_paint(&view);
+    });
+    if let Err(e) = tuned {
+        tracing::warn!("cannot tune the window's WebKit: {e}");
+    }
     let handle = app.handle().clone();
     runtime.spawn(async move {
         use tokio::signal::unix::{signal, SignalKind};

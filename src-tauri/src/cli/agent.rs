@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::args::AgentArgs;
 use super::env::Env;
+use crate::agent::flow::{CommandTable, FlowSettings};
 use crate::agent::inject::InjectSettings;
 use crate::agent::pairing;
 use crate::agent::{Agent, AgentOptions};
@@ -24,6 +25,7 @@ desktop). Or, on the relay's own machine or a trusted network, pass --relay ws:/
 with the desktop token (--token).";
 
 pub(super) async fn agent(args: AgentArgs, env: &Env) -> anyhow::Result<ExitCode> {
+    let flow = flow_settings(&args)?;
     let data_dir = env.data_dir(args.data_dir);
     let device_id = match &args.device_id {
         Some(raw) => super::device_id_flag(raw)?,
@@ -70,6 +72,8 @@ pub(super) async fn agent(args: AgentArgs, env: &Env) -> anyhow::Result<ExitCode
         mode: args.inject,
         newline: args.newline.into(),
     };
+    let mut opts = opts;
+    opts.flow = Arc::new(Mutex::new(flow));
     let agent = Agent::start(
         opts,
         Arc::new(Mutex::new(inject)),
@@ -79,6 +83,26 @@ pub(super) async fn agent(args: AgentArgs, env: &Env) -> anyhow::Result<ExitCode
     tokio::spawn(crate::shutdown::cancel_on_signal(shutdown));
     agent.wait().await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The joining space and voice commands, from the flags.
+fn flow_settings(args: &AgentArgs) -> anyhow::Result<FlowSettings> {
+    let mut flow = FlowSettings {
+        join: !args.no_join,
+        ..FlowSettings::default()
+    };
+    if let Some(language) = &args.voice_commands {
+        flow.commands = Some(CommandTable::for_language(language).with_context(|| {
+            format!(
+                "there are no voice commands for the language {language:?} (there are: {})",
+                CommandTable::languages().collect::<Vec<_>>().join(", ")
+            )
+        })?);
+    }
+    if let Some(ms) = args.join_within_ms {
+        flow.join_within = std::time::Duration::from_millis(ms);
+    }
+    Ok(flow)
 }
 
 /// `--relay` as given, once it is plainly a `ws://` URL with a host: a typo is
@@ -119,5 +143,24 @@ mod tests {
             sealed_url("ws://10.0.0.1:7373/ws?token=x").expect("url"),
             "ws://10.0.0.1:7373/agent/v1/ws"
         );
+    }
+
+    #[test]
+    fn the_flow_from_the_flags() {
+        use super::super::args::{Cli, Command};
+        use clap::Parser;
+        let flow = |flags: &[&str]| {
+            let cli = Cli::try_parse_from(["saytype", "agent"].iter().chain(flags)).expect("flags");
+            match cli.command {
+                Some(Command::Agent(args)) => flow_settings(&args),
+                other => panic!("{other:?}"),
+            }
+        };
+        let plain = flow(&[]).expect("defaults");
+        assert!(plain.join && plain.commands.is_none(), "{plain:?}");
+        let set = flow(&["--no-join", "--voice-commands", "en"]).expect("flags");
+        assert!(!set.join && set.commands.is_some(), "{set:?}");
+        let err = flow(&["--voice-commands", "xx"]).expect_err("no such table");
+        assert!(err.to_string().contains("(there are: en)"), "{err}");
     }
 }

@@ -132,6 +132,10 @@ pub(super) struct ServeArgs {
     /// Heartbeat ping interval in milliseconds.
     #[arg(long, default_value_t = 30_000, value_parser = clap::value_parser!(u64).range(10..))]
     pub(super) heartbeat_ms: u64,
+    /// How long after a message the next one into the same window gets a joining
+    /// space, in milliseconds (tests shorten it).
+    #[arg(long, hide = true)]
+    pub(super) join_within_ms: Option<u64>,
     /// How long a POST waits for the agent's ACK, in milliseconds.
     #[arg(long, default_value_t = 5_000)]
     pub(super) ack_timeout_ms: u64,
@@ -167,6 +171,17 @@ pub(super) struct AgentArgs {
     /// How a newline is typed (extension).
     #[arg(long, value_enum, default_value_t = NewlineArg::ShiftReturn)]
     pub(super) newline: NewlineArg,
+    /// Type each message as it comes, without a joining space after the previous
+    /// one into the same window.
+    #[arg(long)]
+    pub(super) no_join: bool,
+    /// Read voice commands of this language ("new line", "press enter", "scratch
+    /// that", ...). Default: off.
+    #[arg(long, value_name = "LANG")]
+    pub(super) voice_commands: Option<String>,
+    /// See `saytype serve --join-within-ms`.
+    #[arg(long, hide = true)]
+    pub(super) join_within_ms: Option<u64>,
     /// Pairing token (extension). Default: SAYTYPE_TOKEN, else the data directory's.
     #[arg(long, env = "SAYTYPE_TOKEN", hide_env_values = true)]
     pub(super) token: Option<String>,

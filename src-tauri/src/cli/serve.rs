@@ -31,6 +31,9 @@ pub(super) async fn serve(args: ServeArgs, env: &Env) -> anyhow::Result<ExitCode
         opts.inject.newline = newline.into();
     }
     opts.heartbeat = Duration::from_millis(args.heartbeat_ms);
+    if let Some(ms) = args.join_within_ms {
+        opts.flow.join_within = Duration::from_millis(ms);
+    }
     opts.ack_timeout = Duration::from_millis(args.ack_timeout_ms);
     opts.allow_bearer_from_network = args.allow_bearer_from_network;
     opts.queue_cap = usize::try_from(args.queue_cap).unwrap_or(usize::MAX);

@@ -136,6 +136,10 @@ pub struct HistoryItem {
     pub text: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failed_at: Option<i64>,
+    /// Extension: what went into the window when it is not `text` as dictated
+    /// (voice commands, a joining space; `""` after "scratch that").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub typed: Option<String>,
     #[serde(flatten)]
     pub message: MessageView,
 }
@@ -209,6 +213,7 @@ mod tests {
             seq: 3,
             text: "hi".into(),
             failed_at: None,
+            typed: None,
             message: MessageView {
                 id: "m".into(),
                 device_id: "desk".into(),

@@ -33,6 +33,11 @@ pub enum AgentFrame {
         /// cannot tell, and from older agents).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         target: Option<Target>,
+        /// Extension: what went into the window when it is not the text as
+        /// dictated (voice commands, a joining space); `""` for "scratch that".
+        /// Absent when the same, and from older agents.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        typed: Option<String>,
     },
 }
 
@@ -201,6 +206,7 @@ mod tests {
                 status: ResultStatus::Failed,
                 error: Some("no display".into()),
                 target: None,
+                typed: None,
             })
         );
         let code = |t: &str| AgentFrame::parse(t).err().map(|e| e.code);
@@ -232,6 +238,7 @@ mod tests {
             status: ResultStatus::Injected,
             error: None,
             target: None,
+            typed: None,
         };
         assert_eq!(
             done.to_json(),
@@ -246,10 +253,11 @@ mod tests {
                 title: Some("Inbox".into()),
                 method: Some("typed".into()),
             }),
+            typed: Some("ls -la\n".into()),
         };
         assert_eq!(
             into.to_json(),
-            r#"{"type":"result","id":"m2","status":"injected","target":{"app":"firefox","title":"Inbox","method":"typed"}}"#
+            r#"{"type":"result","id":"m2","status":"injected","target":{"app":"firefox","title":"Inbox","method":"typed"},"typed":"ls -la\n"}"#
         );
         assert_eq!(AgentFrame::parse(&into.to_json()), Ok(into));
         let registered = RelayFrame::Registered {

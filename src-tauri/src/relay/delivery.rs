@@ -15,6 +15,9 @@ use crate::protocol::{now_ms, Accepted, DeviceId, MessageId, Status};
 
 /// Longest `error` text kept from an agent's `result`.
 const MAX_RESULT_ERROR_CHARS: usize = 500;
+/// Longest `typed` kept: twice the longest text (each command word typed as one
+/// or two characters at most, a joining space).
+const MAX_TYPED_CHARS: usize = 2 * crate::protocol::text::MAX_TEXT_CHARS;
 
 /// What became of a message handed to [`accept`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -232,17 +235,37 @@ pub fn on_ack(state: &RelayState, device: &DeviceId, id: String) {
     }
 }
 
+/// What an agent's `result` says besides the status.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reported {
+    pub error: Option<String>,
+    /// Where it went.
+    pub target: Option<Target>,
+    /// What went in, when it is not the text as dictated.
+    pub typed: Option<String>,
+}
+
 /// A `result` from `device`'s agent: typed, or failed with a reason.
 pub fn on_result(
     state: &RelayState,
     device: &DeviceId,
     id: String,
     status: Status,
-    error: Option<String>,
-    target: Option<Target>,
+    reported: Reported,
 ) {
+    let Reported {
+        error,
+        target,
+        typed,
+    } = reported;
     let error = error.map(|e| e.chars().take(MAX_RESULT_ERROR_CHARS).collect());
     let target = target.map(Target::bounded);
+    if let Some(typed) = typed {
+        // A dictated text with its commands read: never much longer than the
+        // text, so this bound only stops a misbehaving agent.
+        let typed = typed.chars().take(MAX_TYPED_CHARS).collect();
+        state.store().mark_typed(id.clone(), device.clone(), typed);
+    }
     if let Some(e) = &error {
         tracing::info!(%device, %id, error = %e, "agent could not inject a message");
     }

@@ -314,8 +314,14 @@ fn handle_frame(state: &RelayState, agent: &AgentConn, text: &str) -> Option<Rel
             status,
             error,
             target,
+            typed,
         }) => {
-            delivery::on_result(state, device, id.clone(), status.into(), error, target);
+            let outcome = delivery::Reported {
+                error,
+                target,
+                typed,
+            };
+            delivery::on_result(state, device, id.clone(), status.into(), outcome);
             if let Some(tx) = &agent.result_acks {
                 confirm_when_committed(state, tx.clone(), id);
             }

@@ -206,6 +206,48 @@ describe('desktop window', () => {
     assert.equal(put.status, 200);
     await page.waitForFunction(() => document.getElementById('s-newline').value === 'return', null, WAIT);
     await saveSettings(page, () => page.locator('#s-newline').selectOption('shift-return'));
+
+    // Dictating in a row: joining on and voice commands off by default; both toggles saved.
+    assert.equal(await page.locator('#s-join').isChecked(), true);
+    assert.equal(await page.locator('#s-commands').isChecked(), false);
+    await saveSettings(page, async () => {
+      await page.locator('#s-join').uncheck();
+      await page.locator('#s-commands').check();
+    });
+    assert.match(await page.locator('#s-feedback').innerText(), /Applies from the next message/);
+    const flow = (await relay.api('GET', '/ui/api/settings')).data;
+    assert.deepEqual([flow.joinMessages, flow.voiceCommands], [false, true]);
+    await saveSettings(page, async () => {
+      await page.locator('#s-join').check();
+      await page.locator('#s-commands').uncheck();
+    });
+
+    // History and waiting: the defaults shown, a wrong value named, a right one saved.
+    assert.deepEqual(
+      [await page.locator('#s-days').inputValue(), await page.locator('#s-max').inputValue(), await page.locator('#s-hold').inputValue()],
+      ['30', '10000', '60'],
+    );
+    await page.locator('#s-days').fill('0');
+    await page.locator('#s-save').click();
+    assert.match(await page.locator('#s-feedback').innerText(), /1 to 3650 days/);
+    assert.equal(await page.evaluate(() => document.activeElement.id), 's-days');
+    await saveSettings(page, async () => {
+      await page.locator('#s-days').fill('7');
+      await page.locator('#s-max').fill('500');
+      await page.locator('#s-hold').fill('0');
+    });
+    assert.match(await page.locator('#s-feedback').innerText(), /History and hold limits apply from the next start/);
+    const kept = (await relay.api('GET', '/ui/api/settings')).data;
+    assert.deepEqual([kept.historyDays, kept.historyMaxMessages, kept.holdAfterSeconds], [7, 500, 0]);
+    // The relay checks too: a script's out-of-range value changes nothing.
+    const refused = await fetch(`${relay.url}/ui/api/settings`, {
+      method: 'PUT',
+      headers: { Authorization: `Bearer ${relay.token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ ...kept, historyDays: 0 }),
+    });
+    assert.equal(refused.status, 400);
+    assert.match((await refused.json()).error.message, /1 to 3650 days/);
+    assert.equal((await relay.api('GET', '/ui/api/settings')).data.historyDays, 7);
     noProblems(win.problems);
   });
 

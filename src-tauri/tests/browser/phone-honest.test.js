@@ -9,37 +9,15 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { PHONE, openPage, screenshot, sentPosts, startSuite, stopSuite } from './lib/browser.js';
 import { Relay } from './lib/relay.js';
-
-const WAIT = { timeout: 20000 };
+import { WAIT, item, noProblems, pairedPhone as pairedWith, pauseDesktop, sendText } from './lib/phone.js';
 
 let relay;
 let browser;
 before(async () => ({ relay, browser } = await startSuite(Relay)));
 after(() => stopSuite({ relay, browser }));
 
-const item = (page, text) => page.locator('li.item', { has: page.locator('.item-text', { hasText: text }) });
-
-async function pairedPhone(options = PHONE) {
-  const phone = await openPage(browser, options);
-  await phone.page.goto(await relay.pairLink());
-  await phone.page.locator('#conn[data-state="online"]').waitFor(WAIT);
-  return phone;
-}
-
-async function sendText(page, text) {
-  await page.locator('#text').fill(text);
-  await page.locator('#send').click();
-}
-
-/** Pause or resume typing on the desktop, as its window does (answered once in force). */
-async function paused(value) {
-  const { status } = await relay.api('POST', '/ui/api/pause', { paused: value });
-  assert.equal(status, 200);
-}
-
-function noProblems(problems) {
-  assert.deepEqual(problems, [], 'no script errors or CSP violations');
-}
+const pairedPhone = (options) => pairedWith(browser, relay, options);
+const paused = (value) => pauseDesktop(relay, value);
 
 describe('phone page, issue 13', () => {
   test('one desktop: no "Send to" row; recorded, not typed; a paused desktop is shown paused with its waiting count', async () => {

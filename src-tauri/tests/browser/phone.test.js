@@ -99,7 +99,7 @@ describe('phone page', () => {
     await screenshot(page, 'phone-light-sent');
 
     // Tapping a sent message puts its text back in the box.
-    await item(page, text).locator('button').tap();
+    await item(page, text).locator('button[data-action="reuse"]').tap();
     assert.equal(await box.inputValue(), text);
     await box.fill('');
     noProblems(phone.problems);

@@ -87,6 +87,13 @@ impl Gate {
 pub struct Scripted {
     typed: Arc<Mutex<Vec<String>>>,
     gate: Arc<Gate>,
+    /// Where the last message went: [`scripted_target`] once it is typed.
+    target: Option<saytype::protocol::ws::Target>,
+}
+
+/// The window a [`Scripted`] injector reports typing into.
+pub fn scripted_target() -> serde_json::Value {
+    serde_json::json!({"app": "Scripted", "title": "the test window", "method": "typed"})
 }
 
 impl Injector for Scripted {
@@ -100,6 +107,7 @@ impl Injector for Scripted {
             }
             _ => {}
         }
+        self.target = None;
         let total = text.chars().count();
         let held = self.gate.pass(progress, total)?;
         for typed in held + 1..=total {
@@ -108,7 +116,12 @@ impl Injector for Scripted {
             }
         }
         self.typed.lock().expect("typed").push(text.to_owned());
+        self.target = serde_json::from_value(scripted_target()).ok();
         Ok(Method::Typed)
+    }
+
+    fn take_target(&mut self) -> Option<saytype::protocol::ws::Target> {
+        self.target.take()
     }
 
     fn readiness(&mut self) -> Readiness {
@@ -162,6 +175,7 @@ pub fn start_agent_with(mut opts: AgentOptions, data_dir: Option<&std::path::Pat
                 Box::new(Scripted {
                     typed: sink,
                     gate: g,
+                    target: None,
                 })
             },
             data_dir,

@@ -8,6 +8,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 pub mod agent;
+pub mod bash;
 pub mod client;
 pub mod daemon;
 pub mod desktop;
@@ -22,7 +23,10 @@ pub mod relay;
 pub mod sealed_frames;
 pub mod served;
 pub mod session_bus;
+pub mod shell;
 pub mod tray;
+pub mod tray_host;
+pub mod usage;
 pub mod wayland;
 
 use std::time::Duration;

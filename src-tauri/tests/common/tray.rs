@@ -41,6 +41,26 @@ impl App {
     /// waiting for its `listening on` line. `wrap` prefixes the command (e.g.
     /// `unshare`).
     pub fn start(display: &XDisplay, dir: &Path, args: &[&str], wrap: &[&str]) -> App {
+        let mut cmd = display.command("dbus-run-session");
+        cmd.arg("--").args(wrap).arg(BIN).args(args);
+        App::launch(cmd, dir)
+    }
+
+    /// `saytype [args]` on an existing session bus (`bus`, its address) with a fresh
+    /// `HOME` in `dir/home`: a desktop whose services the test plays.
+    pub fn start_on_bus(display: &XDisplay, dir: &Path, args: &[&str], bus: &str) -> App {
+        let home = dir.join("home");
+        std::fs::create_dir_all(&home).expect("home");
+        let mut cmd = display.command(BIN);
+        cmd.args(args)
+            .env("DBUS_SESSION_BUS_ADDRESS", bus)
+            .env("HOME", &home)
+            .env_remove("XDG_CACHE_HOME")
+            .env_remove("XDG_DATA_HOME");
+        App::launch(cmd, dir)
+    }
+
+    fn launch(mut cmd: Command, dir: &Path) -> App {
         let data = dir.join("data");
         let port = free_port();
         std::fs::create_dir_all(&data).expect("data dir");
@@ -49,8 +69,6 @@ impl App {
             format!(r#"{{"port": {port}, "injectMode": "none"}}"#),
         )
         .expect("settings");
-        let mut cmd = display.command("dbus-run-session");
-        cmd.arg("--").args(wrap).arg(BIN).args(args);
         cmd.env("SAYTYPE_DATA_DIR", &data)
             .env("SAYTYPE_TOKEN", TOKEN)
             .env("XDG_CONFIG_HOME", dir.join("config"))
@@ -58,7 +76,7 @@ impl App {
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(dir.join("app.log")).expect("log"));
         let started = Instant::now();
-        let mut child = cmd.spawn().expect("dbus-run-session saytype");
+        let mut child = cmd.spawn().expect("saytype");
         let mut line = String::new();
         BufReader::new(child.stdout.take().expect("stdout"))
             .read_line(&mut line)

@@ -28,6 +28,7 @@
 pub mod clipboard;
 #[cfg(target_os = "linux")]
 pub mod keyed;
+pub mod keys;
 #[cfg(target_os = "linux")]
 pub mod kwin;
 #[cfg(target_os = "linux")]
@@ -52,6 +53,7 @@ pub mod x11;
 
 use std::sync::{Arc, Mutex};
 
+pub use keys::{FocusNow, Key};
 pub use progress::Progress;
 pub use route::DesktopInjector;
 pub use rule::{choose_method, is_terminal, Situation, PASTE_ABOVE_CHARS};
@@ -210,6 +212,33 @@ pub trait Injector {
     /// injector can tell; taken, so that it is never reported for another message.
     fn take_target(&mut self) -> Option<crate::protocol::ws::Target> {
         None
+    }
+    /// What the last [`Injector::inject`] put into the window when that is not
+    /// the text as said (voice commands, a joining space); taken like the target.
+    fn take_typed(&mut self) -> Option<String> {
+        None
+    }
+    /// The focused window, as far as this injector can tell ([`keys`]).
+    fn focus_now(&mut self) -> Option<FocusNow> {
+        None
+    }
+    /// Watch the focused window from now on: [`Injector::focus_now`] says whether
+    /// the focus left it since.
+    fn watch_focus(&mut self) {}
+    /// Whether [`Injector::press`] works for the focused window.
+    fn can_press(&mut self) -> bool {
+        false
+    }
+    /// Press `key` `count` times into the focused window, stopping if the focus
+    /// moves (`Recorded` in record-only mode: nothing pressed).
+    fn press(
+        &mut self,
+        key: Key,
+        count: usize,
+        progress: &mut dyn Progress,
+    ) -> Result<Method, InjectError> {
+        let _ = (key, count, progress);
+        Err(InjectError::Failed(keys::NO_KEYS.into()))
     }
     /// Whether this injector can work here, and what it does or why not.
     fn readiness(&mut self) -> Readiness;

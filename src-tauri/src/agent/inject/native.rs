@@ -10,10 +10,11 @@ use super::keyed;
 use super::kwin::{Kwin, KwinInjector};
 use super::mutter::MutterInjector;
 use super::portal::PortalInjector;
-use super::rule::pick;
+use super::rule::{in_terminal, pick, with_method, InTerminal};
 use super::wayland::seat_keymap::SeatKeymap;
 use super::wayland::{self, session::Found, session::WlRoute, Offer, WlrInjector};
-use super::{is_terminal, InjectError, InjectSettings, Method, Progress, Situation};
+use super::{is_terminal, InjectError, InjectMode, InjectSettings, Method, Progress, Situation};
+use crate::protocol::ws::Target;
 
 /// A Wayland compositor's route for native windows.
 pub enum Native {
@@ -82,14 +83,26 @@ impl Native {
         }
     }
 
+    /// Inject `text`; `target` gets where it went, when the compositor tells.
     pub fn inject(
         &mut self,
         text: &str,
         settings: InjectSettings,
         progress: &mut dyn Progress,
+        target: &mut Option<Target>,
     ) -> Result<Method, InjectError> {
         match self {
-            Native::Wlroots(wlr) => inject_wlroots(wlr, text, settings, progress),
+            Native::Wlroots(wlr) => {
+                wlr.newline = settings.newline;
+                let route = wlr.route_now()?;
+                wlr.check_focus()?;
+                wlr.note_focus();
+                *target = wlr.focused_target();
+                with_method(
+                    target,
+                    inject_wlroots(wlr, route, text, settings.mode, progress),
+                )
+            }
             Native::Kwin(kwin) => keyed::inject(kwin.as_mut(), text, settings, progress),
             Native::Mutter(m) => keyed::inject(m.as_mut(), text, settings, progress),
             Native::Portal(p) => keyed::inject(p.as_mut(), text, settings, progress),
@@ -145,18 +158,31 @@ fn family(offer: &Offer) -> &'static str {
 }
 
 /// Through a wlroots compositor: the input method where the focused window takes
-/// it, else the virtual keyboard; pasting with the terminal rule (the focused
-/// window's app id from the compositor's toplevel list).
+/// it, else the virtual keyboard; the terminal rule (the focused window's app id
+/// from the compositor's toplevel list): a line break never goes in as a key there
+/// (Return, or Shift+Return, runs the line), text with one is pasted with the
+/// terminal's paste key (bracketed: the shell runs nothing), a trailing one is
+/// dropped.
 fn inject_wlroots(
     wlr: &mut WlrInjector,
+    route: WlRoute,
     text: &str,
-    InjectSettings { mode, newline }: InjectSettings,
+    mode: InjectMode,
     progress: &mut dyn Progress,
 ) -> Result<Method, InjectError> {
-    wlr.newline = newline;
-    let route = wlr.route_now()?;
-    wlr.check_focus()?;
     let terminal = wlr.focused_app().is_some_and(|a| is_terminal(&a));
+    let text = if terminal {
+        match in_terminal(text) {
+            InTerminal::Paste(text) => {
+                return wlr
+                    .paste_text(text, true, progress)
+                    .map(|()| Method::Pasted)
+            }
+            InTerminal::Usual(text) => text,
+        }
+    } else {
+        text
+    };
     let method = pick(mode, || Situation {
         chars: text.chars().count(),
         typeable: wayland::keymap::can_type(text),

@@ -18,7 +18,7 @@ use super::native::Native;
 use super::portable::PortableInjector;
 use super::rule::pick;
 #[cfg(target_os = "linux")]
-use super::rule::{in_terminal, InTerminal};
+use super::rule::{in_terminal, with_method, InTerminal};
 #[cfg(target_os = "linux")]
 use super::x11;
 use super::{is_terminal, InjectError, InjectMode, InjectSettings};
@@ -27,6 +27,9 @@ use std::path::{Path, PathBuf};
 
 use crate::protocol::ws::Target;
 use crate::sync::lock;
+
+#[cfg(target_os = "linux")]
+mod keys;
 
 /// The desktop injector: the current settings over the platform's backend.
 pub struct DesktopInjector {
@@ -113,7 +116,7 @@ impl Route {
                 Some(x11) if x11.active_window().is_some() => {
                     inject_x11(x11, text, settings, progress, target)
                 }
-                _ => native.inject(text, settings, progress),
+                _ => native.inject(text, settings, progress, target),
             },
             #[cfg(not(target_os = "linux"))]
             Route::Portable(portable) => {
@@ -147,11 +150,7 @@ fn inject_x11(
 ) -> Result<Method, InjectError> {
     x11.set_newline(newline);
     *target = x11.focused_target();
-    let result = inject_x11_into(x11, text, mode, progress);
-    if let (Some(target), Ok(method)) = (target.as_mut(), &result) {
-        target.method = Some(method.as_str().to_owned());
-    }
-    result
+    with_method(target, inject_x11_into(x11, text, mode, progress))
 }
 
 #[cfg(target_os = "linux")]
@@ -180,7 +179,11 @@ fn inject_x11_into(
         terminal,
     });
     match method {
-        Method::Pasted => x11.paste_text(text, terminal, progress),
+        // A terminal's clipboard paste key varies (plain xterm has none, and
+        // Ctrl+Shift+V reaches the shell as quoted-insert): Shift+Insert with
+        // PRIMARY works in all of them.
+        Method::Pasted if terminal => x11.paste_into_terminal(text, progress),
+        Method::Pasted => x11.paste_text(text, progress),
         _ => x11.type_text(text, progress),
     }
     .map(|()| method)
@@ -242,6 +245,31 @@ impl Injector for DesktopInjector {
 
     fn take_target(&mut self) -> Option<Target> {
         self.target.take()
+    }
+
+    #[cfg(target_os = "linux")]
+    fn focus_now(&mut self) -> Option<super::FocusNow> {
+        self.focus_now_hook()
+    }
+
+    #[cfg(target_os = "linux")]
+    fn watch_focus(&mut self) {
+        self.watch_focus_hook()
+    }
+
+    #[cfg(target_os = "linux")]
+    fn can_press(&mut self) -> bool {
+        self.can_press_hook()
+    }
+
+    #[cfg(target_os = "linux")]
+    fn press(
+        &mut self,
+        key: super::Key,
+        count: usize,
+        progress: &mut dyn Progress,
+    ) -> Result<Method, InjectError> {
+        self.press_hook(key, count, progress)
     }
 
     fn readiness(&mut self) -> Readiness {

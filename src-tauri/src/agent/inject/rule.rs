@@ -61,12 +61,38 @@ pub fn in_terminal(text: &str) -> InTerminal<'_> {
     }
 }
 
+/// `result`, with its method written into `target` (where it went) once it worked.
+pub fn with_method(
+    target: &mut Option<crate::protocol::ws::Target>,
+    result: Result<Method, crate::agent::inject::InjectError>,
+) -> Result<Method, crate::agent::inject::InjectError> {
+    if let (Some(target), Ok(method)) = (target.as_mut(), &result) {
+        target.method = Some(method.as_str().to_owned());
+    }
+    result
+}
+
 fn is_line_break(c: char) -> bool {
     matches!(c, '\n' | '\r' | '\u{2028}' | '\u{2029}')
 }
 
-/// WM_CLASS values of terminal emulators (compared case-insensitively).
+/// Terminal emulators: X11 WM_CLASS values and Wayland app ids (compared
+/// case-insensitively).
 const TERMINALS: &[&str] = &[
+    // Wayland app ids that differ from the X11 classes below.
+    "footclient",
+    "org.gnome.Terminal",
+    "org.gnome.Console",
+    "org.gnome.Ptyxis",
+    "org.kde.konsole",
+    "org.kde.yakuake",
+    "com.mitchellh.ghostty",
+    "ghostty",
+    "io.elementary.terminal",
+    "org.codeberg.dnkl.foot",
+    "contour",
+    "rio",
+    // X11 classes (most Wayland app ids are the same names).
     "xterm",
     "uxterm",
     "gnome-terminal",
@@ -146,6 +172,13 @@ mod tests {
         assert!(is_terminal("XTerm"));
         assert!(is_terminal("gnome-terminal-server"));
         assert!(is_terminal("kitty"));
+        // Wayland app ids.
+        assert!(is_terminal("foot"));
+        assert!(is_terminal("Alacritty"));
+        assert!(is_terminal("org.gnome.Terminal"));
+        assert!(is_terminal("org.kde.konsole"));
+        assert!(is_terminal("org.wezfurlong.wezterm"));
+        assert!(!is_terminal("org.gnome.gedit"));
         assert!(!is_terminal("firefox"));
         assert!(!is_terminal("Gedit"));
     }

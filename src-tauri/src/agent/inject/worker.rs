@@ -20,6 +20,7 @@ use tokio::sync::{mpsc as tokio_mpsc, watch};
 use super::progress::Progress;
 use super::{InjectError, Injector, Method, Readiness};
 use crate::agent::inbox::{Inbox, StoredResult};
+use crate::protocol::ws::Target;
 use crate::protocol::MessageId;
 use crate::sync::lock;
 
@@ -59,7 +60,9 @@ pub struct JobResult {
     pub id: MessageId,
     pub outcome: Outcome,
     /// Where it went, when the injector can tell.
-    pub target: Option<crate::protocol::ws::Target>,
+    pub target: Option<Target>,
+    /// What went in, when that is not the text as said.
+    pub typed: Option<String>,
 }
 
 /// The inbox shared by the connection (which stores arrivals) and this thread.
@@ -89,13 +92,28 @@ pub fn deliver(
     injector: &mut dyn Injector,
     job: &Job,
     stopping: &AtomicBool,
-) -> Outcome {
+) -> JobResult {
+    let (outcome, target) = deliver_one(inbox, injector, job, stopping);
+    JobResult {
+        id: job.id.clone(),
+        outcome,
+        target,
+        typed: injector.take_typed(),
+    }
+}
+
+fn deliver_one(
+    inbox: &SharedInbox,
+    injector: &mut dyn Injector,
+    job: &Job,
+    stopping: &AtomicBool,
+) -> (Outcome, Option<Target>) {
     if stopping.load(Ordering::Acquire) {
-        return Outcome::Deferred;
+        return (Outcome::Deferred, None);
     }
     let started = lock(inbox).start(&job.id);
     let outcome = match started {
-        Ok(false) => return Outcome::Duplicate,
+        Ok(false) => return (Outcome::Duplicate, None),
         Ok(true) => {
             let mut tracker = Tracker {
                 inbox,
@@ -111,13 +129,17 @@ pub fn deliver(
             "cannot record the message on this desktop, not typing it: {e}"
         ))),
     };
+    // Taken now, so that it is never reported for another message, and stored
+    // with the result, so that a result sent again after a crash still has it.
+    let target = injector.take_target();
     if let Some(result) = outcome.result() {
+        let result = result.with_target(target.clone());
         if let Err(e) = lock(inbox).finish(&job.id, &result) {
             // Still reported now; only a crash before the relay has it loses it.
             tracing::warn!(id = %job.id, "cannot store the result: {e}");
         }
     }
-    outcome
+    (outcome, target)
 }
 
 /// What the injection thread is asked to do.
@@ -185,8 +207,8 @@ impl InjectorThread {
                             continue;
                         }
                     };
-                    let outcome = deliver(&inbox, injector.as_mut(), &job, &stop);
-                    match &outcome {
+                    let done = deliver(&inbox, injector.as_mut(), &job, &stop);
+                    match &done.outcome {
                         Outcome::Failed(InjectError::Unavailable(why)) => {
                             set(Readiness::Unavailable(why.clone()))
                         }
@@ -196,14 +218,7 @@ impl InjectorThread {
                         Outcome::Injected(_) => set(injector.readiness()),
                         _ => {}
                     }
-                    if results
-                        .send(JobResult {
-                            id: job.id,
-                            outcome,
-                            target: injector.take_target(),
-                        })
-                        .is_err()
-                    {
+                    if results.send(done).is_err() {
                         break;
                     }
                 }
@@ -300,10 +315,13 @@ mod tests {
         let inbox = inbox_with(&[&a]);
         let go = AtomicBool::new(false);
         assert_eq!(
-            deliver(&inbox, &mut injector, &a, &go),
+            deliver(&inbox, &mut injector, &a, &go).outcome,
             Outcome::Injected(Method::Typed)
         );
-        assert_eq!(deliver(&inbox, &mut injector, &a, &go), Outcome::Duplicate);
+        assert_eq!(
+            deliver(&inbox, &mut injector, &a, &go).outcome,
+            Outcome::Duplicate
+        );
         assert_eq!(*lock(&typed), ["one"]);
         let unreported = lock(&inbox).unreported().expect("unreported");
         assert_eq!(unreported, [(a.id.clone(), StoredResult::injected())]);
@@ -320,7 +338,10 @@ mod tests {
         let (a, b) = (job("a", "abcdef"), job("b", "later"));
         let inbox = inbox_with(&[&a, &b]);
         let stop = AtomicBool::new(true);
-        assert_eq!(deliver(&inbox, &mut injector, &b, &stop), Outcome::Deferred);
+        assert_eq!(
+            deliver(&inbox, &mut injector, &b, &stop).outcome,
+            Outcome::Deferred
+        );
         stop.store(false, Ordering::Release);
         struct StopAfter<'a>(&'a AtomicBool, Recorder);
         impl Injector for StopAfter<'_> {
@@ -333,7 +354,7 @@ mod tests {
             }
         }
         let mut stopping = StopAfter(&stop, injector_recorder());
-        let outcome = deliver(&inbox, &mut stopping, &a, &stop);
+        let outcome = deliver(&inbox, &mut stopping, &a, &stop).outcome;
         assert_eq!(
             outcome,
             Outcome::Failed(InjectError::Interrupted { typed: 1, total: 6 })

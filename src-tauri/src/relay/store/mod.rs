@@ -18,6 +18,7 @@ mod held;
 mod phones;
 mod retention;
 mod sql;
+mod typed;
 
 pub use phones::{CounterOutcome, PhoneKey};
 
@@ -152,7 +153,7 @@ impl Store {
     pub fn open_with(path: &Path, limits: StorageLimits) -> Result<(Store, Snapshot), StoreError> {
         // Private before SQLite opens it (its -wal and -shm follow its mode).
         crate::config::private_file(path).map_err(|e| StoreError::Private(Arc::new(e)))?;
-        let conn = Connection::open(path)?;
+        let mut conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         // Checkpoints belong to the checkpointer thread, not to a commit.
@@ -163,6 +164,7 @@ impl Store {
         sql::migrate(&conn)?;
         conn.execute_batch(phones::SCHEMA)?;
         held::migrate(&conn)?;
+        typed::migrate(&conn)?;
         // The ceiling: past it SQLite answers SQLITE_FULL and rolls back, as on a
         // full disk (never a half-written store). Set after the schema, so an
         // existing database over a lowered ceiling still opens (and is pruned).
@@ -171,7 +173,7 @@ impl Store {
         conn.pragma_update(None, "max_page_count", max_pages.max(1))?;
         retention::prune(&conn, crate::protocol::now_ms(), &limits)?;
         let snapshot = sql::snapshot(&conn)?;
-        let stop = checkpoint::start(path, JOURNAL_SIZE_LIMIT)?;
+        let stop = checkpoint::start(path, &mut conn, JOURNAL_SIZE_LIMIT)?;
         let store = Store {
             committer: Arc::new(Committer::new(conn, stop)),
             limits,
@@ -291,6 +293,11 @@ impl Store {
                 at,
             )
         });
+    }
+
+    /// Record what an agent typed for its message (see `typed.rs`).
+    pub fn mark_typed(&self, id: String, device_id: DeviceId, typed: String) {
+        self.update(move |tx| typed::mark_typed(tx, &id, &device_id, &typed));
     }
 
     /// Record that these queued messages are held since `at`.

@@ -124,7 +124,7 @@ pub(super) fn get(conn: &Connection, id: &str) -> Result<Option<StoredMessage>, 
 
 pub(super) fn history(conn: &Connection, q: &HistoryQuery) -> Result<Vec<HistoryItem>, StoreError> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT seq, text, failed_at, {VIEW_COLUMNS} FROM messages \
+        "SELECT seq, text, failed_at, typed, {VIEW_COLUMNS} FROM messages \
          WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR id = ?2) AND (?3 IS NULL OR seq < ?3) \
          ORDER BY seq DESC LIMIT ?4"
     ))?;
@@ -140,7 +140,8 @@ pub(super) fn history(conn: &Connection, q: &HistoryQuery) -> Result<Vec<History
                 seq: r.get(0)?,
                 text: r.get(1)?,
                 failed_at: r.get(2)?,
-                message: message_view(r, 3)?,
+                typed: r.get(3)?,
+                message: message_view(r, 4)?,
             })
         },
     )?;
@@ -266,6 +267,7 @@ mod tests {
         conn.execute_batch(SCHEMA).expect("schema");
         super::super::held::migrate(&conn).expect("held_since");
         migrate(&conn).expect("migrate");
+        super::super::typed::migrate(&conn).expect("typed");
         conn
     }
 

@@ -7,10 +7,10 @@ import {
   relayView, sortDevices,
 } from '../../../../ui/desktop/status-view.js';
 import {
-  deletedText, emptyText, filterStatus, historyQuery, isBehind, isLong, matchesFilter, rowTimes,
+  deletedText, emptyText, filterStatus, historyQuery, isBehind, isLong, matchesFilter, rowTimes, saidTyped,
 } from '../../../../ui/desktop/history-view.js';
 import { addressNote, qrImage } from '../../../../ui/desktop/pairing-view.js';
-import { differs, portProblem, savedText } from '../../../../ui/desktop/settings-view.js';
+import { differs, portProblem, retentionProblem, savedText } from '../../../../ui/desktop/settings-view.js';
 
 describe('status', () => {
   const agent = (injectorState, injector) => ({ injectorState, injector, injectorOk: injectorState !== 'unavailable' });
@@ -142,7 +142,23 @@ describe('settings', () => {
     assert.ok(!differs({ ...saved }, '7373', saved));
     assert.ok(differs({ ...saved }, '7373 ', saved));
     assert.ok(differs({ ...saved, startAtLogin: true }, '7373', saved));
+    assert.ok(differs({ ...saved, joinMessages: false }, '7373', saved));
+    assert.ok(differs({ ...saved, voiceCommands: true }, '7373', saved));
     assert.ok(!differs({ ...saved }, '1', null), 'nothing loaded yet');
+    const kept = { ...saved, historyDays: 30, historyMaxMessages: 10000, holdAfterSeconds: 60 };
+    assert.ok(!differs({ ...kept }, '7373', kept));
+    assert.ok(differs({ ...kept, historyDays: 7 }, '7373', kept));
+    assert.ok(differs({ ...kept, holdAfterSeconds: 0 }, '7373', kept));
+  });
+
+  test('history and hold limits: whole numbers in range, the first wrong field named', () => {
+    const ok = { 's-days': '30', 's-max': '10000', 's-hold': '0' };
+    assert.equal(retentionProblem(ok), null);
+    assert.deepEqual(retentionProblem({ ...ok, 's-days': '0' }), ['s-days', 'Keep the history for 1 to 3650 days.']);
+    assert.equal(retentionProblem({ ...ok, 's-max': '9' })[0], 's-max');
+    assert.equal(retentionProblem({ ...ok, 's-max': '' })[0], 's-max');
+    assert.equal(retentionProblem({ ...ok, 's-hold': '86401' })[0], 's-hold');
+    assert.equal(retentionProblem({ ...ok, 's-hold': '1.5' })[0], 's-hold');
   });
 
   test('the port: a number from 1024 to 65535', () => {
@@ -156,6 +172,19 @@ describe('settings', () => {
     assert.equal(savedText(saved, { ...saved, injectMode: 'type', port: 8123 }),
       'Saved. Applies from the next message. Port 8123 is used from the next start of SayType.');
     assert.equal(savedText(null, saved), 'Saved.');
+    assert.equal(savedText(saved, { ...saved, voiceCommands: true }), 'Saved. Applies from the next message.');
+    assert.equal(savedText(saved, { ...saved, historyDays: 7 }), 'Saved. History and hold limits apply from the next start of SayType.');
+  });
+});
+
+describe('said and typed', () => {
+  test('shown when they differ', () => {
+    assert.equal(saidTyped({ text: 'hi' }), null, 'older relays send no typed');
+    assert.equal(saidTyped({ text: 'hi', typed: 'hi' }), null);
+    assert.equal(saidTyped({ text: 'ls press enter', typed: 'ls\n' }), 'Said “ls press enter”, typed “ls↵”.');
+    assert.equal(saidTyped({ text: 'world', typed: ' world' }), 'Said “world”, typed “ world”.');
+    assert.equal(saidTyped({ text: 'scratch that', typed: '', target: { app: 'XTerm', method: 'erased' } }),
+      'Said “scratch that”: removed the previous message.');
   });
 });
 

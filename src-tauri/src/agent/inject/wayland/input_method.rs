@@ -41,10 +41,11 @@ impl WlrInjector {
             }
             im.commit_string(piece.to_owned());
             im.commit(self.state.im.serial());
+            typed += piece.chars().count();
             if (i + 1) % COMMITS_PER_SYNC == 0 {
                 self.sync()?;
+                self.focus_kept(typed, total)?;
             }
-            typed += piece.chars().count();
             checkpoint(progress, typed, total)?;
         }
         self.sync()

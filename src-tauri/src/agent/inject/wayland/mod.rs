@@ -7,8 +7,9 @@
 //!   [`typing`]), paced so that the compositor never drops the window;
 //! - pasting: the data-control clipboard (arboard) and Ctrl+V through the virtual
 //!   keyboard with an ordinary US keymap ([`typing`]);
-//! - which window has focus (its app id, for the terminal rule, and whether there
-//!   is one at all): `zwlr_foreign_toplevel_manager_v1` ([`session`]).
+//! - which window has focus (its app id and title, for the terminal rule, the
+//!   result's target, and whether there is one at all), and whether it moved part
+//!   way: `zwlr_foreign_toplevel_manager_v1` ([`session`], [`focus`]).
 //!
 //! [`Offer`] is what a compositor offers, read from its registry globals; other
 //! compositors' routes (KWin fake-input, mutter, the portal + libei) are further
@@ -38,6 +39,7 @@ macro_rules! ignore_registry {
 
 pub mod commit;
 pub mod data_control;
+pub mod focus;
 pub mod input_method;
 pub mod keymap;
 pub mod seat_keymap;

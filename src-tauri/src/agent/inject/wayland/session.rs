@@ -33,13 +33,15 @@ use crate::agent::inject::{InjectError, NewlineKey};
 #[derive(Default)]
 pub struct State {
     pub(super) im: ImState,
-    toplevels: HashMap<ObjectId, Toplevel>,
+    pub(super) toplevels: HashMap<ObjectId, Toplevel>,
 }
 
+/// A window, as the compositor's toplevel list describes it.
 #[derive(Default)]
-struct Toplevel {
-    app_id: String,
-    activated: bool,
+pub(super) struct Toplevel {
+    pub(super) app_id: String,
+    pub(super) title: String,
+    pub(super) activated: bool,
 }
 
 /// What `$WAYLAND_DISPLAY` leads to.
@@ -66,7 +68,9 @@ pub struct WlrInjector {
     pub(super) keymap: Option<String>,
     pub(super) input_method: Option<ZwpInputMethodV2>,
     /// `None` without the foreign-toplevel list: focus unknown.
-    watching_toplevels: bool,
+    pub(super) watching_toplevels: bool,
+    /// The window that had the focus when the message started (see [`super::focus`]).
+    pub(super) started_in: Option<ObjectId>,
     pub(super) clipboard: Option<arboard::Clipboard>,
     pub newline: NewlineKey,
     /// Key timestamps count from here.
@@ -113,6 +117,7 @@ impl WlrInjector {
             keymap: None,
             input_method: None,
             watching_toplevels,
+            started_in: None,
             clipboard: None,
             newline: NewlineKey::default(),
             epoch: Instant::now(),
@@ -166,15 +171,6 @@ impl WlrInjector {
         } else {
             WlRoute::VirtualKeyboard
         })
-    }
-
-    /// The app id of the focused window (`foot`, `org.gnome.gedit`), if known.
-    pub fn focused_app(&self) -> Option<String> {
-        self.state
-            .toplevels
-            .values()
-            .find(|t| t.activated)
-            .map(|t| t.app_id.clone())
     }
 
     /// Fails when the compositor says no window is focused: keys would go nowhere.
@@ -278,6 +274,7 @@ impl Dispatch<ZwlrForeignToplevelHandleV1, ()> for State {
         let entry = state.toplevels.entry(proxy.id()).or_default();
         match event {
             handle::Event::AppId { app_id } => entry.app_id = app_id,
+            handle::Event::Title { title } => entry.title = title,
             handle::Event::State { state: flags } => {
                 let activated = handle::State::Activated as u32;
                 entry.activated = flags

@@ -12,6 +12,7 @@ pub const SHIFT_R: u32 = 0xffe2;
 pub const CAPS_LOCK: u32 = 0xffe5;
 pub const CONTROL_L: u32 = 0xffe3;
 pub const INSERT: u32 = 0xff63;
+pub const BACKSPACE: u32 = 0xff08;
 
 /// The server's core key mapping (`GetKeyboardMapping`).
 #[derive(Debug, Clone)]

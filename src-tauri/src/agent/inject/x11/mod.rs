@@ -6,11 +6,13 @@
 //! - [`keymap`]: the server's core key mapping, as data;
 //! - [`planner`]: which keycode types which character, and what to bind first;
 //! - [`typing`]: the typing backend (executes the planner's chunks);
-//! - [`paste`]: the paste backend (clipboard + Ctrl+V, Ctrl+Shift+V in terminals);
-//! - [`terminal`]: text with a line break into a terminal (PRIMARY + Shift+Insert);
+//! - [`paste`]: the paste backend (clipboard + Ctrl+V);
+//! - [`terminal`]: pastes into a terminal (PRIMARY + Shift+Insert);
 //! - [`focus`]: typing stops when the focus moves to another window;
 //! - [`held`]: modifier keys a killed run left held down, released before each
-//!   message.
+//!   message;
+//! - [`keys`] and [`watch`]: single keys (Return, BackSpace) and whether the
+//!   focus left a window between two messages, for the dictation flow.
 //!
 //! Both backends share one [`X11Injector`]: one X connection, one enigo, one view of
 //! the keymap and of the keycodes we bound (unbound again on drop).
@@ -18,10 +20,12 @@
 pub mod focus;
 pub mod held;
 pub mod keymap;
+pub mod keys;
 pub mod paste;
 pub mod planner;
 pub mod terminal;
 pub mod typing;
+pub mod watch;
 
 use enigo::{Enigo, Settings};
 use x11rb::connection::Connection;
@@ -45,6 +49,8 @@ pub struct X11Injector {
     started_in: Option<Window>,
     ping_serial: u32,
     watching_root: bool,
+    /// The window the last message went into, watched on a connection of its own.
+    focus_watch: Option<watch::FocusWatch>,
 }
 
 #[derive(Clone, Copy)]
@@ -99,6 +105,7 @@ impl X11Injector {
             started_in: None,
             ping_serial: 0,
             watching_root: false,
+            focus_watch: None,
         })
     }
 

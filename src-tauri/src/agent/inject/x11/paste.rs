@@ -1,10 +1,10 @@
 //! The X11 paste backend: the text goes on the clipboard (arboard), the focused
-//! window gets Ctrl+V (Ctrl+Shift+V in terminals, where Ctrl+V is a control
-//! character), the clipboard holds the text for
+//! window gets Ctrl+V, the clipboard holds the text for
 //! [`PASTE_HOLD`](crate::agent::inject::clipboard::PASTE_HOLD), then the user's own
 //! clipboard comes back through the
 //! [`Lent`](crate::agent::inject::clipboard::Lent) guard, also when a step fails.
-//! Text with a line break goes into a terminal through [`super::terminal`] instead.
+//! Terminals (where Ctrl+V is a control character) get their paste through
+//! [`super::terminal`] instead.
 
 use enigo::{Direction, Enigo, Keyboard};
 
@@ -22,7 +22,6 @@ impl X11Injector {
     pub fn paste_text(
         &mut self,
         text: &str,
-        shift_paste: bool,
         progress: &mut dyn Progress,
     ) -> Result<(), InjectError> {
         // A paste is all or nothing: the last chance to stop is before it.
@@ -33,12 +32,7 @@ impl X11Injector {
             refresh_keymap(&self.conn, &mut self.typist)?;
             let control = key_for(&self.typist, CONTROL_L)?;
             let v = key_for(&self.typist, keysym_of('v'))?;
-            let shift = u16::from(self.typist.shift_keycode());
-            let mut held = vec![control];
-            if shift_paste {
-                held.push(shift);
-            }
-            chord(&mut self.enigo, &held, v)
+            chord(&mut self.enigo, &[control], v)
         })?;
         // All of it is in: a stop asked for now changes nothing.
         let _ = progress.advanced(total);

@@ -6,7 +6,9 @@
 //! anything. xterm has no clipboard paste key by default, but Shift+Insert pastes
 //! the PRIMARY selection there and in most terminals (VTE, Konsole, kitty, urxvt,
 //! tmux passes it on), so the text goes into PRIMARY, lent and given back like the
-//! clipboard in [`paste`](super::paste).
+//! clipboard in [`paste`](super::paste). Every paste into a terminal takes this
+//! path (also one without a line break): Ctrl+Shift+V does nothing in plain xterm
+//! and reaches bash as quoted-insert.
 
 use arboard::{ClearExtLinux, GetExtLinux, LinuxClipboardKind, SetExtLinux};
 

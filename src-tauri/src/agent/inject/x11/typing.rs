@@ -206,7 +206,7 @@ impl X11Injector {
     /// (XTest), and a round trip has the server deliver them, so no other client
     /// (a window manager, a click handled by one) can move the focus between the
     /// check and the keys: a batch goes whole into the right window or not at all.
-    fn send_batch(
+    pub(super) fn send_batch(
         &mut self,
         strokes: &[Stroke],
         typed: usize,
