@@ -250,8 +250,8 @@ impl Session {
             Some(paired) => {
                 match tokio::time::timeout(REGISTER_WAIT, handshake(ws, paired)).await {
                     Ok(Ok(link)) => link,
-                    Ok(Err(HandshakeError::NotPaired(why))) => {
-                        return Err(SessionEnd::fatal(AgentError::NotPaired(why)))
+                    Ok(Err(e @ HandshakeError::Revoked)) => {
+                        return Err(SessionEnd::fatal(AgentError::NotPaired(e.to_string())))
                     }
                     Ok(Err(e)) => return Err(SessionEnd::retry(format!("{relay}: {e}"))),
                     Err(_) => return Err(SessionEnd::retry(format!("{relay}: no handshake"))),
@@ -296,7 +296,8 @@ impl Session {
                     Some(Ok(Message::Text(text))) => self.state.on_text(text.as_str()),
                     Some(Ok(Message::Close(frame))) => {
                         let frame = frame.as_ref().map(|f| (u16::from(f.code), f.reason.as_str()));
-                        return SessionEnd::Closed(self.state.on_close(frame));
+                        let closed = self.state.on_close(frame);
+                        return SessionEnd::Closed(self.unproven_if_paired(closed));
                     }
                     Some(Ok(_)) => continue,
                     Some(Err(e)) => return SessionEnd::retry(format!("connection lost: {e}")),
@@ -310,6 +311,18 @@ impl Session {
             if let Err(end) = self.execute(&mut ws, actions).await {
                 return end;
             }
+        }
+    }
+
+    /// A paired agent's link is sealed, but its close frames are not: a refusal
+    /// in one may come from anyone on the path, so it is only a reason to try again
+    /// (a revocation is proven in the next handshake).
+    fn unproven_if_paired(&self, closed: Closed) -> Closed {
+        match closed {
+            Closed::Fatal(e) if self.opts.paired.is_some() => {
+                Closed::Retry(format!("{e} (an unauthenticated close: trying again)"))
+            }
+            other => other,
         }
     }
 

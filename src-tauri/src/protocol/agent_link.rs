@@ -35,6 +35,10 @@ pub enum Handshake {
     Challenge { v: u8, nonce: String, proof: String },
     /// Agent → relay: its proof.
     Proof { v: u8, proof: String },
+    /// Relay → agent, instead of the challenge: this agent was revoked, with the
+    /// proof (`sealed::revoked_proof`) on the agent's nonce; then a close `4010`.
+    /// The only refusal that makes a paired agent stop for good.
+    Revoked { v: u8, proof: String },
 }
 
 impl Handshake {

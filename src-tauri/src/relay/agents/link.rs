@@ -18,7 +18,7 @@ use crate::relay::error::ApiError;
 use crate::relay::ws::{serve_agent, READ_BUFFER, WRITE_BUFFER};
 use crate::relay::RelayState;
 use crate::sealed::{
-    random, relay_proof, verify_proof, FrameChannel, HANDSHAKE_NONCE_LEN, KEY_LEN,
+    random, relay_proof, revoked_proof, verify_proof, FrameChannel, HANDSHAKE_NONCE_LEN, KEY_LEN,
 };
 
 pub(in crate::relay) async fn upgrade(
@@ -116,7 +116,18 @@ async fn handshake(
     }
     let agent_nonce: [u8; HANDSHAKE_NONCE_LEN] =
         b64_array(&nonce).ok_or((link_close::HANDSHAKE, "HANDSHAKE: bad nonce"))?;
-    let key = agent_key(state, &agent).await?;
+    let key = match agent_key(state, &agent).await? {
+        Known::Paired(key) => key,
+        Known::Revoked(key) => {
+            // Proven on the agent's fresh nonce: it stops for good on this only.
+            let revoked = Handshake::Revoked {
+                v: SEALED_VERSION,
+                proof: b64(&revoked_proof(&key, &agent, &agent_nonce)),
+            };
+            let _ = socket.send(Message::Text(revoked.to_json().into())).await;
+            return Err((link_close::NOT_PAIRED, NOT_PAIRED_REASON));
+        }
+    };
     let relay_nonce = random::<HANDSHAKE_NONCE_LEN>()
         .map_err(|_| (close_internal(), "INTERNAL: no randomness"))?;
     let challenge = Handshake::Challenge {
@@ -149,14 +160,31 @@ fn close_internal() -> u16 {
     1011
 }
 
-/// The key of a paired agent; a phone's id, an unknown or a revoked one: not paired.
-async fn agent_key(state: &RelayState, agent: &str) -> Result<[u8; KEY_LEN], Refused> {
+/// What the relay knows of an agent id.
+enum Known {
+    Paired([u8; KEY_LEN]),
+    /// Revoked: its key, kept to prove the revocation.
+    Revoked([u8; KEY_LEN]),
+}
+
+/// The key of a paired (or revoked) agent; a phone's id or an unknown one: not
+/// paired (unproven: the agent retries).
+async fn agent_key(state: &RelayState, agent: &str) -> Result<Known, Refused> {
     let not_paired = (link_close::NOT_PAIRED, NOT_PAIRED_REASON);
     if !is_agent_id(agent) {
         return Err(not_paired);
     }
-    match state.store().phone_key(agent).await {
-        Ok(Some(found)) => Ok(found.key),
+    let store = state.store();
+    let found = match store.phone_key(agent).await {
+        Ok(Some(found)) => Ok(Some(Known::Paired(found.key))),
+        Ok(None) => store
+            .revoked_agent_key(agent)
+            .await
+            .map(|key| key.map(Known::Revoked)),
+        Err(e) => Err(e),
+    };
+    match found {
+        Ok(Some(known)) => Ok(known),
         Ok(None) => Err(not_paired),
         Err(e) => {
             tracing::warn!("reading an agent's key failed: {e}");
