@@ -91,7 +91,12 @@ async fn handshake(relay: &TestRelay, key: &PairedKey) -> (Ws, FrameChannel) {
     ws.send(Message::Text(answer.to_json().into()))
         .await
         .expect("proof");
-    (ws, FrameChannel::new(&key.key, &an, &rn, true))
+    let mut channel = FrameChannel::new(&key.key, &an, &rn, true);
+    // First, sealed: the addresses the relay can be reached at (none on loopback).
+    let raw = next_text(&mut ws).await.expect("addresses");
+    let v = open_frame(&mut channel, &raw);
+    assert_eq!(v, json!({"type": "addresses", "relays": []}), "{v}");
+    (ws, channel)
 }
 
 fn seal(channel: &mut FrameChannel, v: &Value) -> String {

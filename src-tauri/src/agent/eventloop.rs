@@ -7,6 +7,7 @@
 //! stays in the inbox for the next start.
 
 use std::collections::VecDeque;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,6 +16,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_util::sync::CancellationToken;
 
+use super::addresses::KnownAddresses;
 use super::backoff::{random_jitter, Backoff};
 use super::client::{Action, ClientState, Closed};
 use super::inbox::Arrival;
@@ -22,6 +24,7 @@ use super::inject::worker::SharedInbox;
 use super::inject::{InjectorThread, Job, JobResult};
 use super::link::{handshake, HandshakeError, Link, PairedKey};
 use super::status::{AgentError, AgentStatus};
+use crate::protocol::agent_link::RelayAddresses;
 use crate::protocol::{now_ms, AgentFrame, DeviceId};
 use crate::sync::lock;
 
@@ -31,6 +34,8 @@ const REGISTER_WAIT: Duration = Duration::from_secs(10);
 /// at its next batch of 16 keys, or a paste's 200 ms hold) before it closes anyway;
 /// a message still unfinished then is reported as interrupted at the next start.
 const STOP_GRACE: Duration = Duration::from_secs(3);
+/// How long one address may take to answer when there are others to try.
+const CONNECT_WAIT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Clone)]
 pub struct AgentOptions {
@@ -45,6 +50,11 @@ pub struct AgentOptions {
     /// `/agent/v1/ws`, the token is not used, and the relay must prove it holds
     /// this key before anything else is sent.
     pub paired: Option<PairedKey>,
+    /// A paired agent: the other addresses its relay announced (tried after
+    /// `relay`), and the data directory whose `agent-pairing.json` keeps the ones
+    /// it announces next.
+    pub relay_alternates: Vec<String>,
+    pub pairing_dir: Option<PathBuf>,
     pub backoff_base: Duration,
     pub backoff_cap: Duration,
 }
@@ -57,6 +67,8 @@ impl AgentOptions {
             token_updates: None,
             device_id,
             paired: None,
+            relay_alternates: Vec::new(),
+            pairing_dir: None,
             backoff_base: Duration::from_millis(250),
             backoff_cap: Duration::from_secs(10),
         }
@@ -90,6 +102,8 @@ impl SessionEnd {
 /// What a connection needs, across reconnections.
 struct Session {
     opts: AgentOptions,
+    /// Where the relay is looked for.
+    addresses: KnownAddresses,
     state: ClientState,
     injector: Arc<InjectorThread>,
     inbox: SharedInbox,
@@ -141,6 +155,7 @@ impl EventLoop {
         EventLoop {
             session: Session {
                 state: ClientState::new(opts.device_id.clone()),
+                addresses: KnownAddresses::new(opts.relay.clone(), &opts.relay_alternates),
                 backoff: Backoff::new(opts.backoff_base, opts.backoff_cap),
                 opts,
                 injector,
@@ -226,10 +241,34 @@ impl Session {
         Ok(())
     }
 
-    async fn connect(&self, token: &str) -> Result<Link, SessionEnd> {
-        let relay = &self.opts.relay;
+    /// Connect at the first address that answers and passes the handshake.
+    async fn connect(&mut self, token: &str) -> Result<Link, SessionEnd> {
+        let order = self.addresses.order();
+        let several = order.len() > 1;
+        let mut failures = Vec::new();
+        for relay in order {
+            match self.connect_to(&relay, token, several).await {
+                Ok(link) => {
+                    if several {
+                        tracing::info!(%relay, "connected to the relay");
+                    }
+                    self.addresses.worked(&relay);
+                    return Ok(link);
+                }
+                Err(SessionEnd::Closed(Closed::Retry(why))) if several => failures.push(why),
+                Err(end) => return Err(end),
+            }
+        }
+        Err(SessionEnd::retry(failures.join("; ")))
+    }
+
+    async fn connect_to(
+        &self,
+        relay: &str,
+        token: &str,
+        several: bool,
+    ) -> Result<Link, SessionEnd> {
         let mut request = relay
-            .as_str()
             .into_client_request()
             .map_err(|e| SessionEnd::retry(format!("bad relay URL {relay:?}: {e}")))?;
         if self.opts.paired.is_none() {
@@ -238,7 +277,15 @@ impl Session {
                 .map_err(|_| SessionEnd::fatal(AgentError::Unauthorized))?;
             request.headers_mut().insert("authorization", bearer);
         }
-        let ws = match tokio_tungstenite::connect_async(request).await {
+        let connecting = tokio_tungstenite::connect_async(request);
+        let connected = if several {
+            tokio::time::timeout(CONNECT_WAIT, connecting)
+                .await
+                .map_err(|_| SessionEnd::retry(format!("{relay}: no answer")))?
+        } else {
+            connecting.await
+        };
+        let ws = match connected {
             Ok((ws, _)) => ws,
             Err(tungstenite::Error::Http(resp)) if resp.status() == 401 => {
                 return Err(SessionEnd::fatal(AgentError::Unauthorized))
@@ -262,11 +309,26 @@ impl Session {
         Ok(link)
     }
 
+    /// A paired agent's relay said where else it can be reached: kept for the next
+    /// connection, and with the pairing.
+    fn learn_addresses(&mut self, relays: &[String]) {
+        if !self.addresses.learn(relays) {
+            return;
+        }
+        tracing::info!(relays = ?self.addresses.announced(), "the relay can also be reached at");
+        if let Some(dir) = &self.opts.pairing_dir {
+            if let Err(e) = super::pairing::save_relays(dir, self.addresses.announced()) {
+                tracing::warn!("keeping the relay's addresses failed: {e}");
+            }
+        }
+    }
+
     /// One connection, from connect to its end.
     async fn connect_and_serve(&mut self, token: &str) -> SessionEnd {
+        let shutdown = self.shutdown.clone();
         let connected = tokio::select! {
             connected = self.connect(token) => connected,
-            _ = self.shutdown.cancelled() => return SessionEnd::Shutdown,
+            _ = shutdown.cancelled() => return SessionEnd::Shutdown,
         };
         let mut ws = match connected {
             Ok(ws) => ws,
@@ -293,7 +355,14 @@ impl Session {
                     return SessionEnd::retry("no answer to register");
                 }
                 msg = ws.next() => match msg {
-                    Some(Ok(Message::Text(text))) => self.state.on_text(text.as_str()),
+                    Some(Ok(Message::Text(text))) => {
+                        // Only over the sealed link: the relay proved the key.
+                        if let Some(relays) = self.opts.paired.as_ref().and_then(|_| RelayAddresses::parse(text.as_str())) {
+                            self.learn_addresses(&relays);
+                            continue;
+                        }
+                        self.state.on_text(text.as_str())
+                    }
                     Some(Ok(Message::Close(frame))) => {
                         let frame = frame.as_ref().map(|f| (u16::from(f.code), f.reason.as_str()));
                         let closed = self.state.on_close(frame);

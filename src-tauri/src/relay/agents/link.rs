@@ -11,7 +11,7 @@ use tokio::time::timeout;
 
 use super::is_agent_id;
 use super::socket::{AgentSocket, Auth, NOT_PAIRED_REASON};
-use crate::protocol::agent_link::{close as link_close, Handshake};
+use crate::protocol::agent_link::{close as link_close, Handshake, RelayAddresses, AGENT_WS_PATH};
 use crate::protocol::sealed::{b64, b64_array, b64_vec, SEALED_VERSION};
 use crate::protocol::{ErrorCode, MAX_BODY_BYTES};
 use crate::relay::error::ApiError;
@@ -62,7 +62,17 @@ async fn serve_paired(state: RelayState, mut socket: WebSocket) {
                 Ok(()) => state.emit(crate::protocol::ui::UiEvent::Phones),
                 Err(e) => tracing::warn!("noting when an agent was seen failed: {e}"),
             }
-            let socket = AgentSocket::sealed(socket, channel);
+            let mut socket = AgentSocket::sealed(socket, channel);
+            // First, sealed: where else this relay can be reached, for when its
+            // address changes (docs/sealed-link.md §7).
+            let addresses = RelayAddresses::new(announced_addresses(&state));
+            if socket
+                .send(Message::Text(addresses.to_json().into()))
+                .await
+                .is_err()
+            {
+                return;
+            }
             // A paired agent is never the relay's own default device: that one is
             // this desktop's agent, on loopback.
             serve_agent(state, socket, Auth::Agent(agent), false).await;
@@ -86,6 +96,35 @@ async fn serve_paired(state: RelayState, mut socket: WebSocket) {
         }
     }
 }
+
+/// The relay's `/agent/v1/ws` at each address a paired agent could reach: the
+/// address it listens on, or (listening on all) this machine's candidates, best
+/// first; none on loopback (an agent there needs no other).
+fn announced_addresses(state: &RelayState) -> Vec<String> {
+    let bound = state.local_addr();
+    let ips: Vec<std::net::IpAddr> = if bound.ip().is_unspecified() {
+        crate::netaddr::candidates()
+            .into_iter()
+            .map(|c| c.ip)
+            .collect()
+    } else if bound.ip().is_loopback() {
+        Vec::new()
+    } else {
+        vec![bound.ip()]
+    };
+    ips.into_iter()
+        .take(MAX_ANNOUNCED)
+        .map(|ip| {
+            format!(
+                "ws://{}{AGENT_WS_PATH}",
+                std::net::SocketAddr::new(ip, bound.port())
+            )
+        })
+        .collect()
+}
+
+/// Enough for every interface of a desktop; the agent keeps no more.
+const MAX_ANNOUNCED: usize = 8;
 
 type Refused = (u16, &'static str);
 
