@@ -83,7 +83,9 @@ pub(in crate::relay) async fn sealed(
     let ua = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok());
-    state.events().note_sender(peer.ip(), ua, now_ms());
+    let now = now_ms();
+    state.events().note_sender(peer.ip(), ua, now);
+    state.events().paired_phone_seen(&req.phone, now);
     let reply = match serde_json::from_slice::<SealedCall>(&plain) {
         Ok(call) => call_for_phone(&state, &req.phone, call).await,
         Err(_) => reply_error(ApiError::new(
