@@ -97,34 +97,13 @@ async fn serve_paired(state: RelayState, mut socket: WebSocket) {
     }
 }
 
-/// The relay's `/agent/v1/ws` at each address a paired agent could reach: the
-/// address it listens on, or (listening on all) this machine's candidates, best
-/// first; none on loopback (an agent there needs no other).
+/// The relay's `/agent/v1/ws` at each address a paired agent could reach.
 fn announced_addresses(state: &RelayState) -> Vec<String> {
-    let bound = state.local_addr();
-    let ips: Vec<std::net::IpAddr> = if bound.ip().is_unspecified() {
-        crate::netaddr::candidates()
-            .into_iter()
-            .map(|c| c.ip)
-            .collect()
-    } else if bound.ip().is_loopback() {
-        Vec::new()
-    } else {
-        vec![bound.ip()]
-    };
-    ips.into_iter()
-        .take(MAX_ANNOUNCED)
-        .map(|ip| {
-            format!(
-                "ws://{}{AGENT_WS_PATH}",
-                std::net::SocketAddr::new(ip, bound.port())
-            )
-        })
+    crate::relay::phones::reachable_at(state)
+        .into_iter()
+        .map(|at| format!("ws://{at}{AGENT_WS_PATH}"))
         .collect()
 }
-
-/// Enough for every interface of a desktop; the agent keeps no more.
-const MAX_ANNOUNCED: usize = 8;
 
 type Refused = (u16, &'static str);
 
