@@ -20,7 +20,7 @@ import {
   clearHistory, initHistoryKeys, loadMore, onRowAction, refreshMessage, reloadHistory, setFilter, updateEmpty,
 } from './desktop/history.js';
 import { refreshPairing, rotateToken } from './desktop/pairing.js';
-import { redrawPhones, refreshPhones } from './desktop/phones.js';
+import { phoneSeen, redrawPhones, refreshPhones } from './desktop/phones.js';
 import { onSettingsChange, onSettingsInput, refreshSettings, saveSettings } from './desktop/settings.js';
 import { startEvents, stopEvents } from './desktop/events.js';
 import { runDiagnostics } from './desktop/diagnostics.js';
@@ -76,6 +76,11 @@ function onEvent(event) {
       // A phone paired (its code is used up: show a new one), renamed or revoked.
       quietly(refreshPhones());
       quietly(refreshPairing());
+      break;
+    case 'phoneSeen':
+      // A paired phone made a call: its "last seen" (the relay says so at most once
+      // per phone per 10 s).
+      if (!phoneSeen(event.id, event.at)) quietly(refreshPhones());
       break;
     default:
   }

@@ -91,7 +91,12 @@ async fn handshake(relay: &TestRelay, key: &PairedKey) -> (Ws, FrameChannel) {
     ws.send(Message::Text(answer.to_json().into()))
         .await
         .expect("proof");
-    (ws, FrameChannel::new(&key.key, &an, &rn, true))
+    let mut channel = FrameChannel::new(&key.key, &an, &rn, true);
+    // First, sealed: the addresses the relay can be reached at (none on loopback).
+    let raw = next_text(&mut ws).await.expect("addresses");
+    let v = open_frame(&mut channel, &raw);
+    assert_eq!(v, json!({"type": "addresses", "relays": []}), "{v}");
+    (ws, channel)
 }
 
 fn seal(channel: &mut FrameChannel, v: &Value) -> String {
@@ -268,8 +273,22 @@ async fn a_revoked_agent_is_closed_and_refused_with_clear_words() {
     assert_eq!(code, close::NOT_PAIRED, "{reason}");
     assert!(reason.contains("not paired"), "{reason}");
 
+    // Connecting again, it is told so with a proof on its own nonce (hello_as's),
+    // made with its key: no one else could have made it.
     let mut ws = hello_as(&relay, &key.agent_id).await;
+    let Some(Handshake::Revoked { proof, .. }) =
+        Handshake::parse(&next_text(&mut ws).await.expect("the revocation"))
+    else {
+        panic!("no proven revocation");
+    };
+    let tag = b64_vec(&proof).expect("b64");
+    saytype::sealed::verify_revoked_proof(&key.key, &key.agent_id, &[1; 32], &tag)
+        .expect("proven with the agent's key on its nonce");
     let (code, reason) = closed_with(&mut ws).await;
     assert_eq!(code, close::NOT_PAIRED);
     assert!(reason.contains("pair it again"), "{reason}");
+    // An id that was never paired: refused, but nothing proven.
+    let mut ws = hello_as(&relay, "agent.never-paired").await;
+    let (code, _) = closed_with(&mut ws).await;
+    assert_eq!(code, close::NOT_PAIRED);
 }

@@ -7,17 +7,18 @@
 mod common;
 
 use futures_util::{SinkExt, StreamExt};
-use saytype::agent::{AgentOptions, PairedKey};
+use saytype::agent::{AgentOptions, AgentStatus, PairedKey};
 use saytype::protocol::agent_link::{close, Handshake};
 use saytype::protocol::sealed::{b64, b64_array, b64_vec};
 use saytype::protocol::{DeviceId, RelayFrame};
-use saytype::sealed::{relay_proof, verify_proof, FrameChannel};
+use saytype::sealed::{relay_proof, revoked_proof, verify_proof, FrameChannel};
 use serde_json::Value;
 use tokio::net::TcpListener;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
-use common::local_agent::start_agent_with;
+use common::local_agent::{start_agent_with, TestAgent};
 use common::sealed_frames::{open_frame, seal_frame};
 use common::{eventually, SOON};
 
@@ -99,8 +100,9 @@ fn transcription(id: &str, text: &str) -> String {
     .to_json()
 }
 
-#[tokio::test]
-async fn the_agent_refuses_a_replayed_or_altered_frame_and_types_each_message_once() {
+/// The agent, paired with [`KEY`], started against a listener that stands in for
+/// its relay.
+async fn paired_agent() -> (TcpListener, TestAgent, tempfile::TempDir) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let url = format!("ws://{}/agent/v1/ws", listener.local_addr().expect("addr"));
     let dir = tempfile::tempdir().expect("tempdir");
@@ -110,6 +112,12 @@ async fn the_agent_refuses_a_replayed_or_altered_frame_and_types_each_message_on
         key: KEY,
     });
     let agent = start_agent_with(opts, Some(dir.path()));
+    (listener, agent, dir)
+}
+
+#[tokio::test]
+async fn the_agent_refuses_a_replayed_or_altered_frame_and_types_each_message_once() {
+    let (listener, agent, _dir) = paired_agent().await;
 
     // A sealed transcription: typed, ACKed (sealed).
     let (mut ws, mut channel) = accept(&listener).await;
@@ -146,4 +154,97 @@ async fn the_agent_refuses_a_replayed_or_altered_frame_and_types_each_message_on
     assert_eq!(closed_with(&mut ws).await, Some(close::SEAL_INVALID));
     assert_eq!(agent.typed(), ["typed once"]);
     agent.stop().await;
+}
+
+/// Take the agent's next connection and hello; its nonce.
+async fn hello(listener: &TcpListener) -> (Ws, [u8; 32]) {
+    let (tcp, _) = listener.accept().await.expect("accept");
+    let mut ws = tokio_tungstenite::accept_async(tcp).await.expect("upgrade");
+    let Some(Handshake::Hello { nonce, .. }) =
+        Handshake::parse(&next_text(&mut ws).await.expect("hello"))
+    else {
+        panic!("no hello");
+    };
+    (ws, b64_array(&nonce).expect("nonce"))
+}
+
+async fn close_with(ws: &mut Ws, code: u16, reason: &str) {
+    let frame = CloseFrame {
+        code: code.into(),
+        reason: reason.to_owned().into(),
+    };
+    let _ = ws.send(Message::Close(Some(frame))).await;
+}
+
+#[tokio::test]
+async fn an_unproven_not_paired_keeps_the_agent_trying_only_a_proven_revocation_stops_it() {
+    let (listener, mut agent, _dir) = paired_agent().await;
+
+    // Someone who took the relay's address answers the hello with a plain 4010, or
+    // a revocation it cannot prove: the agent says so and comes back.
+    for _ in 0..3 {
+        let (mut ws, _) = hello(&listener).await;
+        close_with(
+            &mut ws,
+            close::NOT_PAIRED,
+            "NOT_PAIRED: this agent is not paired",
+        )
+        .await;
+        agent
+            .wait_status("told of an unproven refusal", |s| {
+                matches!(s, AgentStatus::Disconnected { reason, .. } if reason.contains("without proof"))
+            })
+            .await;
+    }
+    let (mut ws, an) = hello(&listener).await;
+    let forged = Handshake::Revoked {
+        v: 1,
+        proof: b64(&revoked_proof(&[7; 32], AGENT, &an)),
+    };
+    ws.send(Message::Text(forged.to_json().into()))
+        .await
+        .expect("send");
+    close_with(&mut ws, close::NOT_PAIRED, "NOT_PAIRED").await;
+
+    // After the handshake too: a close 4010 or 4001 in the clear is no reason to stop.
+    let (mut ws, _) = accept(&listener).await;
+    close_with(&mut ws, close::NOT_PAIRED, "NOT_PAIRED").await;
+    let (mut ws, _) = accept(&listener).await;
+    close_with(
+        &mut ws,
+        saytype::protocol::close::UNAUTHORIZED,
+        "UNAUTHORIZED",
+    )
+    .await;
+    let (mut ws, _) = accept(&listener).await;
+    close_with(
+        &mut ws,
+        saytype::protocol::close::INVALID_DEVICE_ID,
+        "bad id",
+    )
+    .await;
+
+    // The relay's real revocation, proven on the agent's nonce: it stops, with words.
+    let (mut ws, an) = hello(&listener).await;
+    let revoked = Handshake::Revoked {
+        v: 1,
+        proof: b64(&revoked_proof(&KEY, AGENT, &an)),
+    };
+    ws.send(Message::Text(revoked.to_json().into()))
+        .await
+        .expect("send");
+    close_with(&mut ws, close::NOT_PAIRED, "NOT_PAIRED").await;
+    agent
+        .wait_status("stopped", |s| {
+            matches!(s, AgentStatus::Stopped { reason } if reason.contains("revoked it") && reason.contains("--pair"))
+        })
+        .await;
+    assert!(agent.typed().is_empty());
+    // And it does not come back.
+    assert!(
+        tokio::time::timeout(std::time::Duration::from_millis(500), listener.accept())
+            .await
+            .is_err(),
+        "a revoked agent does not connect again"
+    );
 }

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::netns::{Lines, Netns};
+use common::netns::{wait_until, Lines, Netns};
 use common::TOKEN;
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -24,17 +24,6 @@ fn spawn_logged(mut cmd: Command, log: &Path) -> Child {
         .stderr(Stdio::from(file))
         .spawn()
         .expect("spawn")
-}
-
-fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + WAIT;
-    while Instant::now() < deadline {
-        if check() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("timed out waiting for {what}");
 }
 
 fn read(path: &Path) -> String {
@@ -128,10 +117,10 @@ fn a_paired_agent_gives_a_rogue_relay_nothing_and_types_from_its_own() {
     let rogue_url = format!("ws://{}:{}/ws", ns.relay_ip, rogue_port.trim());
     let cmd = agent_in_b(&ns, &agent_data, &["--pair", &link, "--relay", &rogue_url]);
     let mut agent = spawn_logged(cmd, &log);
-    wait_until("the agent to refuse the rogue", || {
+    wait_until("the agent to refuse the rogue", WAIT, || {
         read(&log).contains("did not prove")
     });
-    wait_until("the agent to close", || {
+    wait_until("the agent to close", WAIT, || {
         read(&rogue_log).contains("\"close\"")
     });
     let _ = agent.kill();
@@ -182,7 +171,7 @@ fn a_paired_agent_gives_a_rogue_relay_nothing_and_types_from_its_own() {
     let mut agent = spawn_logged(cmd, &log);
     let relay_url = format!("http://127.0.0.1:{port}");
     let mut answer = String::new();
-    wait_until("the message to be delivered", || {
+    wait_until("the message to be delivered", WAIT, || {
         let out = ns
             .exec(true)
             .args(["send", "typed end to end", "--relay", &relay_url])

@@ -266,3 +266,58 @@ async fn revoking_one_phone_leaves_the_other_working_and_survives_a_restart() {
     let replayed = post_raw(&b.url, "/phone/v1/sealed", env).await;
     assert_eq!(code_of(&replayed), "REPLAYED");
 }
+
+#[tokio::test]
+async fn calls_overtaken_by_later_ones_far_apart_in_counter_are_each_accepted_once() {
+    let relay = TestRelay::start().await;
+    let url = relay.http_url();
+    let mut p = SealedPhone::pair(&url, &pairing_code(&url).await)
+        .await
+        .expect("pair");
+    // The page's counters follow the clock in µs: calls milliseconds apart are
+    // thousands of counters apart.
+    p.counter = 1_764_650_000_000_000;
+    let mut envelopes = Vec::new();
+    for i in 0..20 {
+        let (ctr, env) = p.envelope("GET", "/devices", None);
+        envelopes.push((ctr, env));
+        p.counter += 250_000 + i;
+    }
+    // The last first, then the rest all at once: every one arrives after a later one.
+    let (last_ctr, last) = envelopes.pop().expect("last");
+    let r = post_raw(&url, "/phone/v1/sealed", last.clone()).await;
+    assert_eq!(p.open(last_ctr, &r).status, 200);
+    let mut calls = tokio::task::JoinSet::new();
+    for (ctr, env) in envelopes.iter().rev().cloned() {
+        let url = url.clone();
+        calls.spawn(async move { (ctr, post_raw(&url, "/phone/v1/sealed", env).await) });
+    }
+    while let Some(done) = calls.join_next().await {
+        let (ctr, r) = done.expect("call");
+        assert_eq!(
+            r.status.as_u16(),
+            200,
+            "{}",
+            String::from_utf8_lossy(&r.body)
+        );
+        assert_eq!(p.open(ctr, &r).status, 200);
+    }
+    envelopes.push((last_ctr, last));
+    // Each one again: refused, before and after a restart.
+    for (_, env) in &envelopes {
+        assert_eq!(
+            code_of(&post_raw(&url, "/phone/v1/sealed", env.clone()).await),
+            "REPLAYED"
+        );
+    }
+    let dir = relay.stop().await;
+    let relay = TestRelay::on_dir(dir, common::Options::default()).await;
+    p.url = relay.http_url();
+    for (_, env) in &envelopes {
+        assert_eq!(
+            code_of(&post_raw(&p.url, "/phone/v1/sealed", env.clone()).await),
+            "REPLAYED"
+        );
+    }
+    assert_eq!(p.call("GET", "/devices", None).await.status, 200);
+}

@@ -37,6 +37,15 @@ export const refreshPhones = coalesce(async () => {
   render();
 });
 
+/** A phone was seen at `at`: its line says so at once. False if it is not listed. */
+export function phoneSeen(id, at) {
+  const phone = phones.find((p) => p.id === id);
+  if (!phone) return false;
+  phone.lastSeen = Math.max(phone.lastSeen || 0, at);
+  redrawPhones();
+  return true;
+}
+
 /** "last seen …" ages even when nothing happens. */
 export function redrawPhones() {
   for (const li of $('paired-phones').querySelectorAll('li.phone')) {

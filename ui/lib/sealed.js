@@ -128,8 +128,9 @@ export function sealResponse(key, phoneId, counter, nonce, plain) {
   return xchacha20poly1305(key, nonce, responseAad(phoneId, counter)).encrypt(plain);
 }
 
-/** The next request counter: above the last one, and at least the clock in µs, so
- * that a phone whose storage was cleared or raced by another tab still moves on. */
-export function nextCounter(last, nowMs) {
-  return Math.max((Number.isSafeInteger(last) ? last : 0) + 1, nowMs * 1000);
+/** The next request counter: above the last one, and at least the clock in µs
+ * (plus `micros`, 0-999, chosen at random by the caller), so that a phone whose
+ * storage was cleared or raced by another tab still moves on. */
+export function nextCounter(last, nowMs, micros = 0) {
+  return Math.max((Number.isSafeInteger(last) ? last : 0) + 1, nowMs * 1000 + micros);
 }

@@ -13,6 +13,7 @@ import { KEYS, load, save } from './state.js';
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const errorCode = (res) => res.data?.error?.code || null;
+const randomMicros = () => crypto.getRandomValues(new Uint16Array(1))[0] % 1000;
 let lastCounter = 0;
 
 /**
@@ -46,25 +47,18 @@ export async function pairWithCode(code, timeoutMs) {
  * that does not open, counts as no answer (status 0): the caller tries again later,
  * with the same message id, so nothing is lost or doubled.
  */
-export function sealedCall(pairing, method, path, body, timeoutMs) {
-  const run = queue.then(() => sealedCallNow(pairing, method, path, body, timeoutMs));
-  queue = run.catch(() => {});
-  return run;
-}
-
-// One sealed call at a time, each counter taken when its call leaves: counters are
-// milliseconds × 1000, and the relay's replay window is 64 counters wide, so a call
-// overtaken by a later one (a send and a status check at once, or the connection
-// check bringing both back) would be refused as replayed and count as no answer.
-let queue = Promise.resolve();
-
-async function sealedCallNow(pairing, method, path, body, timeoutMs) {
+export async function sealedCall(pairing, method, path, body, timeoutMs) {
+  // Calls go out at once, side by side: the relay's replay window counts requests,
+  // not counter distance, so a call overtaken by later ones (of this tab or
+  // another tab of this phone) is still accepted.
   const key = unb64(pairing.key);
   if (!key || key.length !== 32) return { status: 401, ok: false, data: null };
   const keys = directionKeys(key);
   // Saved before sending: a counter is never used twice, even across reloads (and
   // kept here too, for a page whose storage is disabled).
-  const counter = nextCounter(Math.max(lastCounter, load(KEYS.counter, 0) || 0), Date.now());
+  // A random sub-millisecond part: two tabs taking a counter in the same
+  // millisecond (before either saw the other's in storage) rarely take the same.
+  const counter = nextCounter(Math.max(lastCounter, load(KEYS.counter, 0) || 0), Date.now(), randomMicros());
   lastCounter = counter;
   save(KEYS.counter, counter);
   const nonce = newNonce();

@@ -15,6 +15,7 @@ import { appendText, cleanText, compositionGate } from './text.js';
 import { canSend, el, render, renderDevices, say, showCompose, updateComposer } from './view.js';
 import { cancelMessage, flush, probeSoon, refreshDevices, retry, schedulePoll, setConnection, wakeUp } from './relay.js';
 import { forgetPairing, pairFromInput, takeCodeFromAddress } from './pairing.js';
+import { receiveMove } from './roam.js';
 
 // The keyboard's composition (dictation, a word being typed) owns the box until it
 // ends: everything that writes the box goes through this gate.
@@ -202,6 +203,12 @@ function start() {
   if (window.visualViewport) window.visualViewport.addEventListener('resize', fitViewport);
   window.addEventListener('resize', fitViewport);
 
+  // Opened by this page at another address of the desktop: take the pairing along.
+  receiveMove(() => {
+    showCompose();
+    render();
+    wakeUp();
+  });
   renderDevices();
   render();
   if (state.pairing) {

@@ -4,6 +4,7 @@
 // are in outbox.js.
 
 import { sealedCall } from './link.js';
+import { learnAddresses } from './roam.js';
 import { request } from '../lib/api.js';
 import { backoff } from '../lib/backoff.js';
 import { coalesce } from '../lib/coalesce.js';
@@ -288,6 +289,7 @@ async function probe() {
       setConnection('online');
       // Back: what the desktops are doing may have changed meanwhile.
       if (!wasOnline) refreshDevices();
+      learnAddresses();
       next = PROBE_EVERY_MS;
     } else {
       setConnection('offline');

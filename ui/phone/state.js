@@ -14,6 +14,8 @@ export const KEYS = {
   messages: 'saytype.messages',
   device: 'saytype.device',
   draft: 'saytype.draft',
+  /** Other addresses of the desktop (origins), as the relay announced them, sealed. */
+  addresses: 'saytype.addresses',
 };
 
 export const load = (key, fallback) => loadJson('local', key, fallback);

@@ -2,6 +2,7 @@
 // the "Send to" picker, the list of sent messages, the composer's counter.
 
 import { $, h, showText } from '../lib/dom.js';
+import { renderMoved } from './roam.js';
 import { clockTime } from '../lib/time.js';
 import { KEYS, load, pending, state } from './state.js';
 import { STATUS_LABEL, cancellable, describe, shownStatus } from './outbox.js';
@@ -68,6 +69,7 @@ export function renderConnection() {
   });
   el.conn.dataset.state = connState;
   if (el.connText.textContent !== text) el.connText.textContent = text;
+  renderMoved();
 }
 
 export function renderDevices() {

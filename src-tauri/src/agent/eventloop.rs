@@ -7,23 +7,29 @@
 //! stays in the inbox for the next start.
 
 use std::collections::VecDeque;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::{self, Message};
+use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
 
+use super::addresses::KnownAddresses;
 use super::backoff::{random_jitter, Backoff};
 use super::client::{Action, ClientState, Closed};
 use super::inbox::Arrival;
 use super::inject::worker::SharedInbox;
 use super::inject::{InjectorThread, Job, JobResult};
-use super::link::{handshake, HandshakeError, Link, PairedKey};
+use super::link::{Link, PairedKey};
 use super::status::{AgentError, AgentStatus};
+use crate::protocol::agent_link::RelayAddresses;
 use crate::protocol::{now_ms, AgentFrame, DeviceId};
 use crate::sync::lock;
+
+// Connecting: the relay's addresses in turn, the handshake of a paired agent.
+#[path = "connect.rs"]
+mod connect;
 
 /// How long to wait for `registered` after sending `register`.
 const REGISTER_WAIT: Duration = Duration::from_secs(10);
@@ -45,6 +51,11 @@ pub struct AgentOptions {
     /// `/agent/v1/ws`, the token is not used, and the relay must prove it holds
     /// this key before anything else is sent.
     pub paired: Option<PairedKey>,
+    /// A paired agent: the other addresses its relay announced (tried after
+    /// `relay`), and the data directory whose `agent-pairing.json` keeps the ones
+    /// it announces next.
+    pub relay_alternates: Vec<String>,
+    pub pairing_dir: Option<PathBuf>,
     pub backoff_base: Duration,
     pub backoff_cap: Duration,
     /// The joining space and voice commands, read for every message.
@@ -59,6 +70,8 @@ impl AgentOptions {
             token_updates: None,
             device_id,
             paired: None,
+            relay_alternates: Vec::new(),
+            pairing_dir: None,
             backoff_base: Duration::from_millis(250),
             backoff_cap: Duration::from_secs(10),
             flow: Default::default(),
@@ -93,6 +106,8 @@ impl SessionEnd {
 /// What a connection needs, across reconnections.
 struct Session {
     opts: AgentOptions,
+    /// Where the relay is looked for.
+    addresses: KnownAddresses,
     state: ClientState,
     injector: Arc<InjectorThread>,
     inbox: SharedInbox,
@@ -144,6 +159,7 @@ impl EventLoop {
         EventLoop {
             session: Session {
                 state: ClientState::new(opts.device_id.clone()),
+                addresses: KnownAddresses::new(opts.relay.clone(), &opts.relay_alternates),
                 backoff: Backoff::new(opts.backoff_base, opts.backoff_cap),
                 opts,
                 injector,
@@ -229,47 +245,12 @@ impl Session {
         Ok(())
     }
 
-    async fn connect(&self, token: &str) -> Result<Link, SessionEnd> {
-        let relay = &self.opts.relay;
-        let mut request = relay
-            .as_str()
-            .into_client_request()
-            .map_err(|e| SessionEnd::retry(format!("bad relay URL {relay:?}: {e}")))?;
-        if self.opts.paired.is_none() {
-            let bearer = format!("Bearer {token}")
-                .parse()
-                .map_err(|_| SessionEnd::fatal(AgentError::Unauthorized))?;
-            request.headers_mut().insert("authorization", bearer);
-        }
-        let ws = match tokio_tungstenite::connect_async(request).await {
-            Ok((ws, _)) => ws,
-            Err(tungstenite::Error::Http(resp)) if resp.status() == 401 => {
-                return Err(SessionEnd::fatal(AgentError::Unauthorized))
-            }
-            Err(e) => return Err(SessionEnd::retry(format!("cannot connect to {relay}: {e}"))),
-        };
-        let mut link = match &self.opts.paired {
-            None => Link::plain(ws),
-            Some(paired) => {
-                match tokio::time::timeout(REGISTER_WAIT, handshake(ws, paired)).await {
-                    Ok(Ok(link)) => link,
-                    Ok(Err(HandshakeError::NotPaired(why))) => {
-                        return Err(SessionEnd::fatal(AgentError::NotPaired(why)))
-                    }
-                    Ok(Err(e)) => return Err(SessionEnd::retry(format!("{relay}: {e}"))),
-                    Err(_) => return Err(SessionEnd::retry(format!("{relay}: no handshake"))),
-                }
-            }
-        };
-        link.set_nodelay();
-        Ok(link)
-    }
-
     /// One connection, from connect to its end.
     async fn connect_and_serve(&mut self, token: &str) -> SessionEnd {
+        let shutdown = self.shutdown.clone();
         let connected = tokio::select! {
             connected = self.connect(token) => connected,
-            _ = self.shutdown.cancelled() => return SessionEnd::Shutdown,
+            _ = shutdown.cancelled() => return SessionEnd::Shutdown,
         };
         let mut ws = match connected {
             Ok(ws) => ws,
@@ -296,10 +277,18 @@ impl Session {
                     return SessionEnd::retry("no answer to register");
                 }
                 msg = ws.next() => match msg {
-                    Some(Ok(Message::Text(text))) => self.state.on_text(text.as_str()),
+                    Some(Ok(Message::Text(text))) => {
+                        // Only over the sealed link: the relay proved the key.
+                        if let Some(relays) = self.opts.paired.as_ref().and_then(|_| RelayAddresses::parse(text.as_str())) {
+                            self.learn_addresses(&relays);
+                            continue;
+                        }
+                        self.state.on_text(text.as_str())
+                    }
                     Some(Ok(Message::Close(frame))) => {
                         let frame = frame.as_ref().map(|f| (u16::from(f.code), f.reason.as_str()));
-                        return SessionEnd::Closed(self.state.on_close(frame));
+                        let closed = self.state.on_close(frame);
+                        return SessionEnd::Closed(self.unproven_if_paired(closed));
                     }
                     Some(Ok(_)) => continue,
                     Some(Err(e)) => return SessionEnd::retry(format!("connection lost: {e}")),
@@ -313,6 +302,18 @@ impl Session {
             if let Err(end) = self.execute(&mut ws, actions).await {
                 return end;
             }
+        }
+    }
+
+    /// A paired agent's link is sealed, but its close frames are not: a refusal
+    /// in one may come from anyone on the path, so it is only a reason to try again
+    /// (a revocation is proven in the next handshake).
+    fn unproven_if_paired(&self, closed: Closed) -> Closed {
+        match closed {
+            Closed::Fatal(e) if self.opts.paired.is_some() => {
+                Closed::Retry(format!("{e} (an unauthenticated close: trying again)"))
+            }
+            other => other,
         }
     }
 

@@ -13,8 +13,8 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use crate::protocol::agent_link::{close as link_close, Handshake, SealedFrame};
 use crate::protocol::sealed::{b64, b64_array, b64_vec, SEALED_VERSION};
 use crate::sealed::{
-    agent_proof, random, verify_proof, FrameChannel, FrameError, HANDSHAKE_NONCE_LEN, KEY_LEN,
-    NONCE_LEN,
+    agent_proof, random, verify_proof, verify_revoked_proof, FrameChannel, FrameError,
+    HANDSHAKE_NONCE_LEN, KEY_LEN, NONCE_LEN,
 };
 
 pub(super) type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -33,11 +33,15 @@ impl std::fmt::Debug for PairedKey {
     }
 }
 
-/// Why the handshake failed.
+/// Why the handshake failed. Only `Revoked` is final: every other refusal (a
+/// close frame, even `4010 NOT_PAIRED`, is not authenticated) may come from
+/// whoever took the relay's address, so the agent tries again later.
 #[derive(Debug, thiserror::Error)]
 pub(super) enum HandshakeError {
-    #[error("{0}")]
-    NotPaired(String),
+    /// The relay proved (with this agent's key, on its fresh nonce) that it
+    /// revoked this agent.
+    #[error("this agent is not paired with this desktop any more (the desktop revoked it): pair it again with saytype agent --pair LINK")]
+    Revoked,
     #[error("the relay did not prove it holds this agent's key: it is not the desktop this agent was paired with (nothing was sent to it)")]
     Unproven,
     #[error("the handshake failed: {0}")]
@@ -141,7 +145,11 @@ async fn next_text(ws: &mut Socket) -> Result<String, HandshakeError> {
             Some(Ok(Message::Close(Some(frame))))
                 if u16::from(frame.code) == link_close::NOT_PAIRED =>
             {
-                return Err(HandshakeError::NotPaired(frame.reason.to_string()))
+                return Err(HandshakeError::Failed(format!(
+                    "the relay says this agent is not paired ({}), without proof: \
+                     trying again (if the desktop revoked it, pair again with saytype agent --pair LINK)",
+                    frame.reason
+                )))
             }
             Some(Ok(Message::Close(frame))) => {
                 let why = frame.map_or("no reason".to_owned(), |f| {
@@ -171,9 +179,24 @@ pub(super) async fn handshake(mut ws: Socket, paired: &PairedKey) -> Result<Link
         .await
         .map_err(|e| failed(&e))?;
     let text = next_text(&mut ws).await?;
-    let Some(Handshake::Challenge { v, nonce, proof }) = Handshake::parse(&text) else {
-        let _ = ws.close(None).await;
-        return Err(HandshakeError::Unproven);
+    let (v, nonce, proof) = match Handshake::parse(&text) {
+        Some(Handshake::Challenge { v, nonce, proof }) => (v, nonce, proof),
+        Some(Handshake::Revoked { v, proof }) => {
+            let _ = ws.close(None).await;
+            let proven = v == SEALED_VERSION
+                && b64_vec(&proof).is_some_and(|tag| {
+                    verify_revoked_proof(&paired.key, &paired.agent_id, &agent_nonce, &tag).is_ok()
+                });
+            return Err(if proven {
+                HandshakeError::Revoked
+            } else {
+                HandshakeError::Unproven
+            });
+        }
+        _ => {
+            let _ = ws.close(None).await;
+            return Err(HandshakeError::Unproven);
+        }
     };
     let relay_nonce: Option<[u8; HANDSHAKE_NONCE_LEN]> = b64_array(&nonce);
     let proven = match (v == SEALED_VERSION, relay_nonce, b64_vec(&proof)) {

@@ -5,7 +5,8 @@
 //! - [`client`]: the protocol as a pure state machine (frame in, actions out);
 //! - [`status`]: what the agent is doing, and why it stopped;
 //! - [`eventloop`]: the thin IO loop that drives it: connect, read, write,
-//!   reconnect with [`backoff`], pause, shut down;
+//!   reconnect with [`backoff`], pause, shut down; a paired agent's relay is looked
+//!   for at the [`addresses`] it announced too;
 //! - [`inbox`]: every transcription the agent ACKs, on disk before the ACK, with
 //!   how far its typing got and its result until the relay confirms it: nothing
 //!   ACKed is lost in a crash, nothing is typed twice, every result gets home;
@@ -18,6 +19,7 @@
 //! [`Agent`] wires them: the state machine on a tokio task, the injector on a
 //! thread of its own; [`AgentControl`] is the cheap handle the UI keeps.
 
+pub mod addresses;
 pub mod backoff;
 pub mod client;
 pub mod eventloop;

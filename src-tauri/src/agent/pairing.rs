@@ -27,6 +27,10 @@ pub struct StoredPairing {
     pub agent_id: String,
     /// The agent's key, base64url.
     pub key: String,
+    /// The other addresses the relay announced after the last handshake (each a
+    /// `ws://HOST:PORT/agent/v1/ws`), tried when `relay` fails.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub relays: Vec<String>,
 }
 
 impl StoredPairing {
@@ -125,6 +129,7 @@ pub async fn pair(link: &str, host: &str) -> Result<StoredPairing, PairingError>
         desktop: answer.desktop,
         agent_id: answer.phone_id,
         key: b64(&key),
+        relays: Vec::new(),
     })
 }
 
@@ -135,6 +140,15 @@ fn path(data_dir: &Path) -> PathBuf {
 pub fn save(data_dir: &Path, pairing: &StoredPairing) -> Result<(), PairingError> {
     config::ensure_data_dir(data_dir)?;
     Ok(config::write_private_json(&path(data_dir), pairing, true)?)
+}
+
+/// Keep the addresses the relay announced with the stored pairing.
+pub fn save_relays(data_dir: &Path, relays: &[String]) -> Result<(), PairingError> {
+    let Some(mut stored) = load(data_dir)? else {
+        return Ok(());
+    };
+    stored.relays = relays.to_vec();
+    save(data_dir, &stored)
 }
 
 /// The stored pairing, if this agent was paired.
@@ -197,9 +211,13 @@ mod tests {
             desktop: "desk".into(),
             agent_id: "agent.x".into(),
             key: b64(&[7; 32]),
+            relays: Vec::new(),
         };
         save(&data, &stored).expect("save");
-        assert!(load(&data).expect("read") == Some(stored));
+        assert!(load(&data).expect("read") == Some(stored.clone()));
+        let relays = vec!["ws://10.0.0.9:1/agent/v1/ws".to_owned()];
+        save_relays(&data, &relays).expect("relays");
+        assert_eq!(load(&data).expect("read").map(|s| s.relays), Some(relays));
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

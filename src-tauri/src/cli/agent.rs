@@ -53,6 +53,8 @@ pub(super) async fn agent(args: AgentArgs, env: &Env) -> anyhow::Result<ExitCode
             tracing::info!(relay = %url, desktop = %stored.desktop, "paired agent");
             let mut opts = AgentOptions::new(url, String::new(), device_id);
             opts.paired = stored.paired_key();
+            opts.relay_alternates = stored.relays.clone();
+            opts.pairing_dir = Some(data_dir.clone());
             opts
         }
         (None, Some(url)) => {

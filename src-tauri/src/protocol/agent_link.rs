@@ -35,6 +35,10 @@ pub enum Handshake {
     Challenge { v: u8, nonce: String, proof: String },
     /// Agent → relay: its proof.
     Proof { v: u8, proof: String },
+    /// Relay → agent, instead of the challenge: this agent was revoked, with the
+    /// proof (`sealed::revoked_proof`) on the agent's nonce; then a close `4010`.
+    /// The only refusal that makes a paired agent stop for good.
+    Revoked { v: u8, proof: String },
 }
 
 impl Handshake {
@@ -45,6 +49,39 @@ impl Handshake {
 
     pub fn parse(text: &str) -> Option<Handshake> {
         serde_json::from_str(text).ok()
+    }
+}
+
+/// Relay → agent, the first sealed frame after the handshake: the addresses this
+/// relay can be reached at now, best first (`netaddr`'s ranking), each a
+/// `ws://HOST:PORT/agent/v1/ws`. The agent keeps them with its pairing and tries
+/// them when the one it has fails (a new DHCP lease). Safe to follow: wherever it
+/// connects, the relay must prove the key before the agent sends anything.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RelayAddresses {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub relays: Vec<String>,
+}
+
+impl RelayAddresses {
+    pub const TYPE: &'static str = "addresses";
+
+    pub fn new(relays: Vec<String>) -> RelayAddresses {
+        RelayAddresses {
+            kind: Self::TYPE.into(),
+            relays,
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// The addresses, if `text` is this frame.
+    pub fn parse(text: &str) -> Option<Vec<String>> {
+        let frame: RelayAddresses = serde_json::from_str(text).ok()?;
+        (frame.kind == Self::TYPE).then_some(frame.relays)
     }
 }
 
@@ -101,5 +138,15 @@ mod tests {
             Some((3, [1, 2], vec![1]))
         );
         assert_eq!(SealedFrame::parse::<3>(&f.to_json()), None);
+        let a = RelayAddresses::new(vec!["ws://10.0.0.2:7373/agent/v1/ws".into()]);
+        assert_eq!(
+            a.to_json(),
+            r#"{"type":"addresses","relays":["ws://10.0.0.2:7373/agent/v1/ws"]}"#
+        );
+        assert_eq!(RelayAddresses::parse(&a.to_json()), Some(a.relays));
+        assert_eq!(
+            RelayAddresses::parse(r#"{"type":"registered","relays":[]}"#),
+            None
+        );
     }
 }

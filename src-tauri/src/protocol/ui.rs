@@ -21,6 +21,12 @@ pub enum UiEvent {
     History,
     /// A phone was paired, renamed or revoked.
     Phones,
+    /// A paired phone made a call at `at` (its "last seen"; at most one per phone
+    /// per 10 s).
+    PhoneSeen {
+        id: String,
+        at: i64,
+    },
     /// Messages were held, released or discarded (refetch the held list).
     Held,
 }

@@ -52,6 +52,7 @@ const PHONE: &[Asset] = &[
     module!("/phone/link.js"),
     module!("/phone/pairing.js"),
     module!("/phone/relay.js"),
+    module!("/phone/roam.js"),
     module!("/phone/relay-view.js"),
     module!("/phone/state.js"),
     module!("/phone/text.js"),

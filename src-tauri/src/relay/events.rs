@@ -1,5 +1,7 @@
 //! Live news for the desktop window: the broadcast of [`UiEvent`]s (sent out as
-//! server-sent events) and the phones (any sender) seen recently.
+//! server-sent events), the phones (any sender) seen recently, and when each
+//! paired phone was last announced as seen (at most one event per phone per
+//! [`SEEN_EVERY_MS`]).
 //!
 //! Both are "what is going on right now", kept in memory only; nobody listening is
 //! fine and costs nothing on the hot path.
@@ -19,10 +21,14 @@ const EVENT_BACKLOG: usize = 256;
 const MAX_PHONES: usize = 20;
 /// Longest user agent kept of a sender.
 const MAX_USER_AGENT_CHARS: usize = 200;
+/// A paired phone's "last seen" is announced to the window at most this often
+/// (a phone polling a message's status calls every second or so).
+pub const SEEN_EVERY_MS: i64 = 10_000;
 
 pub struct Events {
     tx: broadcast::Sender<UiEvent>,
     phones: Mutex<Phones>,
+    seen: Mutex<SeenThrottle>,
 }
 
 impl Default for Events {
@@ -30,6 +36,7 @@ impl Default for Events {
         Events {
             tx: broadcast::channel(EVENT_BACKLOG).0,
             phones: Mutex::new(Phones::default()),
+            seen: Mutex::new(SeenThrottle::default()),
         }
     }
 }
@@ -55,6 +62,17 @@ impl Events {
     /// Remember a sender, for "phones seen recently".
     pub fn note_sender(&self, addr: IpAddr, user_agent: Option<&str>, now: i64) {
         lock(&self.phones).note(addr, user_agent, now);
+    }
+
+    /// A paired phone made an authentic call at `now`: tell the window (its "last
+    /// seen"), unless this phone was announced less than [`SEEN_EVERY_MS`] ago.
+    pub fn paired_phone_seen(&self, id: &str, now: i64) {
+        if self.tx.receiver_count() > 0 && lock(&self.seen).due(id, now) {
+            self.emit(UiEvent::PhoneSeen {
+                id: id.to_owned(),
+                at: now,
+            });
+        }
     }
 
     /// Senders seen since `since`, most recent first.
@@ -107,6 +125,29 @@ impl Phones {
     }
 }
 
+/// When each paired phone was last announced as seen.
+#[derive(Debug, Default)]
+struct SeenThrottle(HashMap<String, i64>);
+
+impl SeenThrottle {
+    /// Whether to announce `id` seen at `now` (then it is noted).
+    fn due(&mut self, id: &str, now: i64) -> bool {
+        if self
+            .0
+            .get(id)
+            .is_some_and(|last| now - last < SEEN_EVERY_MS && now >= *last)
+        {
+            return false;
+        }
+        // Old entries are of no use: forget them, so the map stays small.
+        if self.0.len() >= 64 {
+            self.0.retain(|_, last| now - *last < SEEN_EVERY_MS);
+        }
+        self.0.insert(id.to_owned(), now);
+        true
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,6 +175,22 @@ mod tests {
         }
         assert_eq!(phones.0.len(), MAX_PHONES);
         assert!(!phones.0.contains_key(&ip(2)), "the oldest went first");
+    }
+
+    #[test]
+    fn a_phone_is_announced_seen_at_most_once_per_interval_each() {
+        let mut t = SeenThrottle::default();
+        assert!(t.due("a", 1_000));
+        assert!(!t.due("a", 1_000 + SEEN_EVERY_MS - 1));
+        assert!(t.due("b", 1_001), "each phone on its own");
+        assert!(t.due("a", 1_000 + SEEN_EVERY_MS));
+        assert!(t.due("a", 5), "a clock that went back does not silence it");
+        // Phones seen long ago are forgotten (only paired phones get here, so the
+        // map holds at most the phones seen in the last interval, and 64).
+        for i in 0..100 {
+            t.due(&format!("p{i}"), 100_000 + i * SEEN_EVERY_MS);
+        }
+        assert!(t.0.len() <= 64, "{}", t.0.len());
     }
 
     #[test]

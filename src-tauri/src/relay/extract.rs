@@ -5,7 +5,7 @@
 
 use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, FromRequestParts, Request};
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::middleware::Next;
@@ -76,7 +76,7 @@ impl FromRequestParts<RelayState> for LocalDesktop {
         state: &RelayState,
     ) -> Result<LocalDesktop, ApiError> {
         Authorized::from_request_parts(parts, state).await?;
-        if is_loopback(peer_of(parts)) {
+        if from_this_machine(state, peer_of(parts)) {
             return Ok(LocalDesktop);
         }
         Err(ApiError::new(
@@ -87,8 +87,17 @@ impl FromRequestParts<RelayState> for LocalDesktop {
     }
 }
 
-pub(super) fn is_loopback(peer: Option<SocketAddr>) -> bool {
-    peer.is_some_and(|p| p.ip().to_canonical().is_loopback())
+/// A connection from this machine: from loopback, or from the one address the relay
+/// listens on when that is not loopback (`serve --bind 192.168.1.20`: this machine's
+/// own agent and window connect from it). Another machine cannot appear with that
+/// source address: the kernel drops packets that arrive from outside with a local
+/// source address, and a TCP handshake's answer would go back to this machine.
+pub(super) fn from_this_machine(state: &RelayState, peer: Option<SocketAddr>) -> bool {
+    let bound = state.local_addr().ip().to_canonical();
+    peer.is_some_and(|p| {
+        let ip = p.ip().to_canonical();
+        ip.is_loopback() || (!bound.is_unspecified() && ip == bound)
+    })
 }
 
 /// The peer's address, when the server recorded it (it always does; a router
@@ -105,7 +114,7 @@ fn peer_of(parts: &Parts) -> Option<SocketAddr> {
 /// when the relay was started with `--allow-bearer-from-network`. Checked before the
 /// token itself, so the network cannot even test guesses.
 pub(super) fn bearer_allowed(state: &RelayState, peer: Option<SocketAddr>) -> Result<(), ApiError> {
-    if is_loopback(peer) || state.config().allow_bearer_from_network {
+    if from_this_machine(state, peer) || state.config().allow_bearer_from_network {
         return Ok(());
     }
     Err(ApiError::new(
@@ -133,11 +142,12 @@ pub(super) fn ws_token_ok(
 
 /// The window is for this machine only, whatever address the relay listens on.
 pub(super) async fn loopback_only(
+    State(state): State<RelayState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     request: Request,
     next: Next,
 ) -> Response {
-    if !peer.ip().is_loopback() {
+    if !from_this_machine(&state, Some(peer)) {
         return ApiError::new(
             StatusCode::FORBIDDEN,
             ErrorCode::Forbidden,

@@ -28,7 +28,7 @@ pub fn router(state: RelayState) -> Router {
         .route("/ws", get(ws::upgrade))
         .route(AGENT_PAIR_PATH, post(agents::pair))
         .route(AGENT_WS_PATH, get(agents::upgrade))
-        .merge(desktop_router())
+        .merge(desktop_router(&state))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(guard::check))
@@ -36,7 +36,7 @@ pub fn router(state: RelayState) -> Router {
 }
 
 /// The desktop window's page and API: loopback only.
-fn desktop_router() -> Router<RelayState> {
+fn desktop_router(state: &RelayState) -> Router<RelayState> {
     let api = Router::new()
         .route("/status", get(status::status))
         .route("/history", get(history::history))
@@ -62,7 +62,7 @@ fn desktop_router() -> Router<RelayState> {
         .route("/token/rotate", post(pairing::rotate_token));
     assets::desktop_router()
         .nest("/ui/api", api)
-        .layer(middleware::from_fn(loopback_only))
+        .layer(middleware::from_fn_with_state(state.clone(), loopback_only))
 }
 
 async fn not_found() -> ApiError {

@@ -59,7 +59,7 @@ pub(super) async fn upgrade(
     let tracker = state.connections().clone();
     // Remember which token this connection proved, to notice when it is revoked.
     let token = state.current_token();
-    let local = super::extract::is_loopback(Some(peer));
+    let local = super::extract::from_this_machine(&state, Some(peer));
     ws.read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
         .max_message_size(MAX_BODY_BYTES)

@@ -56,6 +56,36 @@ pub fn agent_proof(
 
 const RELAY: &[u8] = b"saytype-agent-v1 relay";
 const AGENT: &[u8] = b"saytype-agent-v1 agent";
+const REVOKED: &[u8] = b"saytype-agent-v1 revoked";
+
+/// The relay's proof that it revoked this agent, on the agent's fresh nonce:
+/// HMAC(authKey, "saytype-agent-v1 revoked" ‖ agentId ‖ "\n" ‖ agentNonce). Only a
+/// relay that held the agent's key (and kept it when revoking) can make it, so a
+/// machine that took the relay's address cannot stop the agent for good.
+pub fn revoked_proof(
+    pair_key: &[u8; KEY_LEN],
+    agent_id: &str,
+    agent_nonce: &HandshakeNonce,
+) -> [u8; 32] {
+    hmac(
+        &auth_key(pair_key),
+        &[REVOKED, agent_id.as_bytes(), b"\n", agent_nonce],
+    )
+}
+
+/// Check [`revoked_proof`], in constant time.
+pub fn verify_revoked_proof(
+    pair_key: &[u8; KEY_LEN],
+    agent_id: &str,
+    agent_nonce: &HandshakeNonce,
+    tag: &[u8],
+) -> Result<(), SealError> {
+    hmac_verify(
+        &auth_key(pair_key),
+        &[REVOKED, agent_id.as_bytes(), b"\n", agent_nonce],
+        tag,
+    )
+}
 
 /// Check the other side's proof, in constant time.
 pub fn verify_proof(
@@ -214,6 +244,13 @@ mod tests {
         assert!(verify_proof(&key, true, "agent.y", &an, &rn, &relay).is_err());
         let agent = agent_proof(&key, "agent.x", &an, &rn);
         assert!(verify_proof(&key, false, "agent.x", &an, &rn, &agent).is_ok());
+        // A revocation holds only for this agent's key, id and nonce.
+        let revoked = revoked_proof(&key, "agent.x", &an);
+        assert!(verify_revoked_proof(&key, "agent.x", &an, &revoked).is_ok());
+        assert!(verify_revoked_proof(&[8; KEY_LEN], "agent.x", &an, &revoked).is_err());
+        assert!(verify_revoked_proof(&key, "agent.x", &rn, &revoked).is_err());
+        assert!(verify_revoked_proof(&key, "agent.y", &an, &revoked).is_err());
+        assert!(verify_revoked_proof(&key, "agent.x", &an, &relay).is_err());
     }
 
     #[test]

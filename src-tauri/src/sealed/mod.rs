@@ -21,15 +21,15 @@ mod pair;
 mod window;
 
 pub use agent::{
-    agent_proof, frame_aad, frame_key, relay_proof, verify_proof, Direction, FrameChannel,
-    FrameError, HANDSHAKE_NONCE_LEN,
+    agent_proof, frame_aad, frame_key, relay_proof, revoked_proof, verify_proof,
+    verify_revoked_proof, Direction, FrameChannel, FrameError, HANDSHAKE_NONCE_LEN,
 };
 pub use envelope::{
     open_request, open_response, request_aad, response_aad, seal_request, seal_response, NONCE_LEN,
 };
 pub use kdf::{CodeKeys, DirectionKeys, CODE_ID_LEN, KEY_LEN};
 pub use pair::{phone_finish, phone_hello, relay_answer, PairAnswer, PhoneHello};
-pub use window::{ReplayWindow, Replayed, WINDOW};
+pub use window::{DamagedWindow, ReplayWindow, Replayed, WINDOW};
 
 /// Why a sealed exchange failed. Deliberately coarse: an attacker learns nothing
 /// from which check failed.

@@ -37,6 +37,7 @@ fn computed() -> Value {
         "agentRelayNonce": hex(&relay_nonce),
         "agentRelayProof": hex(&relay_proof(&key, agent_id, &agent_nonce, &relay_nonce)),
         "agentProof": hex(&agent_proof(&key, agent_id, &agent_nonce, &relay_nonce)),
+        "agentRevokedProof": hex(&revoked_proof(&key, agent_id, &agent_nonce)),
         "agentKeyToRelay": hex(&frame_key(&key, &agent_nonce, &relay_nonce, Direction::AgentToRelay)),
         "agentKeyToAgent": hex(&frame_key(&key, &agent_nonce, &relay_nonce, Direction::RelayToAgent)),
         "agentFrameAad": String::from_utf8_lossy(&frame_aad(Direction::AgentToRelay, frame_ctr)),

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ARTIFACTS, DESKTOP, PHONE, WINDOW, openPage, startSuite, stopSuite } from './lib/browser.js';
 import { DesktopRelay } from './lib/desktop-relay.js';
+import { pairNodePhone } from './lib/node-phone.js';
 
 const TOKEN = randomBytes(24).toString('base64url');
 const WAIT = { timeout: 15000 };
@@ -405,6 +406,30 @@ describe('desktop window', () => {
     await first.context.close();
     await second.context.close();
     noProblems(win.problems);
+  });
+
+  test('paired phones: "last seen" follows a phone live, and ages without a reload', async () => {
+    const opened = await openPage(browser, WINDOW);
+    const { page } = opened;
+    // The window's clock runs as usual, and can jump ahead.
+    await page.clock.install();
+    await page.goto(`${relay.url}/ui#token=${relay.token}`);
+    await page.locator('#live[data-state="live"]').waitFor(WAIT);
+    const phone = await pairNodePhone(await relay.pairLink());
+    const line = page.locator(`#paired-phones li.phone[data-id="${phone.id}"] .phone-times`);
+    await line.waitFor(WAIT);
+    assert.match(await line.innerText(), /not used yet/);
+
+    // The phone calls: the window says so at once (no reload, no other event).
+    assert.equal((await phone.call('GET', '/devices')).status, 200);
+    await page.locator(`#paired-phones li.phone[data-id="${phone.id}"] .phone-times`, { hasText: 'last seen just now' }).waitFor(WAIT);
+
+    // Minutes later, without anything happening: it ages by itself.
+    await page.clock.fastForward('05:00');
+    await page.locator(`#paired-phones li.phone[data-id="${phone.id}"] .phone-times`, { hasText: 'last seen 5 min ago' }).waitFor(WAIT);
+    assert.equal((await relay.api('DELETE', `/ui/api/phones/${phone.id}`)).status, 200);
+    noProblems(opened.problems);
+    await opened.context.close();
   });
 
   test('rotating the desktop token: asks first, keeps working, phones keep theirs; the old token is refused', async () => {

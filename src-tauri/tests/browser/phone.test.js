@@ -217,6 +217,57 @@ describe('phone page', () => {
     await context.close();
   });
 
+  test('two tabs of one phone send at once, one overtaking the other: both typed, none refused as replayed', async () => {
+    const { page, context, problems, sealed } = await openPage(browser, PHONE);
+    await page.goto(await relay.pairLink());
+    await page.locator('#conn[data-state="online"]').waitFor(WAIT);
+    const other = await context.newPage(); // same origin: the same key and counter
+    await other.goto(`${relay.url}/`);
+    await other.locator('#conn[data-state="online"]').waitFor(WAIT);
+
+    // The first tab's send is held on the way until the second tab's, taken later
+    // (a higher counter, milliseconds later), has been answered.
+    let held;
+    const heldOne = new Promise((resolve) => { held = resolve; });
+    let overtaken;
+    const overtakenDone = new Promise((resolve) => { overtaken = resolve; });
+    await page.route('**/phone/v1/sealed', async (route) => {
+      held(route.request().postDataJSON().ctr);
+      await overtakenDone;
+      await route.continue();
+    });
+    const first = 'Sent from the first tab.';
+    const second = 'Sent from the second tab, which overtook it.';
+    await sendText(page, first);
+    const heldCtr = await heldOne;
+    await sendText(other, second);
+    const deadline = Date.now() + WAIT.timeout;
+    let overtook;
+    while (!(overtook = (await sentPosts({ page, sealed })).find((p) => p.body.text === second && p.response))) {
+      assert.ok(Date.now() < deadline, 'the second tab was answered while the first waited');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(overtook.response.status, 200);
+    const ctr = sealed.find((e) => e.response?.status === 200 && e.envelope.ctr > heldCtr).envelope.ctr;
+    assert.ok(ctr - heldCtr > 64, `counters far apart: ${ctr - heldCtr}`);
+    overtaken();
+    await waitStatus(page, first, 'injected');
+    await page.unroute('**/phone/v1/sealed');
+
+    const refused = sealed.filter((e) => e.response && e.response.status !== 200).map((e) => e.response.data?.error?.code);
+    assert.deepEqual(refused, [], 'no sealed call refused (REPLAYED)');
+    // The tabs share the outbox, so both may send a message, under its one id: the
+    // relay holds each once.
+    const posts = await sentPosts({ page, sealed });
+    for (const text of [first, second]) {
+      const ids = new Set(posts.filter((p) => p.body.text === text).map((p) => p.body.id));
+      assert.equal(ids.size, 1, `${text}: one id`);
+      assert.equal((await relay.api('GET', `/transcription/${[...ids][0]}`)).data.status, 'injected');
+    }
+    noProblems(problems);
+    await context.close();
+  });
+
   test('a revoked phone: not paired with desk (any more), keeps the message, sends it once paired again', async () => {
     const { page, context, problems } = await openPage(browser, PHONE);
     await page.goto(await relay.pairLink());

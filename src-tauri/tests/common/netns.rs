@@ -194,6 +194,19 @@ impl Netns {
     }
 }
 
+/// Poll `check` (a command in a namespace, a file) until it holds, for at most
+/// `within`.
+pub fn wait_until(what: &str, within: Duration, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if check() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("timed out waiting for {what}");
+}
+
 impl Drop for Netns {
     fn drop(&mut self) {
         for ns in [&self.a, &self.b] {

@@ -11,14 +11,14 @@ use tokio::time::timeout;
 
 use super::is_agent_id;
 use super::socket::{AgentSocket, Auth, NOT_PAIRED_REASON};
-use crate::protocol::agent_link::{close as link_close, Handshake};
+use crate::protocol::agent_link::{close as link_close, Handshake, RelayAddresses, AGENT_WS_PATH};
 use crate::protocol::sealed::{b64, b64_array, b64_vec, SEALED_VERSION};
 use crate::protocol::{ErrorCode, MAX_BODY_BYTES};
 use crate::relay::error::ApiError;
 use crate::relay::ws::{serve_agent, READ_BUFFER, WRITE_BUFFER};
 use crate::relay::RelayState;
 use crate::sealed::{
-    random, relay_proof, verify_proof, FrameChannel, HANDSHAKE_NONCE_LEN, KEY_LEN,
+    random, relay_proof, revoked_proof, verify_proof, FrameChannel, HANDSHAKE_NONCE_LEN, KEY_LEN,
 };
 
 pub(in crate::relay) async fn upgrade(
@@ -62,7 +62,17 @@ async fn serve_paired(state: RelayState, mut socket: WebSocket) {
                 Ok(()) => state.emit(crate::protocol::ui::UiEvent::Phones),
                 Err(e) => tracing::warn!("noting when an agent was seen failed: {e}"),
             }
-            let socket = AgentSocket::sealed(socket, channel);
+            let mut socket = AgentSocket::sealed(socket, channel);
+            // First, sealed: where else this relay can be reached, for when its
+            // address changes (docs/sealed-link.md §7).
+            let addresses = RelayAddresses::new(announced_addresses(&state));
+            if socket
+                .send(Message::Text(addresses.to_json().into()))
+                .await
+                .is_err()
+            {
+                return;
+            }
             // A paired agent is never the relay's own default device: that one is
             // this desktop's agent, on loopback.
             serve_agent(state, socket, Auth::Agent(agent), false).await;
@@ -85,6 +95,14 @@ async fn serve_paired(state: RelayState, mut socket: WebSocket) {
             .await;
         }
     }
+}
+
+/// The relay's `/agent/v1/ws` at each address a paired agent could reach.
+fn announced_addresses(state: &RelayState) -> Vec<String> {
+    crate::relay::phones::reachable_at(state)
+        .into_iter()
+        .map(|at| format!("ws://{at}{AGENT_WS_PATH}"))
+        .collect()
 }
 
 type Refused = (u16, &'static str);
@@ -116,7 +134,18 @@ async fn handshake(
     }
     let agent_nonce: [u8; HANDSHAKE_NONCE_LEN] =
         b64_array(&nonce).ok_or((link_close::HANDSHAKE, "HANDSHAKE: bad nonce"))?;
-    let key = agent_key(state, &agent).await?;
+    let key = match agent_key(state, &agent).await? {
+        Known::Paired(key) => key,
+        Known::Revoked(key) => {
+            // Proven on the agent's fresh nonce: it stops for good on this only.
+            let revoked = Handshake::Revoked {
+                v: SEALED_VERSION,
+                proof: b64(&revoked_proof(&key, &agent, &agent_nonce)),
+            };
+            let _ = socket.send(Message::Text(revoked.to_json().into())).await;
+            return Err((link_close::NOT_PAIRED, NOT_PAIRED_REASON));
+        }
+    };
     let relay_nonce = random::<HANDSHAKE_NONCE_LEN>()
         .map_err(|_| (close_internal(), "INTERNAL: no randomness"))?;
     let challenge = Handshake::Challenge {
@@ -149,14 +178,31 @@ fn close_internal() -> u16 {
     1011
 }
 
-/// The key of a paired agent; a phone's id, an unknown or a revoked one: not paired.
-async fn agent_key(state: &RelayState, agent: &str) -> Result<[u8; KEY_LEN], Refused> {
+/// What the relay knows of an agent id.
+enum Known {
+    Paired([u8; KEY_LEN]),
+    /// Revoked: its key, kept to prove the revocation.
+    Revoked([u8; KEY_LEN]),
+}
+
+/// The key of a paired (or revoked) agent; a phone's id or an unknown one: not
+/// paired (unproven: the agent retries).
+async fn agent_key(state: &RelayState, agent: &str) -> Result<Known, Refused> {
     let not_paired = (link_close::NOT_PAIRED, NOT_PAIRED_REASON);
     if !is_agent_id(agent) {
         return Err(not_paired);
     }
-    match state.store().phone_key(agent).await {
-        Ok(Some(found)) => Ok(found.key),
+    let store = state.store();
+    let found = match store.phone_key(agent).await {
+        Ok(Some(found)) => Ok(Some(Known::Paired(found.key))),
+        Ok(None) => store
+            .revoked_agent_key(agent)
+            .await
+            .map(|key| key.map(Known::Revoked)),
+        Err(e) => Err(e),
+    };
+    match found {
+        Ok(Some(known)) => Ok(known),
         Ok(None) => Err(not_paired),
         Err(e) => {
             tracing::warn!("reading an agent's key failed: {e}");

@@ -25,6 +25,27 @@ use super::RelayState;
 use crate::protocol::sealed::{b64, PhoneInfo};
 use crate::protocol::{now_ms, ErrorCode};
 
+/// Where a paired phone or agent could reach this relay, best first: the address it
+/// listens on, or (listening on all) this machine's candidates as ranked for the
+/// pairing link; none on loopback (nothing elsewhere could use it). At most 8.
+pub(in crate::relay) fn reachable_at(state: &RelayState) -> Vec<std::net::SocketAddr> {
+    let bound = state.local_addr();
+    let ips: Vec<std::net::IpAddr> = if bound.ip().is_unspecified() {
+        crate::netaddr::candidates()
+            .into_iter()
+            .map(|c| c.ip)
+            .collect()
+    } else if bound.ip().is_loopback() {
+        Vec::new()
+    } else {
+        vec![bound.ip()]
+    };
+    ips.into_iter()
+        .take(8)
+        .map(|ip| std::net::SocketAddr::new(ip, bound.port()))
+        .collect()
+}
+
 /// A pairing code for the window's QR code: the current one while it has a while
 /// to go (`reuse`), else a new one.
 pub fn pairing_code(state: &RelayState, reuse: bool) -> Result<IssuedCode, ApiError> {

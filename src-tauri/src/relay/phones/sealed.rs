@@ -83,7 +83,9 @@ pub(in crate::relay) async fn sealed(
     let ua = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok());
-    state.events().note_sender(peer.ip(), ua, now_ms());
+    let now = now_ms();
+    state.events().note_sender(peer.ip(), ua, now);
+    state.events().paired_phone_seen(&req.phone, now);
     let reply = match serde_json::from_slice::<SealedCall>(&plain) {
         Ok(call) => call_for_phone(&state, &req.phone, call).await,
         Err(_) => reply_error(ApiError::new(
@@ -124,6 +126,14 @@ async fn call_for_phone(state: &RelayState, phone: &str, call: SealedCall) -> Se
     let result = match (call.method.as_str(), call.path.as_str()) {
         ("POST", "/transcription") => send(state, phone, call.body).await.map(reply_ok),
         ("GET", "/devices") => Ok(reply_ok(crate::relay::modes::devices(state))),
+        // Where else this desktop can be reached (a new DHCP lease): sealed, so
+        // that the page hands its key only to addresses the relay named.
+        ("GET", "/addresses") => Ok(reply_ok(serde_json::json!({
+            "addresses": super::reachable_at(state)
+                .iter()
+                .map(|at| format!("http://{at}"))
+                .collect::<Vec<_>>(),
+        }))),
         ("DELETE", "/phone") => unpair(state, phone).await.map(reply_ok),
         ("POST", path) if path.starts_with("/transcription/") && path.ends_with("/cancel") => {
             let id = &path["/transcription/".len()..path.len() - "/cancel".len()];
@@ -135,7 +145,7 @@ async fn call_for_phone(state: &RelayState, phone: &str, call: SealedCall) -> Se
         _ => Err(ApiError::new(
             StatusCode::NOT_FOUND,
             ErrorCode::NotFound,
-            "a paired phone may POST /transcription, GET /transcription/{id} and POST /transcription/{id}/cancel of its own messages, GET /devices and DELETE /phone",
+            "a paired phone may POST /transcription, GET /transcription/{id} and POST /transcription/{id}/cancel of its own messages, GET /devices, GET /addresses and DELETE /phone",
         )),
     };
     result.unwrap_or_else(reply_error)

@@ -53,6 +53,8 @@ pub enum StoreError {
     /// The database file could not be made private (mode 0600).
     #[error("{0}")]
     Private(Arc<crate::config::ConfigError>),
+    #[error(transparent)]
+    DamagedWindow(#[from] crate::sealed::DamagedWindow),
 }
 
 impl StoreError {
@@ -163,6 +165,8 @@ impl Store {
         conn.execute_batch(sql::SCHEMA)?;
         sql::migrate(&conn)?;
         conn.execute_batch(phones::SCHEMA)?;
+        phones::migrate(&conn)?;
+        conn.execute_batch(agents::SCHEMA)?;
         held::migrate(&conn)?;
         typed::migrate(&conn)?;
         // The ceiling: past it SQLite answers SQLITE_FULL and rolls back, as on a

@@ -15,8 +15,8 @@ CREATE TABLE IF NOT EXISTS phones (
     key       BLOB NOT NULL,
     paired_at INTEGER NOT NULL,
     last_seen INTEGER,
-    ctr_high  INTEGER NOT NULL DEFAULT 0,
-    ctr_seen  INTEGER NOT NULL DEFAULT 0
+    ctr_floor  INTEGER NOT NULL DEFAULT 0,
+    ctr_recent BLOB NOT NULL DEFAULT x''
 );
 CREATE TABLE IF NOT EXISTS phone_messages (
     message_id TEXT PRIMARY KEY,
@@ -24,11 +24,10 @@ CREATE TABLE IF NOT EXISTS phone_messages (
 );
 ";
 
-/// A phone's key and where its counters stand.
+/// A phone's key.
 #[derive(Clone)]
 pub struct PhoneKey {
     pub key: [u8; KEY_LEN],
-    pub window: ReplayWindow,
 }
 
 /// What a counter check found.
@@ -40,29 +39,55 @@ pub enum CounterOutcome {
     NotPaired,
 }
 
-fn window_of(high: i64, seen: i64) -> ReplayWindow {
-    // Stored as SQLite's signed integers, bit for bit.
-    ReplayWindow {
-        high: high as u64,
-        seen: seen as u64,
+/// Databases made before the window was counted in requests keep the highest
+/// counter and a bitmap (`ctr_high`, `ctr_seen`): the same refusals move to
+/// `ctr_floor` and `ctr_recent`, and the old columns go. Decided by the schema
+/// itself (not `user_version`, which other migrations number), so running it again
+/// changes nothing.
+pub(super) fn migrate(conn: &Connection) -> Result<(), StoreError> {
+    let has_old = conn
+        .prepare("SELECT 1 FROM pragma_table_info('phones') WHERE name = 'ctr_high'")?
+        .exists([])?;
+    if !has_old {
+        return Ok(());
     }
+    let tx = conn.unchecked_transaction()?;
+    let has_new = tx
+        .prepare("SELECT 1 FROM pragma_table_info('phones') WHERE name = 'ctr_recent'")?
+        .exists([])?;
+    if !has_new {
+        tx.execute_batch(
+            "ALTER TABLE phones ADD COLUMN ctr_floor INTEGER NOT NULL DEFAULT 0;
+             ALTER TABLE phones ADD COLUMN ctr_recent BLOB NOT NULL DEFAULT x'';",
+        )?;
+    }
+    let old: Vec<(String, i64, i64)> = tx
+        .prepare("SELECT id, ctr_high, ctr_seen FROM phones")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<_, _>>()?;
+    for (id, high, seen) in old {
+        // Stored as SQLite's signed integers, bit for bit.
+        let window = ReplayWindow::from_distance_window(high as u64, seen as u64);
+        tx.execute(
+            "UPDATE phones SET ctr_floor = ?2, ctr_recent = ?3 WHERE id = ?1",
+            params![id, window.floor() as i64, window.to_bytes()],
+        )?;
+    }
+    tx.execute_batch(
+        "ALTER TABLE phones DROP COLUMN ctr_high; ALTER TABLE phones DROP COLUMN ctr_seen;",
+    )?;
+    tx.commit()?;
+    Ok(())
 }
 
 fn phone_key(conn: &Connection, id: &str) -> Result<Option<PhoneKey>, StoreError> {
-    let row = conn
-        .prepare_cached("SELECT key, ctr_high, ctr_seen FROM phones WHERE id = ?1")?
-        .query_row([id], |r| {
-            Ok((
-                r.get::<_, Vec<u8>>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, i64>(2)?,
-            ))
-        })
+    let key = conn
+        .prepare_cached("SELECT key FROM phones WHERE id = ?1")?
+        .query_row([id], |r| r.get::<_, Vec<u8>>(0))
         .optional()?;
-    Ok(row.and_then(|(key, high, seen)| {
+    Ok(key.and_then(|key| {
         Some(PhoneKey {
             key: key.try_into().ok()?,
-            window: window_of(high, seen),
         })
     }))
 }
@@ -79,19 +104,24 @@ fn advance(
     // read first and then writes gets SQLITE_BUSY at once, without waiting, when
     // another connection holds the lock (a checkpoint), instead of waiting its turn.
     let exists = conn
-        .prepare_cached("UPDATE phones SET ctr_high = ctr_high WHERE id = ?1")?
+        .prepare_cached("UPDATE phones SET ctr_floor = ctr_floor WHERE id = ?1")?
         .execute([id])?;
-    let found = match phone_key(conn, id)? {
+    let stored = conn
+        .prepare_cached("SELECT ctr_floor, ctr_recent FROM phones WHERE id = ?1")?
+        .query_row([id], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))
+        .optional()?;
+    let (floor, recent) = match stored {
         Some(found) if exists > 0 => found,
         _ => return Ok(CounterOutcome::NotPaired),
     };
-    match found.window.accept(counter) {
+    let mut window = ReplayWindow::from_stored(floor as u64, &recent)?;
+    match window.accept(counter) {
         Err(replayed) => Ok(CounterOutcome::Replayed(replayed)),
-        Ok(next) => {
+        Ok(()) => {
             conn.prepare_cached(
-                "UPDATE phones SET ctr_high = ?2, ctr_seen = ?3, last_seen = ?4 WHERE id = ?1",
+                "UPDATE phones SET ctr_floor = ?2, ctr_recent = ?3, last_seen = ?4 WHERE id = ?1",
             )?
-            .execute(params![id, next.high as i64, next.seen as i64, now])?;
+            .execute(params![id, window.floor() as i64, window.to_bytes(), now])?;
             Ok(CounterOutcome::Accepted)
         }
     }
@@ -168,10 +198,13 @@ impl Store {
         .await
     }
 
-    /// Revoke: the key is gone at once; `false` when there is no such phone.
+    /// Revoke: the key is gone at once (an agent's is kept as a tombstone, to
+    /// prove the revocation to it); `false` when there is no such phone.
     pub async fn revoke_phone(&self, id: &str) -> Result<bool, StoreError> {
         let id = id.to_owned();
+        let now = crate::protocol::now_ms();
         self.ask(OnCommitFailure::Fail, move |tx| {
+            super::agents::tombstone(tx, &id, now)?;
             tx.prepare_cached("DELETE FROM phone_messages WHERE phone_id = ?1")?
                 .execute([&id])?;
             Ok(tx
@@ -262,5 +295,53 @@ mod tests {
             Some([2; KEY_LEN])
         );
         assert!(!store.revoke_phone("p1").await.expect("again"));
+    }
+
+    #[tokio::test]
+    async fn a_distance_window_of_an_older_build_is_migrated_once_with_the_same_refusals() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t.db");
+        {
+            let conn = Connection::open(&path).expect("old db");
+            conn.execute_batch(
+                "CREATE TABLE phones (id TEXT PRIMARY KEY, name TEXT NOT NULL, key BLOB NOT NULL,
+                   paired_at INTEGER NOT NULL, last_seen INTEGER,
+                   ctr_high INTEGER NOT NULL DEFAULT 0, ctr_seen INTEGER NOT NULL DEFAULT 0);",
+            )
+            .expect("old schema");
+            // Counter 1000 and 998 seen (bits 0 and 2).
+            conn.execute(
+                "INSERT INTO phones (id, name, key, paired_at, ctr_high, ctr_seen) VALUES ('p', 'P', ?1, 1, 1000, 5)",
+                [&[3u8; KEY_LEN][..]],
+            )
+            .expect("old row");
+        }
+        let (store, _) = Store::open(&path).expect("migrated");
+        for old in [1000, 998, 936, 1] {
+            assert_eq!(
+                store.advance_counter("p", old, 2).await.expect("ctr"),
+                CounterOutcome::Replayed(Replayed(old)),
+                "{old}"
+            );
+        }
+        assert_eq!(
+            store.advance_counter("p", 999, 2).await.expect("ctr"),
+            CounterOutcome::Accepted
+        );
+        drop(store);
+        // Again: nothing to migrate, nothing lost.
+        let (store, _) = Store::open(&path).expect("reopened");
+        assert_eq!(
+            store.advance_counter("p", 999, 3).await.expect("ctr"),
+            CounterOutcome::Replayed(Replayed(999))
+        );
+        assert_eq!(
+            store.advance_counter("p", 5_000_000, 3).await.expect("ctr"),
+            CounterOutcome::Accepted
+        );
+        assert_eq!(
+            store.phone_key("p").await.expect("key").map(|k| k.key),
+            Some([3; KEY_LEN])
+        );
     }
 }

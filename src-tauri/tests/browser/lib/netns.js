@@ -92,6 +92,17 @@ export class Netns {
   }
 }
 
+/**
+ * The namespaces for a test file: {netns, skip}, `skip` the reason they cannot be
+ * made here (no root), or false; under CI that throws instead.
+ */
+export function netnsForTest() {
+  const netns = Netns.create();
+  const skip = netns.skip ? `needs network namespaces (root): ${netns.skip}` : false;
+  if (skip && process.env.CI) throw new Error(`under CI the namespaces must work: ${netns.skip}`);
+  return { netns, skip };
+}
+
 /** The harness's relay, run in namespace `a` on every address; its API over loopback there. */
 export class NetnsRelay extends Relay {
   constructor(opts, netns) {

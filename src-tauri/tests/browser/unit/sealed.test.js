@@ -64,6 +64,8 @@ describe('sealed link vectors', () => {
     assert.equal(unb64('a+b'), null);
     assert.equal(nextCounter(5, 0), 6);
     assert.equal(nextCounter(null, 2), 2000);
+    assert.equal(nextCounter(null, 2, 999), 2999);
+    assert.equal(nextCounter(2999, 2, 5), 3000);
     assert.equal(nextCounter(10_000, 2), 10_001);
     assert.ok(Number.isSafeInteger(nextCounter(0, Date.now())));
   });
