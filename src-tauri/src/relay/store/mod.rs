@@ -163,6 +163,7 @@ impl Store {
         sql::migrate(&conn)?;
         conn.execute_batch(phones::SCHEMA)?;
         held::migrate(&conn)?;
+        retention::track(&conn)?;
         // The ceiling: past it SQLite answers SQLITE_FULL and rolls back, as on a
         // full disk (never a half-written store). Set after the schema, so an
         // existing database over a lowered ceiling still opens (and is pruned).
