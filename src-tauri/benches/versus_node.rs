@@ -118,9 +118,16 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        if let Server::Node { child, .. } = self {
-            let _ = child.kill();
-            let _ = child.wait();
+        match self {
+            Server::Node { child, .. } => {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+            // A failed run shows the relay's log.
+            Server::SayType { served, .. } if std::thread::panicking() => {
+                eprintln!("the relay's log:\n{}", served.stderr());
+            }
+            Server::SayType { .. } => {}
         }
     }
 }
