@@ -13,25 +13,23 @@
 //! One part: `... -- latency|throughput|memory`; `SAYTYPE_BENCH_SCALE=0.1` for a smoke run.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
-use std::net::{IpAddr, Ipv4Addr};
-use std::process::{Child, Command, Stdio};
+use std::net::Ipv4Addr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures_util::SinkExt;
 use saytype::client::HttpClient;
 use serde_json::json;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../../tests/common/mod.rs"]
 mod common;
+#[path = "../load/mod.rs"]
 mod load;
+mod server;
 
-use common::{served, Ws, TOKEN};
+use common::{Ws, TOKEN};
 use load::{check, cpu_time, micros, percentile, run_acking_agent, Received};
+use server::{connect_agent, wait_online, Server};
 
 fn scale(n: usize) -> usize {
     let factor: f64 = std::env::var("SAYTYPE_BENCH_SCALE")
@@ -39,165 +37,6 @@ fn scale(n: usize) -> usize {
         .and_then(|s| s.parse().ok())
         .unwrap_or(1.0);
     ((n as f64 * factor).round() as usize).max(1)
-}
-
-/// One of the two servers under test.
-enum Server {
-    SayType {
-        served: served::Served,
-        _dir: tempfile::TempDir,
-    },
-    Node {
-        child: Child,
-        url: String,
-    },
-}
-
-impl Server {
-    /// `saytype serve --no-agent` on a fresh data directory (its own agent off: the
-    /// bench's agents are the load).
-    fn saytype() -> Server {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let served = served::Served::spawn(
-            dir.path(),
-            Some(TOKEN),
-            &["--no-agent"],
-            &[("RUST_LOG", "warn")],
-        );
-        Server::SayType { served, _dir: dir }
-    }
-
-    /// `node server.js --port 0` from the peer-node directory.
-    fn node(dir: &str) -> Server {
-        let mut child = Command::new("node")
-            .arg(format!("{dir}/server.js"))
-            .args(["--port", "0", "--host", "127.0.0.1"])
-            .env("SAYTYPE_TOKEN", TOKEN)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("node (scripts/setup.sh installs it)");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("node's first line");
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("node did not start: {line:?}"))
-            .to_owned();
-        Server::Node { child, url }
-    }
-
-    fn name(&self) -> &'static str {
-        match self {
-            Server::SayType { .. } => "SayType",
-            Server::Node { .. } => "Node",
-        }
-    }
-
-    fn url(&self) -> &str {
-        match self {
-            Server::SayType { served, .. } => &served.url,
-            Server::Node { url, .. } => url,
-        }
-    }
-
-    fn ws_url(&self) -> String {
-        format!("{}/ws", self.url().replacen("http://", "ws://", 1))
-    }
-
-    fn pid(&self) -> u32 {
-        match self {
-            Server::SayType { served, .. } => served.child.id(),
-            Server::Node { child, .. } => child.id(),
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        match self {
-            Server::Node { child, .. } => {
-                let _ = child.kill();
-                let _ = child.wait();
-            }
-            // A failed run shows the relay's log.
-            Server::SayType { served, .. } if std::thread::panicking() => {
-                eprintln!("the relay's log:\n{}", served.stderr());
-            }
-            Server::SayType { .. } => {}
-        }
-    }
-}
-
-/// A WebSocket agent with TCP_NODELAY, from loopback address `from` (SayType admits
-/// at most 128 connections per client address; real agents come from many machines),
-/// registered as `device`. Node answers a registration with nothing, so the caller
-/// waits for [`wait_online`] rather than for a `registered` frame.
-async fn connect_agent(ws_url: &str, device: &str, from: Ipv4Addr) -> Ws {
-    let mut request = ws_url.into_client_request().expect("request");
-    request.headers_mut().insert(
-        "authorization",
-        format!("Bearer {TOKEN}").parse().expect("header"),
-    );
-    let to: std::net::SocketAddr = tokio::net::lookup_host(
-        request
-            .uri()
-            .authority()
-            .expect("authority")
-            .as_str()
-            .to_owned(),
-    )
-    .await
-    .expect("lookup")
-    .next()
-    .expect("address");
-    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
-    socket
-        .bind(std::net::SocketAddr::new(IpAddr::V4(from), 0))
-        .expect("bind");
-    let tcp = socket.connect(to).await.expect("connect");
-    tcp.set_nodelay(true).expect("nodelay");
-    let (mut ws, _) =
-        tokio_tungstenite::client_async(request, tokio_tungstenite::MaybeTlsStream::Plain(tcp))
-            .await
-            .expect("handshake");
-    ws.send(Message::Text(
-        json!({"type": "register", "deviceId": device})
-            .to_string()
-            .into(),
-    ))
-    .await
-    .expect("register");
-    ws
-}
-
-/// Wait until the server lists `count` devices online.
-async fn wait_online(server: &Server, count: usize) {
-    let mut client = HttpClient::connect(server.url()).await.expect("connect");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let devices = client
-            .get("/devices", Some(TOKEN))
-            .await
-            .expect("devices")
-            .json()
-            .expect("json");
-        let online = devices
-            .as_array()
-            .map_or(0, |a| a.iter().filter(|d| d["online"] == true).count());
-        if online >= count {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{}: {online}/{count} agents online",
-            server.name()
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
 }
 
 /// `n` agents `agent-0..n`, each ACKing at once, and their stop switch.
