@@ -7,11 +7,11 @@
 //! One scenario: `... --bench relay -- latency|throughput|memory|drain`
 //! Sizes can be scaled down for a smoke run with `SAYTYPE_BENCH_SCALE=0.1`.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures_util::{FutureExt, SinkExt, StreamExt};
+use futures_util::{SinkExt, StreamExt};
 use saytype::client::HttpClient;
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
@@ -30,6 +30,9 @@ fn scale(n: usize) -> usize {
 mod common;
 
 use common::{served, ws_connect_from, Ws, DEFAULT_DEVICE, TOKEN};
+
+mod load;
+use load::{check, micros, percentile, run_acking_agent, summary, Frame, Received};
 
 /// A `saytype serve --no-agent` child process on a fresh data directory.
 struct Relay {
@@ -60,13 +63,7 @@ impl Relay {
 
     /// Resident memory of the relay process, in KiB.
     fn rss_kib(&self) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.served.child.id()))
-            .expect("proc status");
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .expect("VmRSS")
+        load::rss_kib(self.served.child.id())
     }
 }
 
@@ -102,124 +99,6 @@ async fn connect_agent_from(
             other => panic!("registration failed: {other:?}"),
         }
     }
-}
-
-#[derive(serde::Deserialize)]
-struct Frame<'a> {
-    #[serde(rename = "type")]
-    kind: &'a str,
-    #[serde(default, borrow)]
-    id: Option<&'a str>,
-}
-
-/// Received ids per device, shared with the checker.
-type Received = Arc<Mutex<HashMap<String, Vec<String>>>>;
-
-/// An agent that ACKs every transcription at once (ACKs for frames that arrived
-/// together are flushed together), recording what it got. Stops after `stop_after`
-/// transcriptions, or when the socket closes.
-async fn run_acking_agent(
-    mut ws: Ws,
-    device: String,
-    received: Received,
-    stop_after: Option<usize>,
-    stop: CancellationToken,
-) -> (Ws, Instant) {
-    let mut count = 0usize;
-    let mut mine = Vec::new();
-    let mut last = Instant::now();
-    'outer: loop {
-        let msg = tokio::select! {
-            biased;
-            msg = ws.next() => match msg {
-                Some(Ok(msg)) => msg,
-                _ => break,
-            },
-            _ = stop.cancelled() => break,
-        };
-        let mut pending = Some(msg);
-        while let Some(msg) = pending.take() {
-            if let Message::Text(t) = msg {
-                if let Ok(Frame {
-                    kind: "transcription",
-                    id: Some(id),
-                }) = serde_json::from_str::<Frame>(t.as_str())
-                {
-                    let ack = format!(r#"{{"type":"ack","id":"{id}"}}"#);
-                    mine.push(id.to_owned());
-                    count += 1;
-                    if ws.feed(Message::Text(ack.into())).await.is_err() {
-                        break 'outer;
-                    }
-                }
-            }
-            if stop_after.is_some_and(|n| count >= n) {
-                last = Instant::now();
-                let _ = ws.flush().await;
-                break 'outer;
-            }
-            pending = match ws.next().now_or_never() {
-                Some(Some(Ok(m))) => Some(m),
-                _ => None,
-            };
-        }
-        if ws.flush().await.is_err() {
-            break;
-        }
-    }
-    received
-        .lock()
-        .expect("lock")
-        .entry(device)
-        .or_default()
-        .extend(mine);
-    (ws, last)
-}
-
-/// Lost / duplicated / misrouted counts of a run.
-fn check(
-    expected: &HashMap<String, Vec<String>>,
-    received: &HashMap<String, Vec<String>>,
-) -> String {
-    let owner: HashMap<&str, &str> = expected
-        .iter()
-        .flat_map(|(d, ids)| ids.iter().map(move |id| (id.as_str(), d.as_str())))
-        .collect();
-    let mut seen = HashSet::new();
-    let (mut duplicated, mut misrouted) = (0, 0);
-    for (device, ids) in received {
-        for id in ids {
-            if !seen.insert(id.as_str()) {
-                duplicated += 1;
-            }
-            if owner.get(id.as_str()) != Some(&device.as_str()) {
-                misrouted += 1;
-            }
-        }
-    }
-    let lost = owner.keys().filter(|id| !seen.contains(*id)).count();
-    format!("lost {lost}, duplicated {duplicated}, misrouted {misrouted}")
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[idx.min(sorted.len() - 1)]
-}
-
-/// Percentiles of sorted latencies, one line.
-fn summary(sorted: &[Duration]) -> String {
-    format!(
-        "  p50 {}  p90 {}  p99 {}  p99.9 {}  max {}",
-        micros(percentile(sorted, 0.50)),
-        micros(percentile(sorted, 0.90)),
-        micros(percentile(sorted, 0.99)),
-        micros(percentile(sorted, 0.999)),
-        micros(sorted[sorted.len() - 1]),
-    )
-}
-
-fn micros(d: Duration) -> String {
-    format!("{:.0} µs", d.as_secs_f64() * 1e6)
 }
 
 /// One agent, one sender, sequential POSTs, each answered after the agent's ACK.

@@ -36,11 +36,13 @@ function sendNow() {
   el.text.value = '';
   save(KEYS.draft, null);
   updateComposer();
-  render();
   // Keep the keyboard up for the next sentence.
   el.text.focus();
   retry.reset();
   flush();
+  // The list shows it once the request has left (queued after it): a render of the
+  // list takes milliseconds on a phone, and the tap-to-screen time waited for it.
+  queueMicrotask(render);
 }
 
 // Two taps to clear or unpair, instead of a dialog: one-handed, and no accidents.

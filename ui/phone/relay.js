@@ -101,13 +101,17 @@ async function post(id) {
   const m = find(id);
   if (!m || m.status !== 'pending') return 'done';
   state.inFlight.add(id);
+  const call = api('POST', '/transcription', postBody(m));
+  // Render once the sealed request has left (its sealing and fetch run in the
+  // microtask queued just before this one), not before: issue 14's send to screen.
+  await Promise.resolve();
   // From now on the relay may have it, even if no answer comes back.
   if (!m.tried) {
     m.tried = true;
     saveMessages();
   }
   render();
-  const res = await api('POST', '/transcription', postBody(m));
+  const res = await call;
   state.inFlight.delete(id);
 
   const outcome = postOutcome(m, res);

@@ -226,13 +226,16 @@ pub async fn remove(state: &RelayState, id: &str) -> Result<(), Refused> {
 
 /// An ACK from `device`'s agent: the message is delivered and leaves the queue.
 pub fn on_ack(state: &RelayState, device: &DeviceId, id: String) {
-    // The store is told first, so that whoever the ACK wakes up reads it back.
-    state
-        .store()
-        .mark_delivered(id.clone(), device.clone(), now_ms());
+    // The store is told first, so that whoever the ACK wakes up reads it back. Its
+    // commit is scheduled only after the waiting request is woken: spawning the
+    // commit task wakes the other worker thread, a system call the request's answer
+    // need not wait for.
+    let store = state.store();
+    store.mark_delivered_unscheduled(id.clone(), device.clone(), now_ms());
     if state.registry().ack(device, &id) {
         state.emit_with(|| UiEvent::Message { id });
     }
+    store.commit_soon();
 }
 
 /// What an agent's `result` says besides the status.

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, TryLockError};
 
 use crossbeam_channel::Sender;
-use rusqlite::{Connection, Transaction};
+use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 use super::StoreError;
 use crate::sync::lock;
@@ -115,7 +115,12 @@ impl Replies {
 }
 
 fn run_batch(conn: &mut Connection, jobs: Vec<Job>) -> Replies {
-    let tx = match conn.transaction() {
+    // IMMEDIATE: the write lock is taken at BEGIN, waiting (busy timeout) while the
+    // checkpointer resets the WAL. A deferred transaction whose first job only reads
+    // (a prune's first look, a `get`) would hold a read snapshot instead, and its
+    // first write would fail at once with "database is locked" (SQLite cannot wait
+    // there) if the WAL changed meanwhile: the whole batch, inserts included, failed.
+    let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
         Err(e) => {
             tracing::error!("cannot begin a transaction: {e}");
@@ -197,5 +202,43 @@ mod tests {
         c.commit_pending();
         assert_eq!(answered.load(Ordering::SeqCst), 3);
         assert!(lock(&c.pending).is_empty());
+    }
+
+    #[test]
+    fn a_batch_that_reads_first_still_writes_when_another_connection_wrote_meanwhile() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t.db");
+        let conn = Connection::open(&path).expect("open");
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .expect("wal");
+        conn.execute_batch("CREATE TABLE t (x INTEGER)")
+            .expect("schema");
+        let c = Arc::new(Committer::new(conn, crossbeam_channel::bounded(0).0));
+        let other = Connection::open(&path).expect("open");
+        other
+            .busy_timeout(std::time::Duration::ZERO)
+            .expect("no waiting");
+        // First job: a read, then another connection (the checkpointer's place)
+        // tries to write without waiting.
+        c.submit(Box::new(move |tx| {
+            let tx = tx.expect("a transaction");
+            let _: i64 = tx
+                .query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))
+                .expect("read");
+            let _ = other.execute("INSERT INTO t VALUES (99)", []);
+            Box::new(|_| {})
+        }));
+        let wrote = Arc::new(Mutex::new(None));
+        let result = wrote.clone();
+        c.submit(Box::new(move |tx| {
+            let done = tx
+                .expect("a transaction")
+                .execute("INSERT INTO t VALUES (1)", [])
+                .map_err(|e| e.to_string());
+            *lock(&result) = Some(done);
+            Box::new(|committed| assert!(committed.is_ok(), "the batch committed"))
+        }));
+        c.commit_pending();
+        assert_eq!(*lock(&wrote), Some(Ok(1)), "the batch's write went in");
     }
 }

@@ -169,6 +169,7 @@ impl Store {
         conn.execute_batch(agents::SCHEMA)?;
         held::migrate(&conn)?;
         typed::migrate(&conn)?;
+        retention::track(&conn)?;
         // The ceiling: past it SQLite answers SQLITE_FULL and rolls back, as on a
         // full disk (never a half-written store). Set after the schema, so an
         // existing database over a lowered ceiling still opens (and is pruned).
@@ -213,6 +214,15 @@ impl Store {
         &self,
         update: impl FnOnce(&Transaction<'_>) -> rusqlite::Result<usize> + Send + 'static,
     ) {
+        self.submit_update(update);
+        self.committer.commit_soon();
+    }
+
+    /// [`Store::update`] without scheduling the commit.
+    fn submit_update(
+        &self,
+        update: impl FnOnce(&Transaction<'_>) -> rusqlite::Result<usize> + Send + 'static,
+    ) {
         self.committer.submit(Box::new(move |tx| {
             if let Ok(tx) = tx {
                 if let Err(e) = update(tx) {
@@ -221,7 +231,6 @@ impl Store {
             }
             Box::new(|_| {})
         }));
-        self.committer.commit_soon();
     }
 
     /// Store a new message as `queued`, or return the one that already has its id.
@@ -273,7 +282,20 @@ impl Store {
 
     /// Record an ACK from a device's agent for one of that device's messages.
     pub fn mark_delivered(&self, id: String, device_id: DeviceId, at: i64) {
-        self.update(move |tx| sql::mark_delivered(tx, &id, &device_id, at));
+        self.mark_delivered_unscheduled(id, device_id, at);
+        self.committer.commit_soon();
+    }
+
+    /// [`Store::mark_delivered`] without scheduling its commit: it is in order with
+    /// everything submitted after it (any later read sees it), and the caller calls
+    /// [`Store::commit_soon`] once the work that must not wait for that is done.
+    pub fn mark_delivered_unscheduled(&self, id: String, device_id: DeviceId, at: i64) {
+        self.submit_update(move |tx| sql::mark_delivered(tx, &id, &device_id, at));
+    }
+
+    /// Commit what is pending from a task of its own, soon.
+    pub fn commit_soon(&self) {
+        self.committer.commit_soon();
     }
 
     /// Record an agent's `result` for one of its own messages.

@@ -11,10 +11,13 @@ import { Relay, binary } from './relay.js';
 let next = 0;
 
 export class Netns {
-  /** The namespaces, or null (with the reason) where they cannot be made. */
-  static create() {
+  /**
+   * The namespaces, or null (with the reason) where they cannot be made. `prefix`
+   * starts every name (namespaces and veths), so that concurrent users can tell theirs.
+   */
+  static create({ prefix = 's' } = {}) {
     const tag = `${process.pid % 100000}${next++}`;
-    const ns = new Netns(`sna${tag}`, `snb${tag}`, `sva${tag}`, `svb${tag}`, 10 + (next % 200));
+    const ns = new Netns(`${prefix}na${tag}`, `${prefix}nb${tag}`, `${prefix}va${tag}`, `${prefix}vb${tag}`, 10 + (next % 200));
     try {
       ns.ip('netns', 'add', ns.a);
       ns.ip('netns', 'add', ns.b);

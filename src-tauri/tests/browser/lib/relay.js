@@ -27,9 +27,12 @@ export function freePort() {
 }
 
 export class Relay {
-  /** @param {{port: number, token: string, dataDir: string, deviceId?: string}} opts */
-  constructor({ port, token, dataDir, deviceId = 'desk' }) {
-    Object.assign(this, { port, token, dataDir, deviceId });
+  /**
+   * @param {{port: number, token: string, dataDir: string, deviceId?: string, inject?: string}} opts
+   * `inject`: the local agent's `--inject` mode (default `none`: it records, types nothing).
+   */
+  constructor({ port, token, dataDir, deviceId = 'desk', inject = 'none' }) {
+    Object.assign(this, { port, token, dataDir, deviceId, inject });
     this.child = null;
     this.url = `http://127.0.0.1:${port}`;
   }
@@ -52,7 +55,7 @@ export class Relay {
   /** Start and wait for its `listening on http://…` line. */
   async start() {
     const args = ['serve', '--port', String(this.port), '--bind', this.bind || '127.0.0.1', '--data-dir', this.dataDir,
-      '--no-mdns', '--device-id', this.deviceId, '--inject', 'none'];
+      '--no-mdns', '--device-id', this.deviceId, '--inject', this.inject];
     const [command, argv] = this.command(args);
     const child = spawn(command, argv, { env: this.environment(), stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
