@@ -92,6 +92,18 @@ impl XDisplay {
             .write_all(text.as_bytes())
             .expect("write");
         let _ = child.wait();
+        // xclip forks and its child takes the selection when it gets to it: a test
+        // that went on at once could have its own owner overridden by xclip's late
+        // claim (a paste test once pasted "what the user had copied"). Wait until
+        // the selection reads back.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.selection(which) != text {
+            assert!(
+                Instant::now() < deadline,
+                "xclip never took the {which} selection"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     fn selection(&self, which: &str) -> String {
