@@ -116,6 +116,20 @@ impl Default for StorageLimits {
     }
 }
 
+/// The async runtime's worker threads for `serve` and the tray app (the
+/// `SAYTYPE_WORKER_THREADS` environment variable overrides it for `serve`).
+///
+/// One, because a phone's message crosses several tasks (the HTTP request, the
+/// agent's WebSocket writer and reader, the answer): on one thread each hand-over is
+/// a queue push, on two it is often a futex wake of a sleeping core. Measured on an
+/// idle 2-core machine (`scripts/bench-versus-node.sh`, 2026-12-02): sequential
+/// POST→ACK→200 p50 67 µs with one worker against 174–179 µs with two (Node: 200–216
+/// µs), p99 288 against 322–565 µs, while throughput with 50 agents × 32 senders
+/// drops from ~17,000 to ~11,500 msg/s — a hundred times more than a desktop's
+/// phones send. SQLite work runs on the caller's thread in short group commits, and
+/// nothing in the relay blocks a worker for long.
+pub const RELAY_WORKER_THREADS: usize = 1;
+
 /// How long a message may wait for its desktop before it is held (issue 13).
 pub const DEFAULT_HOLD_AFTER: Duration = Duration::from_secs(60);
 

@@ -65,6 +65,7 @@ pub fn run(hidden: bool, data_dir: PathBuf, token: Option<String>) -> anyhow::Re
         std::env::set_var("GDK_GL", "disable");
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(crate::config::RELAY_WORKER_THREADS)
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;

@@ -64,11 +64,12 @@ fn colour_logs() -> bool {
 }
 
 fn runtime(env: &Env) -> anyhow::Result<tokio::runtime::Runtime> {
-    let mut builder = tokio::runtime::Builder::new_multi_thread();
-    if let Some(n) = env.worker_threads {
-        builder.worker_threads(n);
-    }
-    builder
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(
+            env.worker_threads
+                .filter(|&n| n > 0)
+                .unwrap_or(crate::config::RELAY_WORKER_THREADS),
+        )
         .enable_all()
         .build()
         .context("cannot start the async runtime")
