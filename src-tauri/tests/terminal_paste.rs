@@ -7,101 +7,16 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
 
+use common::bash::Bash;
 use common::desktop::XDisplay;
 use common::served::Served;
 use common::{RelayClient, TOKEN};
 use serde_json::json;
 
-const WAIT: Duration = Duration::from_secs(20);
 /// What the phone dictates: a command, a line break, another, a trailing break.
 const DICTATED: &str = "touch made-by-saytype\necho second\n";
-
-/// A bash in an xterm (optionally inside tmux), with a key (Ctrl+T) that writes
-/// the line being edited to `buffer`, so the test reads exactly what sits on the
-/// prompt.
-struct Shell {
-    child: Child,
-    buffer: PathBuf,
-    tmux: Option<PathBuf>,
-}
-
-impl Shell {
-    fn start(display: &XDisplay, dir: &Path, in_tmux: bool) -> Shell {
-        let rc = common::shell::BashRc::write(dir);
-        let bash = rc.command.clone();
-        let ready = rc.ready.clone();
-        let socket = dir.join("tmux.sock");
-        let mut cmd = display.command("xterm");
-        cmd.args([
-            "-u8",
-            "-geometry",
-            "100x30",
-            "-name",
-            "saytype-shell",
-            "-T",
-            "saytype-shell",
-            "-e",
-        ]);
-        if in_tmux {
-            cmd.arg("tmux")
-                .arg("-S")
-                .arg(&socket)
-                .args(["-f", "/dev/null", "new-session", &bash]);
-        } else {
-            cmd.args(["sh", "-c", &format!("exec {bash}")]);
-        }
-        let child = cmd.spawn().expect("xterm");
-        display.focus("--classname", "saytype-shell");
-        wait_until(|| ready.exists(), "bash started");
-        Shell {
-            child,
-            buffer: rc.buffer,
-            tmux: in_tmux.then_some(socket),
-        }
-    }
-
-    /// The line on bash's prompt, read with the Ctrl+T binding.
-    fn prompt_line(&self, display: &XDisplay) -> String {
-        let buffer = self.buffer.clone();
-        let _ = std::fs::remove_file(&buffer);
-        let status = display
-            .command("xdotool")
-            .args(["key", "ctrl+t"])
-            .status()
-            .expect("xdotool key");
-        assert!(status.success());
-        // Written to a side file and renamed: whole once it exists.
-        wait_until(|| buffer.exists(), "the prompt line written");
-        std::fs::read_to_string(&buffer).expect("buffer")
-    }
-}
-
-impl Drop for Shell {
-    fn drop(&mut self) {
-        if let Some(socket) = &self.tmux {
-            let _ = std::process::Command::new("tmux")
-                .arg("-S")
-                .arg(socket)
-                .arg("kill-server")
-                .stderr(Stdio::null())
-                .status();
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn wait_until(mut done: impl FnMut() -> bool, what: &str) {
-    let deadline = Instant::now() + WAIT;
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 async fn dictate_two_lines(inject: &str, in_tmux: bool) {
     dictate(
@@ -128,7 +43,11 @@ async fn dictate(inject: &str, in_tmux: bool, text: &str, on_prompt: &str) {
         return;
     };
     let dir = tempfile::tempdir().expect("tempdir");
-    let shell = Shell::start(&display, dir.path(), in_tmux);
+    let shell = if in_tmux {
+        Bash::start_in_tmux(&display, dir.path(), "saytype-shell")
+    } else {
+        Bash::start(&display, dir.path(), "saytype-shell")
+    };
     display.set_primary("the user's selection");
     let served = Served::spawn(
         &dir.path().join("data"),
