@@ -116,6 +116,8 @@ function fitViewport() {
 }
 
 function start() {
+  // The modules all arrived (boot.js reloads a page whose modules did not).
+  window.saytypeBooted?.();
   whenChanged(render);
   state.desktop = state.pairing?.desktop || null;
   // A phone paired by an older SayType kept the desktop token itself: it no longer

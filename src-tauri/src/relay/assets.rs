@@ -95,6 +95,7 @@ const DESKTOP: &[Asset] = &[
 /// page, `/ui/lib/` for the desktop window, as `ui/lib/` is next to each page's own.
 const SHARED: &[Asset] = &[
     module!("/lib/api.js"),
+    module!("/lib/boot.js"),
     module!("/lib/backoff.js"),
     module!("/lib/coalesce.js"),
     module!("/lib/dom.js"),

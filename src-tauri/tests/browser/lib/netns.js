@@ -21,6 +21,10 @@ export class Netns {
     try {
       ns.ip('netns', 'add', ns.a);
       ns.ip('netns', 'add', ns.b);
+      // IPv4 only: the tests use none of IPv6, and its link-local address turning
+      // up a moment later is a network change, on which Chromium aborts the requests
+      // in flight (net::ERR_NETWORK_CHANGED: a page load lost a module that way).
+      for (const n of [ns.a, ns.b]) ns.run(n, 'sysctl', ['-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
       ns.ip('link', 'add', ns.vethA, 'type', 'veth', 'peer', 'name', ns.vethB);
       ns.ip('link', 'set', ns.vethA, 'netns', ns.a);
       ns.ip('link', 'set', ns.vethB, 'netns', ns.b);
