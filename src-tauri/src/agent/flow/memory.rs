@@ -6,8 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use unicode_segmentation::UnicodeSegmentation;
-
+use super::erase;
 use super::spacing::needs_space;
 use crate::agent::inject::FocusNow;
 
@@ -63,7 +62,7 @@ pub enum Refused {
 /// What "scratch that" may remove.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scratch {
-    /// BackSpaces to press: the grapheme clusters of what went in.
+    /// BackSpaces to press: one per character as seen (see [`erase`]).
     pub backspaces: usize,
     /// What they remove.
     pub text: String,
@@ -153,7 +152,7 @@ impl Memory {
             return Err(Refused::NotErasable(why));
         }
         Ok(Scratch {
-            backspaces: entry.typed.graphemes(true).count(),
+            backspaces: erase::backspaces(&entry.typed).map_err(Refused::NotErasable)?,
             text: entry.typed.clone(),
         })
     }
@@ -226,6 +225,16 @@ mod tests {
         );
         m.scratched(t0);
         assert_eq!(m.scratch(at(W, true)), Err(Refused::Nothing));
+    }
+
+    #[test]
+    fn scratch_refuses_letters_that_applications_erase_differently() {
+        let t0 = Instant::now();
+        let m = memory_with("नमस्ते", t0);
+        assert_eq!(
+            m.scratch(at(W, true)),
+            Err(Refused::NotErasable(erase::PARTS))
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! - [`commands`]: the tables (one data file per language) and the parser;
 //! - [`spacing`]: whether two texts want a space between them;
 //! - [`memory`]: what went into which window, while the focus stayed there;
+//! - [`erase`]: how many BackSpaces remove what went in, or why none can be told;
 //! - [`injector`]: [`FlowInjector`], which wraps the desktop injector.
 //!
 //! The settings reach the agent as [`SharedFlowSettings`]: the agent inside
@@ -13,6 +14,7 @@
 //! (`--no-join`, `--voice-commands LANG`).
 
 pub mod commands;
+pub mod erase;
 pub mod injector;
 pub mod memory;
 pub mod spacing;
