@@ -20,8 +20,10 @@ if [ "$purpose" = test ]; then
   # Headless sway for the Wayland tests (tests/wayland.rs), with Xwayland for the
   # X-window-on-Wayland run, and wl-copy / wl-paste to check the clipboard.
   packages+=(sway xwayland wl-clipboard)
-  # A native Wayland terminal for the Wayland terminal rule (tests/wayland_terminal.rs).
-  packages+=(foot)
+  # Native Wayland terminals for the Wayland terminal rule: foot on sway
+  # (tests/wayland_terminal.rs), Konsole with Qt's Wayland platform on KWin
+  # (tests/wayland_kde.rs; foot dies on KWin's virtual output).
+  packages+=(foot konsole qtwayland5)
   # Headless GNOME and KDE compositors for tests/wayland_gnome.rs and
   # tests/wayland_kde.rs: mutter 43 (RemoteDesktop on D-Bus) and KWin 5.27
   # (fake-input), and gdbus to switch KWin's layout in a test.

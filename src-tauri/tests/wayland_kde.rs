@@ -7,11 +7,14 @@
 mod common;
 
 use common::desktop::{mixed_text_from, Target};
+use common::dictate::{dictate, focus_moves_part_way};
 use common::kwin::{Grant, Kwin, SOCKET};
 use common::served::Served;
+use common::terminal::{Emulator, Terminal};
 use common::wayland::{
     layout_texts, route_line, send_and_compare, serve_in, set_clipboard, wait_clipboard,
 };
+use serde_json::json;
 
 struct Session {
     served: Served,
@@ -31,6 +34,65 @@ async fn session(grant: Grant, xkb: &str, inject: &str) -> Session {
         kwin,
         _dir: dir,
     }
+}
+
+/// KWin's window list (granted by the same `.desktop` entry as fake input): a
+/// line break into a native terminal (Konsole, bash in tmux) runs nothing (a trailing
+/// one dropped, two lines pasted with Ctrl+Shift+V), the result names the window,
+/// and a message whose window loses the focus part way stops there. Before, KWin
+/// typed the line break as a key: bash ran the line.
+#[tokio::test]
+async fn on_kwin_a_terminal_runs_nothing_and_typing_stops_when_the_focus_moves() {
+    let s = session(Grant::DesktopEntry, "us", "type").await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let konsole = Terminal::start(Emulator::Konsole, &s.kwin.env(), dir.path(), || {
+        s.kwin.activate("saytype-shell")
+    });
+
+    let r = dictate(
+        &s.served.url,
+        "one-line",
+        "touch made-by-saytype\n",
+        "injected",
+    )
+    .await;
+    assert_eq!(
+        konsole.prompt_line(),
+        "touch made-by-saytype",
+        "the text sits on the prompt"
+    );
+    assert!(
+        !dir.path().join("made-by-saytype").exists(),
+        "the line ran as a command"
+    );
+    let into = |method: &str| json!({"app": "org.kde.konsole", "title": "saytype-shell — Konsole", "method": method});
+    assert_eq!(r["target"], into("typed"), "{r}");
+
+    konsole.clear_prompt();
+    let r = dictate(
+        &s.served.url,
+        "two-lines",
+        "touch made-by-saytype\necho second\n",
+        "injected",
+    )
+    .await;
+    assert_eq!(konsole.prompt_line(), "touch made-by-saytype\necho second");
+    assert!(
+        !dir.path().join("made-by-saytype").exists(),
+        "the first line ran"
+    );
+    assert_eq!(r["target"], into("pasted"), "{r}");
+
+    // A long message into the GTK window; part way the user clicks into Konsole.
+    assert!(s.kwin.activate("saytype-wayland-gtk"));
+    let r = focus_moves_part_way(
+        &s.served.url,
+        &s.target,
+        || s.kwin.activate("saytype-shell"),
+        "org.kde.konsole",
+    )
+    .await;
+    assert_eq!(r["target"]["title"], "saytype-wayland-gtk", "{r}");
 }
 
 /// In-layout text typed, out-of-layout text pasted, with the grant SayType

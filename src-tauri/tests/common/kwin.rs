@@ -8,7 +8,7 @@ use std::process::Command;
 
 use super::desktop::Target;
 use super::session_bus::{require, SessionBus, Spawned};
-use super::wayland::{gtk_focused, spawn_gtk};
+use super::wayland::{gtk_focused, spawn_gtk, wait_for};
 
 pub const SOCKET: &str = "wayland-saytype";
 
@@ -63,6 +63,8 @@ impl Kwin {
             cmd.env_remove("KWIN_WAYLAND_NO_PERMISSION_CHECKS");
         }
         cmd.env("QT_QPA_PLATFORM", "wayland");
+        // What test scripts print (see `activate`).
+        cmd.env("QT_LOGGING_RULES", "kwin_scripting.debug=true");
         let kwin = bus.spawn_compositor(&mut cmd, &d.join("kwin.log"), &runtime.join(SOCKET));
         Kwin {
             _kwin: kwin,
@@ -126,5 +128,81 @@ impl Kwin {
     pub fn gtk(&self, dir: &Path) -> Target {
         let child = spawn_gtk(SOCKET, &self.runtime_dir(), dir);
         gtk_focused(child, dir)
+    }
+
+    /// Give the focus to the window whose title starts with `caption`, as a click would: a KWin
+    /// script (`org.kde.kwin.Scripting`) sets `workspace.activeClient` and prints
+    /// whether it holds, which the test reads in KWin's log. True once it does.
+    pub fn activate(&self, caption: &str) -> bool {
+        static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let script = self.dir.path().join(format!("activate-{n}.js"));
+        let quoted = serde_json::to_string(caption).expect("caption");
+        std::fs::write(
+            &script,
+            format!(
+                "const found = workspace.clientList().filter((c) => c.caption.startsWith({quoted}));\n\
+                 if (found.length === 1) workspace.activeClient = found[0];\n\
+                 print('saytype-activate-{n} ' + (found.length === 1 && workspace.activeClient === found[0]));\n"
+            ),
+        )
+        .expect("script");
+        let call = |args: &[&str]| {
+            let out = Command::new("gdbus")
+                .args(["call", "--session", "--dest", "org.kde.KWin"])
+                .args(args)
+                .env("DBUS_SESSION_BUS_ADDRESS", &self.bus.address)
+                .output()
+                .expect("gdbus (libglib2.0-bin)");
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        };
+        let name = format!("saytype-activate-{n}");
+        let script_path = script.display().to_string();
+        let loaded = call(
+            &["--object-path", "/Scripting", "--method"]
+                .into_iter()
+                .chain([
+                    "org.kde.kwin.Scripting.loadScript",
+                    script_path.as_str(),
+                    name.as_str(),
+                ])
+                .collect::<Vec<_>>(),
+        );
+        let Some(id) = loaded
+            .trim()
+            .trim_start_matches('(')
+            .split(',')
+            .next()
+            .and_then(|n| n.trim().parse::<i32>().ok())
+            .filter(|n| *n >= 0)
+        else {
+            panic!("KWin did not load the script: {loaded}");
+        };
+        let object = format!("/{id}");
+        call(&[
+            "--object-path",
+            &object,
+            "--method",
+            "org.kde.kwin.Script.run",
+        ]);
+        let log = self.dir.path().join("kwin.log");
+        let said = wait_for(
+            || {
+                let text = std::fs::read_to_string(&log).unwrap_or_default();
+                let line = text
+                    .lines()
+                    .find(|l| l.contains(&format!("saytype-activate-{n} ")))?;
+                Some(line.trim_end().ends_with("true"))
+            },
+            "KWin's script to run",
+        );
+        call(&[
+            "--object-path",
+            "/Scripting",
+            "--method",
+            "org.kde.kwin.Scripting.unloadScript",
+            &name,
+        ]);
+        said
     }
 }

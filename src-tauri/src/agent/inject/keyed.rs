@@ -1,18 +1,20 @@
 //! The routes that type with the user's own layout (KWin's fake-input, mutter's
-//! RemoteDesktop): one rule for both. A text whose every character is on the
-//! layout is typed (or pasted, as `auto` and the settings say); a text with a
-//! character that is not is pasted whole, in every mode: typing around it and
+//! RemoteDesktop, the portal): one rule for all. A text whose every character is
+//! on the layout is typed (or pasted, as `auto` and the settings say); a text with
+//! a character that is not is pasted whole, in every mode: typing around it and
 //! pasting the rest could reorder the two (a window reads a paste
-//! asynchronously, while later keys may already be on their way).
+//! asynchronously, while later keys may already be on their way). Where the
+//! route knows the focused window (KWin), the terminal rule applies as on X11 and
+//! wlroots, and typing stops when the focus moves.
 
 use std::time::{Duration, Instant};
 
 use super::clipboard::PASTE_HOLD;
 use super::layout::{Layout, LayoutError, Plan, Stroke};
 use super::progress::{checkpoint, REPORT_EVERY};
-use super::rule::pick;
+use super::rule::{in_terminal, pick, InTerminal};
 use super::wayland::typing::PER_CHAR;
-use super::{InjectError, InjectSettings, Method, Progress, Situation};
+use super::{is_terminal, InjectError, InjectSettings, Method, Progress, Situation};
 
 /// A route that sends keys of the user's layout and pastes.
 pub trait Keyed {
@@ -21,36 +23,68 @@ pub trait Keyed {
     /// Send these strokes (one per character, in order); returns once the
     /// compositor has handled them.
     fn send_batch(&mut self, batch: &[Stroke]) -> Result<(), InjectError>;
-    /// Paste `text` through the clipboard.
-    fn paste_text(&mut self, text: &str, progress: &mut dyn Progress) -> Result<(), InjectError>;
+    /// Paste `text` through the clipboard, with the terminal's paste key
+    /// (Ctrl+Shift+V) when `terminal`, else Ctrl+V.
+    fn paste_text(
+        &mut self,
+        text: &str,
+        terminal: bool,
+        progress: &mut dyn Progress,
+    ) -> Result<(), InjectError>;
+    /// The focused window's app id, where the route can tell.
+    fn focused_app(&self) -> Option<String> {
+        None
+    }
+    /// An error if the focus left the window the message started in, after
+    /// `typed` of `total` characters (called after each batch).
+    fn focus_kept(&self, _typed: usize, _total: usize) -> Result<(), InjectError> {
+        Ok(())
+    }
 }
 
-/// How a message goes in on `layout` under `settings`.
-pub fn method_for(layout: &Layout, text: &str, settings: InjectSettings) -> (Method, Plan) {
+/// How a message goes in on `layout` under `settings` (`terminal`: the focused
+/// window is one).
+pub fn method_for(
+    layout: &Layout,
+    text: &str,
+    settings: InjectSettings,
+    terminal: bool,
+) -> (Method, Plan) {
     let plan = layout.plan(text, settings.newline);
     let method = match (&plan, settings.mode) {
         (Plan::Paste(_), _) => Method::Pasted,
         (_, mode) => pick(mode, || Situation {
             chars: text.chars().count(),
             typeable: true,
-            // These compositors do not tell us which window has focus.
-            terminal: false,
+            terminal,
         }),
     };
     (method, plan)
 }
 
-/// Inject `text` through `route`.
+/// Inject `text` through `route`. In a terminal a line break never goes in as a
+/// key (it would run the line): text with one is pasted with the terminal's
+/// paste key (bracketed: the shell runs nothing), a trailing one is dropped.
 pub fn inject(
     route: &mut dyn Keyed,
     text: &str,
     settings: InjectSettings,
     progress: &mut dyn Progress,
 ) -> Result<Method, InjectError> {
-    let (method, plan) = method_for(route.layout()?, text, settings);
+    let terminal = route.focused_app().is_some_and(|a| is_terminal(&a));
+    let text = match terminal.then(|| in_terminal(text)) {
+        Some(InTerminal::Paste(text)) => {
+            return route
+                .paste_text(text, true, progress)
+                .map(|()| Method::Pasted)
+        }
+        Some(InTerminal::Usual(text)) => text,
+        None => text,
+    };
+    let (method, plan) = method_for(route.layout()?, text, settings, terminal);
     match (method, plan) {
         (Method::Typed, Plan::Type(strokes)) => type_paced(route, &strokes, progress),
-        _ => route.paste_text(text, progress),
+        _ => route.paste_text(text, terminal, progress),
     }
     .map(|()| method)
 }
@@ -78,14 +112,24 @@ pub fn batch_events(layout: &Layout, batch: &[Stroke]) -> Result<Vec<(u32, bool)
     Ok(events)
 }
 
-/// The paste shortcut (Ctrl+V, wherever the layout has `v`) as key events.
-pub fn paste_events(layout: &Layout) -> Result<[(u32, bool); 4], InjectError> {
+/// The paste shortcut as key events: Ctrl+V (wherever the layout has `v`), or
+/// a terminal's Ctrl+Shift+V.
+pub fn paste_events(layout: &Layout, terminal: bool) -> Result<Vec<(u32, bool)>, InjectError> {
     let failed = |e: LayoutError| InjectError::Failed(e.to_string());
     let (control, v) = (
         layout.control_key().map_err(failed)?.code,
         layout.v_key().map_err(failed)?.code,
     );
-    Ok([(control, true), (v, true), (v, false), (control, false)])
+    let shift = terminal
+        .then(|| layout.shift_key().map(|k| k.code))
+        .transpose()
+        .map_err(failed)?;
+    let mut events = vec![(control, true)];
+    events.extend(shift.map(|s| (s, true)));
+    events.extend([(v, true), (v, false)]);
+    events.extend(shift.map(|s| (s, false)));
+    events.push((control, false));
+    Ok(events)
 }
 
 /// How long the window may take to read a paste.
@@ -126,6 +170,7 @@ fn type_paced(
             std::thread::sleep(rest);
         }
         typed += batch.len();
+        route.focus_kept(typed, total)?;
         checkpoint(progress, typed, total)?;
     }
     Ok(())
@@ -162,8 +207,19 @@ mod tests {
             "z is KEY_Y, @ is AltGr+Q, A is Shift+KEY_A"
         );
         assert_eq!(
-            paste_events(&de).expect("paste"),
+            paste_events(&de, false).expect("paste"),
             [(29, true), (47, true), (47, false), (29, false)]
+        );
+        assert_eq!(
+            paste_events(&de, true).expect("terminal paste"),
+            [
+                (29, true),
+                (shift, true),
+                (47, true),
+                (47, false),
+                (shift, false),
+                (29, false)
+            ]
         );
     }
 
@@ -176,20 +232,20 @@ mod tests {
             newline: NewlineKey::ShiftReturn,
         };
         for mode in [InjectMode::Type, InjectMode::Auto, InjectMode::Paste] {
-            let (method, plan) = method_for(&us, "naïve", settings(mode));
+            let (method, plan) = method_for(&us, "naïve", settings(mode), false);
             assert_eq!(method, Method::Pasted, "{mode:?}");
             assert_eq!(plan, Plan::Paste('ï'));
         }
-        let (method, plan) = method_for(&us, "plain ASCII\n", settings(InjectMode::Type));
+        let (method, plan) = method_for(&us, "plain ASCII\n", settings(InjectMode::Type), false);
         assert_eq!(method, Method::Typed);
         assert!(matches!(plan, Plan::Type(s) if s.len() == 12));
         let long = "a".repeat(600);
         assert_eq!(
-            method_for(&us, &long, settings(InjectMode::Auto)).0,
+            method_for(&us, &long, settings(InjectMode::Auto), false).0,
             Method::Pasted
         );
         assert_eq!(
-            method_for(&us, "abc", settings(InjectMode::Paste)).0,
+            method_for(&us, "abc", settings(InjectMode::Paste), false).0,
             Method::Pasted
         );
     }

@@ -95,15 +95,25 @@ impl Native {
             Native::Wlroots(wlr) => {
                 wlr.newline = settings.newline;
                 let route = wlr.route_now()?;
-                wlr.check_focus()?;
-                wlr.note_focus();
-                *target = wlr.focused_target();
+                let windows = wlr.windows();
+                windows.check_focus()?;
+                windows.note_focus();
+                *target = windows.focused_target();
                 with_method(
                     target,
                     inject_wlroots(wlr, route, text, settings.mode, progress),
                 )
             }
-            Native::Kwin(kwin) => keyed::inject(kwin.as_mut(), text, settings, progress),
+            Native::Kwin(kwin) => {
+                let windows = kwin.windows()?;
+                windows.check_focus()?;
+                windows.note_focus();
+                *target = windows.focused_target();
+                with_method(
+                    target,
+                    keyed::inject(kwin.as_mut(), text, settings, progress),
+                )
+            }
             Native::Mutter(m) => keyed::inject(m.as_mut(), text, settings, progress),
             Native::Portal(p) => keyed::inject(p.as_mut(), text, settings, progress),
             Native::Unreachable(_, why) => Err(unreachable(why)),
@@ -170,7 +180,7 @@ fn inject_wlroots(
     mode: InjectMode,
     progress: &mut dyn Progress,
 ) -> Result<Method, InjectError> {
-    let terminal = wlr.focused_app().is_some_and(|a| is_terminal(&a));
+    let terminal = wlr.windows().focused_app().is_some_and(|a| is_terminal(&a));
     let text = if terminal {
         match in_terminal(text) {
             InTerminal::Paste(text) => {

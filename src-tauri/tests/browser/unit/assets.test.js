@@ -35,7 +35,8 @@ const importsOf = (code) => [...code.matchAll(/^\s*(?:import|export)\b[^'"]*?fro
 /** Every script a page loads, from its HTML through its imports: URL → file. */
 async function loaded(routes, pageUrl) {
   const html = await readFile(path.join(repo, routes.get(pageUrl)), 'utf8');
-  const entries = [...html.matchAll(/<script type="module" src="([^"]+)"><\/script>/g)].map((m) => m[1]);
+  // Modules, and classic scripts (boot.js), which import nothing.
+  const entries = [...html.matchAll(/<script(?: type="module")? src="([^"]+)"><\/script>/g)].map((m) => m[1]);
   assert.ok(entries.length, `${pageUrl} loads a module`);
   const seen = new Map();
   const queue = entries.map((src) => new URL(src, `http://relay${pageUrl}`).pathname);

@@ -1,6 +1,8 @@
-//! KWin offers `org_kde_kwin_fake_input` only to a program whose `.desktop` file
-//! (found through `XDG_DATA_HOME` and `XDG_DATA_DIRS`) has an absolute `Exec=` naming
-//! the program's executable and `X-KDE-Wayland-Interfaces=org_kde_kwin_fake_input`.
+//! KWin offers `org_kde_kwin_fake_input` (typing) and
+//! `org_kde_plasma_window_management` (which window has the focus) only to a program
+//! whose `.desktop` file (found through `XDG_DATA_HOME` and `XDG_DATA_DIRS`) has an
+//! absolute `Exec=` naming the program's executable and lists them in
+//! `X-KDE-Wayland-Interfaces`.
 //! SayType writes that entry itself, in the user's applications folder, for the
 //! binary that runs; idempotent, and hidden from menus (`NoDisplay`).
 
@@ -26,7 +28,7 @@ pub fn entry(exe: &Path) -> String {
         "[Desktop Entry]\nType=Application\nName=SayType\n\
          Comment=Lets SayType type on KDE Plasma (KWin fake input)\n\
          Exec={quoted}\nNoDisplay=true\n\
-         X-KDE-Wayland-Interfaces=org_kde_kwin_fake_input\n"
+         X-KDE-Wayland-Interfaces=org_kde_kwin_fake_input,org_kde_plasma_window_management\n"
     )
 }
 
@@ -48,7 +50,8 @@ impl Installed {
 }
 
 /// Write the entry for the running binary into `applications` (the user's
-/// `~/.local/share/applications`), unless it is there already.
+/// `~/.local/share/applications`), unless it is there already as it should be (an
+/// older SayType's entry, granting fake-input alone, is rewritten).
 pub fn install(applications: &Path, exe: &Path) -> std::io::Result<Installed> {
     let path = applications.join(FILE_NAME);
     let wanted = entry(exe);
@@ -80,7 +83,9 @@ mod tests {
         let exe = Path::new("/opt/Say Type/bin/saytype");
         let text = entry(exe);
         assert!(text.contains("Exec=\"/opt/Say Type/bin/saytype\"\n"));
-        assert!(text.contains("X-KDE-Wayland-Interfaces=org_kde_kwin_fake_input\n"));
+        assert!(text.contains(
+            "X-KDE-Wayland-Interfaces=org_kde_kwin_fake_input,org_kde_plasma_window_management\n"
+        ));
         assert_eq!(
             entry(Path::new("/a$b")).lines().nth(4),
             Some("Exec=\"/a\\$b\"")

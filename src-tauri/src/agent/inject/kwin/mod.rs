@@ -1,23 +1,28 @@
 //! KDE Plasma: KWin's `org_kde_kwin_fake_input` (wayland-protocols-plasma), keys of
 //! the user's layout by evdev code, and pasting through the data-control
-//! clipboard. KWin offers fake-input only to programs its `.desktop` entry names
-//! ([`grant`]); SayType installs that entry when KWin withholds the global, then
-//! connects again.
+//! clipboard; which window has the focus from KWin's window list ([`windows`]):
+//! the terminal rule, the focus check and the result's target. KWin offers both
+//! only to programs its `.desktop` entry names ([`grant`]); SayType installs that
+//! entry when KWin withholds them, then connects again.
 
 pub mod grant;
+pub mod windows;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use wayland_client::delegate_noop;
 use wayland_protocols_plasma::fake_input::client::org_kde_kwin_fake_input::OrgKdeKwinFakeInput;
+use wayland_protocols_plasma::plasma_window_management::client::org_kde_plasma_window_management::OrgKdePlasmaWindowManagement;
 
 use super::keyed::{self, Keyed};
 use super::layout::{Layout, Stroke};
 use super::progress::{checkpoint, Progress};
 use super::wayland::data_control::DataControl;
 use super::wayland::seat_keymap::{KeymapState, SeatKeymap};
+use super::wayland::windows::Windows;
 use super::InjectError;
+use windows::WINDOW_MANAGEMENT;
 
 const FAKE_INPUT: &str = "org_kde_kwin_fake_input";
 /// How long a new `.desktop` entry may take to reach KWin, and how often we look.
@@ -45,7 +50,8 @@ impl KwinInjector {
     /// Connect to KWin's fake-input, installing the `.desktop` entry first if
     /// KWin does not offer it yet (`seat`: a connection made before).
     pub fn connect(seat: SeatKeymap) -> Result<Kwin, InjectError> {
-        if seat.interfaces().iter().any(|i| i == FAKE_INPUT) {
+        let offers = |seat: &SeatKeymap, name: &str| seat.interfaces().iter().any(|i| i == name);
+        if offers(&seat, FAKE_INPUT) && offers(&seat, WINDOW_MANAGEMENT) {
             return Self::bind(seat, None);
         }
         // KWin filters its globals per connection, when the connection is made:
@@ -83,7 +89,10 @@ impl KwinInjector {
                     "the Wayland compositor went away".into(),
                 ));
             };
-            if seat.interfaces().iter().any(|i| i == FAKE_INPUT) {
+            let typing = offers(&seat, FAKE_INPUT);
+            // Both come with the entry; a KWin that offers typing but keeps its
+            // window list is used without (the focus then is unknown).
+            if typing && (offers(&seat, WINDOW_MANAGEMENT) || Instant::now() > deadline) {
                 break seat;
             }
             if Instant::now() > deadline {
@@ -112,6 +121,11 @@ impl KwinInjector {
             "SayType".into(),
             "types the text you dictate on your phone".into(),
         );
+        // The window list: KWin announces every window at once.
+        seat.state.windows.listed = seat
+            .globals
+            .bind::<OrgKdePlasmaWindowManagement, _, _>(&qh, 1..=16, ())
+            .is_ok();
         seat.roundtrip()?;
         Ok(Kwin::Ready(Box::new(KwinInjector {
             seat,
@@ -130,6 +144,12 @@ impl KwinInjector {
             ),
             None => "typing through KWin fake-input".into(),
         })
+    }
+
+    /// KWin's windows: which one has the focus (after a round trip).
+    pub fn windows(&mut self) -> Result<&mut Windows, InjectError> {
+        self.seat.roundtrip()?;
+        Ok(&mut self.seat.state.windows)
     }
 
     /// Send key events (evdev code, pressed) in order.
@@ -154,13 +174,26 @@ impl Keyed for KwinInjector {
         self.seat.roundtrip()
     }
 
-    /// Paste `text`: our own clipboard owner holds it, the window gets Ctrl+V,
-    /// and once the window has read it (the compositor asks us for it) the
-    /// user's clipboard goes back.
-    fn paste_text(&mut self, text: &str, progress: &mut dyn Progress) -> Result<(), InjectError> {
+    fn focused_app(&self) -> Option<String> {
+        self.seat.state.windows.focused_app()
+    }
+
+    fn focus_kept(&self, typed: usize, total: usize) -> Result<(), InjectError> {
+        self.seat.state.windows.focus_kept(typed, total)
+    }
+
+    /// Paste `text`: our own clipboard owner holds it, the window gets Ctrl+V
+    /// (a terminal Ctrl+Shift+V), and once the window has read it (the compositor
+    /// asks us for it) the user's clipboard goes back.
+    fn paste_text(
+        &mut self,
+        text: &str,
+        terminal: bool,
+        progress: &mut dyn Progress,
+    ) -> Result<(), InjectError> {
         let total = text.chars().count();
         checkpoint(progress, 0, total)?;
-        let shortcut = keyed::paste_events(self.seat.layout()?)?;
+        let shortcut = keyed::paste_events(self.seat.layout()?, terminal)?;
         if self.clipboard.is_none() {
             self.clipboard = Some(DataControl::start()?);
         }

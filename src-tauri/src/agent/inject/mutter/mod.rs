@@ -129,7 +129,13 @@ impl Keyed for MutterInjector {
     /// Paste `text`: our session owns the clipboard with it, the window gets
     /// Ctrl+V, and once mutter has fetched the text for it the user's text goes
     /// back (served by our session from then on).
-    fn paste_text(&mut self, text: &str, progress: &mut dyn Progress) -> Result<(), InjectError> {
+    /// (mutter does not say which window has the focus: never a terminal's key.)
+    fn paste_text(
+        &mut self,
+        text: &str,
+        _terminal: bool,
+        progress: &mut dyn Progress,
+    ) -> Result<(), InjectError> {
         let total = text.chars().count();
         checkpoint(progress, 0, total)?;
         let shared = &self.clipboard;

@@ -246,10 +246,15 @@ impl Keyed for PortalInjector {
     /// Paste `text`: our session owns the clipboard with it, the window gets
     /// Ctrl+V, and once the desktop has fetched the text the user's text goes
     /// back.
-    fn paste_text(&mut self, text: &str, progress: &mut dyn Progress) -> Result<(), InjectError> {
+    fn paste_text(
+        &mut self,
+        text: &str,
+        terminal: bool,
+        progress: &mut dyn Progress,
+    ) -> Result<(), InjectError> {
         let total = text.chars().count();
         checkpoint(progress, 0, total)?;
-        let shortcut = keyed::paste_events(self.layout()?)?;
+        let shortcut = keyed::paste_events(self.layout()?, terminal)?;
         let runtime = &self.runtime;
         let Some(live) = &mut self.live else {
             return Err(InjectError::NeedsGrant(self.needs_grant.clone()));

@@ -44,7 +44,7 @@ impl WlrInjector {
             typed += piece.chars().count();
             if (i + 1) % COMMITS_PER_SYNC == 0 {
                 self.sync()?;
-                self.focus_kept(typed, total)?;
+                self.state.windows.focus_kept(typed, total)?;
             }
             checkpoint(progress, typed, total)?;
         }

@@ -9,7 +9,7 @@
 //!   keyboard with an ordinary US keymap ([`typing`]);
 //! - which window has focus (its app id and title, for the terminal rule, the
 //!   result's target, and whether there is one at all), and whether it moved part
-//!   way: `zwlr_foreign_toplevel_manager_v1` ([`session`], [`focus`]).
+//!   way: `zwlr_foreign_toplevel_manager_v1` ([`session`], [`windows`]).
 //!
 //! [`Offer`] is what a compositor offers, read from its registry globals; other
 //! compositors' routes (KWin fake-input, mutter, the portal + libei) are further
@@ -39,12 +39,12 @@ macro_rules! ignore_registry {
 
 pub mod commit;
 pub mod data_control;
-pub mod focus;
 pub mod input_method;
 pub mod keymap;
 pub mod seat_keymap;
 pub mod session;
 pub mod typing;
+pub mod windows;
 
 pub use session::WlrInjector;
 

@@ -12,6 +12,7 @@ use wayland_client::protocol::{wl_keyboard, wl_seat};
 use wayland_client::{Connection, Dispatch, EventQueue, QueueHandle, WEnum};
 
 use super::session::lost;
+use super::windows::Windows;
 use crate::agent::inject::layout::Layout;
 use crate::agent::inject::InjectError;
 
@@ -22,6 +23,8 @@ pub struct KeymapState {
     /// The keymap changed since the layout was last read.
     changed: bool,
     keyboard: Option<wl_keyboard::WlKeyboard>,
+    /// The compositor's windows, where a route binds a list of them (KWin).
+    pub windows: Windows,
 }
 
 /// A connection that follows the seat's keymap.

@@ -3,10 +3,8 @@
 //! message choice of route. The IO shell around the pure parts
 //! ([`keymap`](super::keymap), [`ImState`], [`Offer`]).
 
-use std::collections::HashMap;
 use std::time::Instant;
 
-use wayland_client::backend::ObjectId;
 use wayland_client::globals::registry_queue_init;
 use wayland_client::protocol::wl_seat::WlSeat;
 use wayland_client::{
@@ -26,6 +24,7 @@ use wayland_protocols_wlr::foreign_toplevel::v1::client::{
 };
 
 use super::commit::ImState;
+use super::windows::Windows;
 use super::{compositor_name, Offer};
 use crate::agent::inject::{InjectError, NewlineKey};
 
@@ -33,15 +32,8 @@ use crate::agent::inject::{InjectError, NewlineKey};
 #[derive(Default)]
 pub struct State {
     pub(super) im: ImState,
-    pub(super) toplevels: HashMap<ObjectId, Toplevel>,
-}
-
-/// A window, as the compositor's toplevel list describes it.
-#[derive(Default)]
-pub(super) struct Toplevel {
-    pub(super) app_id: String,
-    pub(super) title: String,
-    pub(super) activated: bool,
+    /// The toplevel list: which window has the focus (see [`super::windows`]).
+    pub windows: Windows,
 }
 
 /// What `$WAYLAND_DISPLAY` leads to.
@@ -67,10 +59,6 @@ pub struct WlrInjector {
     /// The keymap the virtual keyboard has now.
     pub(super) keymap: Option<String>,
     pub(super) input_method: Option<ZwpInputMethodV2>,
-    /// `None` without the foreign-toplevel list: focus unknown.
-    pub(super) watching_toplevels: bool,
-    /// The window that had the focus when the message started (see [`super::focus`]).
-    pub(super) started_in: Option<ObjectId>,
     pub(super) clipboard: Option<arboard::Clipboard>,
     pub newline: NewlineKey,
     /// Key timestamps count from here.
@@ -103,7 +91,7 @@ impl WlrInjector {
         let seat: WlSeat = globals.bind(&qh, 1..=7, ()).map_err(bind_error)?;
         let vk_manager = globals.bind(&qh, 1..=1, ()).map_err(bind_error)?;
         let im_manager = globals.bind(&qh, 1..=1, ()).ok();
-        let watching_toplevels = globals
+        let listed = globals
             .bind::<ZwlrForeignToplevelManagerV1, _, _>(&qh, 1..=3, ())
             .is_ok();
         let mut injector = WlrInjector {
@@ -116,13 +104,12 @@ impl WlrInjector {
             keyboard: None,
             keymap: None,
             input_method: None,
-            watching_toplevels,
-            started_in: None,
             clipboard: None,
             newline: NewlineKey::default(),
             epoch: Instant::now(),
             name: compositor_name(),
         };
+        injector.state.windows.listed = listed;
         injector.sync()?;
         Ok(Found::Wlroots(Box::new(injector)))
     }
@@ -173,16 +160,9 @@ impl WlrInjector {
         })
     }
 
-    /// Fails when the compositor says no window is focused: keys would go nowhere.
-    pub fn check_focus(&self) -> Result<(), InjectError> {
-        if self.watching_toplevels && self.focused_app().is_none() {
-            return Err(InjectError::Failed(
-                "no window has the keyboard focus on this Wayland desktop: click into the \
-                 window to type into, then send the message again"
-                    .into(),
-            ));
-        }
-        Ok(())
+    /// The compositor's windows: which one has the focus.
+    pub fn windows(&mut self) -> &mut Windows {
+        &mut self.state.windows
     }
 
     /// The status line for the route the focused window gets now.
@@ -271,18 +251,19 @@ impl Dispatch<ZwlrForeignToplevelHandleV1, ()> for State {
         _: &Connection,
         _: &QueueHandle<Self>,
     ) {
-        let entry = state.toplevels.entry(proxy.id()).or_default();
+        let windows = &mut state.windows;
         match event {
-            handle::Event::AppId { app_id } => entry.app_id = app_id,
-            handle::Event::Title { title } => entry.title = title,
+            handle::Event::AppId { app_id } => windows.entry(proxy.id()).app_id = app_id,
+            handle::Event::Title { title } => windows.entry(proxy.id()).title = title,
             handle::Event::State { state: flags } => {
                 let activated = handle::State::Activated as u32;
-                entry.activated = flags
+                let activated = flags
                     .chunks_exact(4)
                     .any(|b| b.try_into().ok().map(u32::from_ne_bytes) == Some(activated));
+                windows.set_activated(proxy.id(), activated);
             }
             handle::Event::Closed => {
-                state.toplevels.remove(&proxy.id());
+                windows.remove(&proxy.id());
                 proxy.destroy();
             }
             _ => {}

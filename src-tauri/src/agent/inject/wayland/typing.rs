@@ -82,7 +82,7 @@ impl WlrInjector {
                     std::thread::sleep(rest);
                 }
                 typed += batch.len();
-                self.focus_kept(typed, total)?;
+                self.state.windows.focus_kept(typed, total)?;
                 checkpoint(progress, typed, total)?;
             }
         }

@@ -1,0 +1,58 @@
+//! Dictation as the Wayland focus and terminal tests drive it: a message sent and
+//! followed to its end, and a long message whose window loses the focus part way.
+
+use serde_json::{json, Value};
+
+use super::desktop::Target;
+use super::wayland::wait_for;
+use super::{RelayClient, TOKEN};
+
+/// Send `text` as `id` to the relay at `url` and wait until it is `want`.
+pub async fn dictate(url: &str, id: &str, text: &str, want: &str) -> Value {
+    let relay = RelayClient::new(url, TOKEN);
+    let r = relay.post(&json!({"text": text, "id": id})).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    let s = relay.wait_status(id, want).await;
+    assert_eq!(s["status"], want, "{s}");
+    s
+}
+
+/// A long message typed into `gtk`; once its first characters are there,
+/// `move_focus` gives another window (of app id `to`) the focus. The message
+/// must stop there: `failed` with "focus moved to <to> after N of M characters",
+/// and the GTK window holds a start of the text, no more than N characters.
+/// Returns the message's status.
+pub async fn focus_moves_part_way(
+    url: &str,
+    gtk: &Target,
+    move_focus: impl FnOnce() -> bool,
+    to: &str,
+) -> Value {
+    let text: String = "focus check ".repeat(800);
+    let total = text.chars().count();
+    let relay = RelayClient::new(url, TOKEN);
+    let r = relay.post(&json!({"text": text, "id": "long"})).await;
+    assert_eq!(r.status, 200, "{:?}", r.body);
+    wait_for(
+        || (gtk.text().len() >= 1_000).then_some(()),
+        "the first characters in the GTK window",
+    );
+    assert!(move_focus(), "the focus moved");
+    let s = relay.wait_status("long", "failed").await;
+    assert_eq!(s["status"], "failed", "{s}");
+    let error = s["error"].as_str().unwrap_or_default();
+    let typed = error
+        .strip_prefix(&format!("focus moved to {to} after "))
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse::<usize>().ok())
+        .unwrap_or_else(|| panic!("not the focus reason: {error}"));
+    assert!(
+        error.contains(&format!("after {typed} of {total} characters")),
+        "{error}"
+    );
+    assert!(typed < total, "{error}");
+    let got = gtk.text();
+    assert!(text.starts_with(&got), "the GTK window got other text");
+    assert!(got.chars().count() <= typed, "{} > {typed}", got.len());
+    s
+}
