@@ -7,14 +7,15 @@
 mod common;
 
 use common::desktop::{mixed_text_from, Target};
-use common::dictate::{dictate, focus_moves_part_way};
+use common::dictate::{dictate, focus_moves_part_way, join_scratch_and_press_enter};
 use common::kwin::{Grant, Kwin, SOCKET};
 use common::served::Served;
 use common::terminal::{Emulator, Terminal};
 use common::wayland::{
     layout_texts, route_line, send_and_compare, serve_in, set_clipboard, wait_clipboard,
+    write_settings,
 };
-use serde_json::json;
+use serde_json::{json, Value};
 
 struct Session {
     served: Served,
@@ -24,10 +25,18 @@ struct Session {
 }
 
 async fn session(grant: Grant, xkb: &str, inject: &str) -> Session {
+    // Byte for byte, message after message: no joining space between them.
+    session_with(grant, xkb, inject, json!({"joinMessages": false})).await
+}
+
+/// A session whose `settings.json` is `settings`.
+async fn session_with(grant: Grant, xkb: &str, inject: &str, settings: Value) -> Session {
     let kwin = Kwin::start(grant, xkb);
     let dir = tempfile::tempdir().expect("tempdir");
     let target = kwin.gtk(dir.path());
-    let served = serve_in(&dir.path().join("data"), inject, &kwin.env()).await;
+    let data = dir.path().join("data");
+    write_settings(&data, &settings);
+    let served = serve_in(&data, inject, &kwin.env()).await;
     Session {
         served,
         target,
@@ -57,7 +66,7 @@ async fn on_kwin_a_terminal_runs_nothing_and_typing_stops_when_the_focus_moves()
     )
     .await;
     assert_eq!(
-        konsole.prompt_line(),
+        konsole.wait_prompt("touch made-by-saytype"),
         "touch made-by-saytype",
         "the text sits on the prompt"
     );
@@ -76,7 +85,10 @@ async fn on_kwin_a_terminal_runs_nothing_and_typing_stops_when_the_focus_moves()
         "injected",
     )
     .await;
-    assert_eq!(konsole.prompt_line(), "touch made-by-saytype\necho second");
+    assert_eq!(
+        konsole.wait_prompt("touch made-by-saytype\necho second"),
+        "touch made-by-saytype\necho second"
+    );
     assert!(
         !dir.path().join("made-by-saytype").exists(),
         "the first line ran"
@@ -93,6 +105,26 @@ async fn on_kwin_a_terminal_runs_nothing_and_typing_stops_when_the_focus_moves()
     )
     .await;
     assert_eq!(r["target"]["title"], "saytype-wayland-gtk", "{r}");
+}
+
+/// Dictating in a row on KWin, into Konsole running bash: the second message gets
+/// a joining space, "scratch that" removes it with BackSpace, "press enter" runs
+/// the line. Before, KWin's route could not tell the focus or press single keys:
+/// no space, and both commands failed.
+#[tokio::test]
+async fn on_kwin_voice_commands_join_scratch_and_press_enter() {
+    let s = session_with(
+        Grant::Everyone,
+        "us",
+        "type",
+        json!({"voiceCommands": true}),
+    )
+    .await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let konsole = Terminal::start(Emulator::Konsole, &s.kwin.env(), dir.path(), || {
+        s.kwin.activate("saytype-shell")
+    });
+    join_scratch_and_press_enter(&s.served.url, &konsole, dir.path(), "org.kde.konsole").await;
 }
 
 /// In-layout text typed, out-of-layout text pasted, with the grant SayType

@@ -9,9 +9,9 @@
 
 mod common;
 
-use common::dictate::{dictate, focus_moves_part_way};
+use common::dictate::{dictate, focus_moves_part_way, join_scratch_and_press_enter};
 use common::terminal::{spawn_terminal, Emulator, Terminal};
-use common::wayland::{serve_in, wait_for, Layout, Sway};
+use common::wayland::{serve_in, wait_for, write_settings, Layout, Sway};
 use common::{RelayClient, TOKEN};
 use serde_json::json;
 
@@ -35,7 +35,7 @@ async fn a_line_break_into_a_native_wayland_terminal_runs_nothing() {
         "injected",
     )
     .await;
-    let line = foot.prompt_line();
+    let line = foot.wait_prompt("touch made-by-saytype");
     assert!(
         !dir.path().join("made-by-saytype").exists(),
         "the line ran as a command"
@@ -54,7 +54,7 @@ async fn a_line_break_into_a_native_wayland_terminal_runs_nothing() {
         "injected",
     )
     .await;
-    let line = foot.prompt_line();
+    let line = foot.wait_prompt("touch made-by-saytype\necho second");
     assert!(
         !dir.path().join("made-by-saytype").exists(),
         "the first line ran as a command"
@@ -107,4 +107,23 @@ async fn typing_stops_when_the_focus_moves_to_another_wayland_window() {
     assert_eq!(s["target"]["app"], "gtk_field.py", "{s}");
     let _ = other.kill();
     let _ = other.wait();
+}
+
+/// Dictating in a row on sway, into foot running bash: the second message gets a
+/// joining space, "scratch that" removes it with BackSpace, "press enter" runs the
+/// line. Before, the native Wayland routes could not tell the focus or press
+/// single keys: no space, and both commands failed.
+#[tokio::test]
+async fn on_sway_voice_commands_join_scratch_and_press_enter() {
+    let Some(sway) = Sway::start(false, Layout::Us) else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let foot = Terminal::start(Emulator::Foot, &sway.env(), dir.path(), || {
+        sway.swaymsg("[app_id=foot] focus")
+    });
+    let data = dir.path().join("data");
+    write_settings(&data, &json!({"voiceCommands": true}));
+    let served = serve_in(&data, "type", &sway.env()).await;
+    join_scratch_and_press_enter(&served.url, &foot, dir.path(), "foot").await;
 }

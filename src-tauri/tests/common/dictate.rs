@@ -4,6 +4,7 @@
 use serde_json::{json, Value};
 
 use super::desktop::Target;
+use super::terminal::Terminal;
 use super::wayland::wait_for;
 use super::{RelayClient, TOKEN};
 
@@ -55,4 +56,34 @@ pub async fn focus_moves_part_way(
     assert!(text.starts_with(&got), "the GTK window got other text");
     assert!(got.chars().count() <= typed, "{} > {typed}", got.len());
     s
+}
+
+/// Dictating in a row into `shell` (bash, in the terminal of app id `app`, in
+/// `dir`), voice commands on: the second message gets a joining space, "scratch
+/// that" removes it with BackSpace, "press enter" runs the line.
+pub async fn join_scratch_and_press_enter(
+    url: &str,
+    shell: &Terminal,
+    dir: &std::path::Path,
+    app: &str,
+) {
+    dictate(url, "a", "touch by-press-enter", "injected").await;
+    dictate(url, "b", "extra", "injected").await;
+    assert_eq!(
+        shell.wait_prompt("touch by-press-enter extra"),
+        "touch by-press-enter extra"
+    );
+    let r = dictate(url, "c", "Scratch that.", "injected").await;
+    assert_eq!(r["target"]["method"], "erased", "{r}");
+    assert_eq!(
+        shell.wait_prompt("touch by-press-enter"),
+        "touch by-press-enter"
+    );
+    let r = dictate(url, "d", "press enter", "injected").await;
+    assert_eq!(r["target"]["app"], app, "{r}");
+    let made = dir.join("by-press-enter");
+    wait_for(
+        || made.exists().then_some(()),
+        "the line run by press enter",
+    );
 }

@@ -125,6 +125,22 @@ impl Terminal {
         std::fs::read_to_string(&buffer).expect("buffer")
     }
 
+    /// Wait until bash's line is `expected` (the keys may still be on their way
+    /// through the terminal when the message is reported), and return it; a
+    /// timeout says what the line was.
+    pub fn wait_prompt(&self, expected: &str) -> String {
+        let mut last = String::new();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            last = self.prompt_line();
+            if last == expected {
+                return last;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        last
+    }
+
     /// Empty bash's line (end of line, kill to its start, for each line).
     pub fn clear_prompt(&self) {
         self.tmux(&["send-keys", "C-e", "C-u", "C-h", "C-u"]);

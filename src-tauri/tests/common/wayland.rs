@@ -371,7 +371,19 @@ pub fn file_starting(dir: &Path, prefix: &str) -> Option<PathBuf> {
 
 /// `saytype serve --inject INJECT` on `data` with a session's environment,
 /// once its agent is online.
+/// `settings.json` in the data directory `data` (made if need be), before serving.
+pub fn write_settings(data: &Path, settings: &serde_json::Value) {
+    std::fs::create_dir_all(data).expect("data dir");
+    std::fs::write(data.join("settings.json"), settings.to_string()).expect("settings");
+}
+
+/// `saytype serve` on `data` with the session's `env`. The routes' tests compare
+/// what arrives byte for byte, message after message: no joining space between
+/// messages unless the test wrote settings of its own first ([`write_settings`]).
 pub async fn serve_in(data: &Path, inject: &str, env: &[(&str, String)]) -> Served {
+    if !data.join("settings.json").exists() {
+        write_settings(data, &serde_json::json!({"joinMessages": false}));
+    }
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let served = Served::spawn(data, Some(TOKEN), &["--inject", inject], &env);
     served.wait_online(TOKEN, "desk").await;

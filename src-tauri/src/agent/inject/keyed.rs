@@ -14,7 +14,7 @@ use super::layout::{Layout, LayoutError, Plan, Stroke};
 use super::progress::{checkpoint, REPORT_EVERY};
 use super::rule::{in_terminal, pick, InTerminal};
 use super::wayland::typing::PER_CHAR;
-use super::{is_terminal, InjectError, InjectSettings, Method, Progress, Situation};
+use super::{is_terminal, InjectError, InjectSettings, Key, Method, Progress, Situation};
 
 /// A route that sends keys of the user's layout and pastes.
 pub trait Keyed {
@@ -87,6 +87,30 @@ pub fn inject(
         _ => route.paste_text(text, terminal, progress),
     }
     .map(|()| method)
+}
+
+/// Press `key` `count` times through `route` (its evdev code: Return and
+/// BackSpace are the same key in every layout), paced and focus-checked like
+/// typed text.
+pub fn press(
+    route: &mut dyn Keyed,
+    key: Key,
+    count: usize,
+    progress: &mut dyn Progress,
+) -> Result<(), InjectError> {
+    // linux/input-event-codes.h: KEY_ENTER, KEY_BACKSPACE; their keysyms.
+    let (code, keysym) = match key {
+        Key::Return => (28, 0xff0d),
+        Key::BackSpace => (14, 0xff08),
+    };
+    let stroke = Stroke {
+        code,
+        keysym,
+        shift: false,
+        level3: false,
+    };
+    checkpoint(progress, 0, count)?;
+    type_paced(route, &vec![stroke; count], progress)
 }
 
 /// The key events (evdev code, pressed) that type `batch` on `layout`: for each

@@ -23,4 +23,4 @@ pub enum Key {
 
 /// What a route without keys says.
 pub const NO_KEYS: &str =
-    "this desktop's route cannot press single keys yet (X11 and Xwayland windows can)";
+    "this desktop's route cannot press single keys yet (X11 and Xwayland windows can, and KDE Plasma's)";

@@ -7,13 +7,16 @@
 use std::path::Path;
 
 use super::keyed;
+use super::keys::NO_KEYS;
 use super::kwin::{Kwin, KwinInjector};
 use super::mutter::MutterInjector;
 use super::portal::PortalInjector;
 use super::rule::{in_terminal, pick, with_method, InTerminal};
 use super::wayland::seat_keymap::SeatKeymap;
+use super::wayland::windows::Windows;
 use super::wayland::{self, session::Found, session::WlRoute, Offer, WlrInjector};
-use super::{is_terminal, InjectError, InjectMode, InjectSettings, Method, Progress, Situation};
+use super::Situation;
+use super::{is_terminal, InjectError, InjectMode, InjectSettings, Key, Method, Progress};
 use crate::protocol::ws::Target;
 
 /// A Wayland compositor's route for native windows.
@@ -118,6 +121,47 @@ impl Native {
             Native::Portal(p) => keyed::inject(p.as_mut(), text, settings, progress),
             Native::Unreachable(_, why) => Err(unreachable(why)),
         }
+    }
+
+    /// Whether this route knows the focused window and presses single keys (the
+    /// dictation flow's joining space, "press enter", "scratch that").
+    pub fn flow_keys(&self) -> bool {
+        match self {
+            Native::Wlroots(wlr) => wlr.lists_windows(),
+            Native::Kwin(kwin) => kwin.lists_windows(),
+            _ => false,
+        }
+    }
+
+    /// The compositor's windows, brought up to date (a round trip), where the
+    /// route lists them.
+    pub fn windows(&mut self) -> Option<&mut Windows> {
+        match self {
+            Native::Wlroots(wlr) => wlr.windows_now().ok(),
+            Native::Kwin(kwin) => kwin.windows().ok(),
+            _ => None,
+        }
+    }
+
+    /// Press `key` `count` times into the focused window: where it went, and how.
+    pub fn press(
+        &mut self,
+        key: Key,
+        count: usize,
+        progress: &mut dyn Progress,
+    ) -> Result<(Option<Target>, Result<(), InjectError>), InjectError> {
+        let windows = self
+            .windows()
+            .ok_or_else(|| InjectError::Failed(NO_KEYS.into()))?;
+        windows.check_focus()?;
+        windows.note_focus();
+        let target = windows.focused_target();
+        let pressed = match self {
+            Native::Wlroots(wlr) => wlr.press(key, count, progress),
+            Native::Kwin(kwin) => keyed::press(kwin.as_mut(), key, count, progress),
+            _ => Err(InjectError::Failed(NO_KEYS.into())),
+        };
+        Ok((target, pressed))
     }
 
     /// The user allows typing (the portal's dialog).

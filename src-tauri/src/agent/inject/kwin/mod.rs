@@ -146,6 +146,11 @@ impl KwinInjector {
         })
     }
 
+    /// KWin lists its windows to us: the focus is known.
+    pub fn lists_windows(&self) -> bool {
+        self.seat.state.windows.listed
+    }
+
     /// KWin's windows: which one has the focus (after a round trip).
     pub fn windows(&mut self) -> Result<&mut Windows, InjectError> {
         self.seat.roundtrip()?;

@@ -138,6 +138,8 @@ pub const US_KEYMAP: &str = "xkb_keymap {\n\
 pub const US_LEFT_CTRL: u32 = 29;
 pub const US_LEFT_SHIFT: u32 = 42;
 pub const US_V: u32 = 47;
+pub const US_ENTER: u32 = 28;
+pub const US_BACKSPACE: u32 = 14;
 
 #[cfg(test)]
 mod tests {

@@ -165,6 +165,17 @@ impl WlrInjector {
         &mut self.state.windows
     }
 
+    /// The same after a round trip (up to date).
+    pub fn windows_now(&mut self) -> Result<&mut Windows, InjectError> {
+        self.sync()?;
+        Ok(&mut self.state.windows)
+    }
+
+    /// The compositor lists its windows to us: the focus is known.
+    pub fn lists_windows(&self) -> bool {
+        self.state.windows.listed
+    }
+
     /// The status line for the route the focused window gets now.
     pub fn ready_line(&mut self) -> Result<String, InjectError> {
         Ok(match self.route_now()? {

@@ -58,35 +58,67 @@ impl WlrInjector {
     ) -> Result<(), InjectError> {
         let segments =
             keymap::plan(text, self.newline).map_err(|e| InjectError::Failed(e.to_string()))?;
-        let keyboard = self.keyboard();
         let total = text.chars().count();
         let mut typed = 0;
         for segment in segments {
             self.upload(&segment.keymap)?;
-            keyboard.modifiers(0, 0, 0, 0);
-            for batch in segment.keys.chunks(REPORT_EVERY) {
-                let started = Instant::now();
-                let time = self.now_ms();
-                for &Key { code, shift } in batch {
-                    if shift {
-                        keyboard.modifiers(SHIFT_MASK, 0, 0, 0);
-                    }
-                    keyboard.key(time, code, PRESSED);
-                    keyboard.key(time, code, RELEASED);
-                    if shift {
-                        keyboard.modifiers(0, 0, 0, 0);
-                    }
-                }
-                self.sync()?;
-                if let Some(rest) = (PER_CHAR * batch.len() as u32).checked_sub(started.elapsed()) {
-                    std::thread::sleep(rest);
-                }
-                typed += batch.len();
-                self.state.windows.focus_kept(typed, total)?;
-                checkpoint(progress, typed, total)?;
-            }
+            typed = self.send_keys(&segment.keys, typed, total, progress)?;
         }
         Ok(())
+    }
+
+    /// Press Return or BackSpace `count` times (with an ordinary US keymap),
+    /// paced and focus-checked like typed text.
+    pub fn press(
+        &mut self,
+        key: crate::agent::inject::Key,
+        count: usize,
+        progress: &mut dyn Progress,
+    ) -> Result<(), InjectError> {
+        let code = match key {
+            crate::agent::inject::Key::Return => keymap::US_ENTER,
+            crate::agent::inject::Key::BackSpace => keymap::US_BACKSPACE,
+        };
+        checkpoint(progress, 0, count)?;
+        self.upload(keymap::US_KEYMAP)?;
+        self.send_keys(&vec![Key { code, shift: false }; count], 0, count, progress)?;
+        Ok(())
+    }
+
+    /// Send `keys` (with the keymap in place) in paced batches, a round trip and
+    /// a look at the focus after each; `done` of `total` were sent before.
+    /// Returns how many are sent now.
+    fn send_keys(
+        &mut self,
+        keys: &[Key],
+        mut done: usize,
+        total: usize,
+        progress: &mut dyn Progress,
+    ) -> Result<usize, InjectError> {
+        let keyboard = self.keyboard();
+        keyboard.modifiers(0, 0, 0, 0);
+        for batch in keys.chunks(REPORT_EVERY) {
+            let started = Instant::now();
+            let time = self.now_ms();
+            for &Key { code, shift } in batch {
+                if shift {
+                    keyboard.modifiers(SHIFT_MASK, 0, 0, 0);
+                }
+                keyboard.key(time, code, PRESSED);
+                keyboard.key(time, code, RELEASED);
+                if shift {
+                    keyboard.modifiers(0, 0, 0, 0);
+                }
+            }
+            self.sync()?;
+            if let Some(rest) = (PER_CHAR * batch.len() as u32).checked_sub(started.elapsed()) {
+                std::thread::sleep(rest);
+            }
+            done += batch.len();
+            self.state.windows.focus_kept(done, total)?;
+            checkpoint(progress, done, total)?;
+        }
+        Ok(done)
     }
 
     /// Paste `text`: the data-control clipboard holds it (the user's comes back
