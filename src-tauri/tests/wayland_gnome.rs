@@ -5,9 +5,11 @@
 mod common;
 
 use common::desktop::{mixed_text_from, Target};
+use common::dictate::dictate;
 use common::mutter::Mutter;
 use common::served::Served;
 use common::session_bus::SessionBus;
+use common::terminal::{focused_marker, Emulator, Terminal};
 use common::wayland::{layout_texts, route_line, send_and_compare, serve_in};
 use common::{RelayClient, TOKEN};
 use serde_json::{json, Value};
@@ -127,4 +129,54 @@ async fn without_xwayland_off_layout_text_is_pasted_through_the_session() {
         })
         .collect();
     send_and_compare(&s.served.url, &s.target, &texts, "n").await;
+}
+
+/// mutter tells no client which window has the focus, so any window may be a
+/// terminal: a dictated line with a line break used to be typed there as
+/// Shift+Return, which GNOME Terminal (VTE) and xterm read as Return: the line
+/// runs (foot here sent bash something it ignored, and the next message was
+/// glued to the line). Now text with a line break goes in as a Ctrl+V paste,
+/// which a terminal ignores, so nothing runs and the line is not left behind.
+/// (mutter fetches every new clipboard itself, so SayType cannot tell whether
+/// the window took the paste: it is reported pasted; the text stays in the
+/// history.)
+#[tokio::test]
+async fn on_mutter_a_line_break_never_runs_a_line_in_a_terminal() {
+    let mutter = Mutter::start(false);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let served = serve_in(&data, "type", &mutter.env()).await;
+    // The only window: mutter gives it the focus (tmux hears of it).
+    let focused = focused_marker(dir.path());
+    let foot = Terminal::start(Emulator::Foot, &mutter.env(), dir.path(), || {
+        focused.exists()
+    });
+    // Keys reach foot once mutter has given it the keyboard, a moment after it
+    // is activated (what tmux hears): type until a line arrives whole.
+    for attempt in 0.. {
+        dictate(
+            &served.url,
+            &format!("probe-{attempt}"),
+            "echo typed",
+            "injected",
+        )
+        .await;
+        let line = foot.wait_prompt_within("echo typed", std::time::Duration::from_secs(2));
+        foot.clear_prompt();
+        if line == "echo typed" {
+            break;
+        }
+        assert!(attempt < 5, "keys never reached foot: {line:?}");
+    }
+
+    let r = dictate(&served.url, "line", "touch made-by-saytype\n", "injected").await;
+    assert_eq!(r["target"], Value::Null, "mutter does not say where: {r}");
+    // Keys arrive in order: once the next message is on the prompt, a typed
+    // line break before it would have run the line.
+    dictate(&served.url, "after", "echo after", "injected").await;
+    assert_eq!(foot.wait_prompt("echo after"), "echo after");
+    assert!(
+        !dir.path().join("made-by-saytype").exists(),
+        "the line ran as a command"
+    );
 }

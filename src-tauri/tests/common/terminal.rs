@@ -68,6 +68,13 @@ pub fn spawn_terminal(
         .unwrap_or_else(|e| panic!("{emulator:?} (scripts/setup.sh test installs it): {e}"))
 }
 
+/// A file tmux creates in `dir` once the terminal has the keyboard focus (tmux
+/// asks the terminal for focus reports and runs a hook): how a test tells that a
+/// compositor which says nothing about focus (mutter) gave it to the terminal.
+pub fn focused_marker(dir: &Path) -> PathBuf {
+    dir.join("terminal.focused")
+}
+
 impl Terminal {
     /// Started on the session of `env`, titled "saytype-shell", then focused with
     /// `focus` (true once done).
@@ -82,6 +89,16 @@ impl Terminal {
         let ready = rc.ready.clone();
         let socket = dir.join("tmux.sock");
         let socket_arg = socket.display().to_string();
+        let conf = dir.join("tmux.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "set -g focus-events on\nset-hook -g pane-focus-in \"run-shell 'touch {}'\"\n",
+                focused_marker(dir).display()
+            ),
+        )
+        .expect("tmux.conf");
+        let conf_arg = conf.display().to_string();
         let child = spawn_terminal(
             emulator,
             env,
@@ -91,7 +108,7 @@ impl Terminal {
                 "-S",
                 &socket_arg,
                 "-f",
-                "/dev/null",
+                &conf_arg,
                 "new-session",
                 &bash,
             ],
@@ -129,8 +146,13 @@ impl Terminal {
     /// through the terminal when the message is reported), and return it; a
     /// timeout says what the line was.
     pub fn wait_prompt(&self, expected: &str) -> String {
+        self.wait_prompt_within(expected, std::time::Duration::from_secs(10))
+    }
+
+    /// [`wait_prompt`](Self::wait_prompt), for at most `within`.
+    pub fn wait_prompt_within(&self, expected: &str, within: std::time::Duration) -> String {
         let mut last = String::new();
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let deadline = std::time::Instant::now() + within;
         while std::time::Instant::now() < deadline {
             last = self.prompt_line();
             if last == expected {

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use super::clipboard::PASTE_HOLD;
 use super::layout::{Layout, LayoutError, Plan, Stroke};
 use super::progress::{checkpoint, REPORT_EVERY};
-use super::rule::{in_terminal, pick, InTerminal};
+use super::rule::{has_line_break, in_terminal, pick, InTerminal};
 use super::wayland::typing::PER_CHAR;
 use super::{is_terminal, InjectError, InjectSettings, Key, Method, Progress, Situation};
 
@@ -31,6 +31,10 @@ pub trait Keyed {
         terminal: bool,
         progress: &mut dyn Progress,
     ) -> Result<(), InjectError>;
+    /// Whether the route can tell which window has the focus.
+    fn knows_focus(&self) -> bool {
+        false
+    }
     /// The focused window's app id, where the route can tell.
     fn focused_app(&self) -> Option<String> {
         None
@@ -65,12 +69,27 @@ pub fn method_for(
 /// Inject `text` through `route`. In a terminal a line break never goes in as a
 /// key (it would run the line): text with one is pasted with the terminal's
 /// paste key (bracketed: the shell runs nothing), a trailing one is dropped.
+/// Where the route cannot tell which window has the focus (mutter, the portal),
+/// any window may be a terminal: text with a line break is pasted with Ctrl+V,
+/// which editors and chat boxes take as the text and terminals ignore (the
+/// message then fails, saying so), so no line runs by accident.
 pub fn inject(
     route: &mut dyn Keyed,
     text: &str,
     settings: InjectSettings,
     progress: &mut dyn Progress,
 ) -> Result<Method, InjectError> {
+    if !route.knows_focus() && has_line_break(text) {
+        return route
+            .paste_text(text, false, progress)
+            .map(|()| Method::Pasted)
+            .map_err(|e| match e {
+                InjectError::Failed(why) if why == NOT_READ => {
+                    InjectError::Failed(NOT_READ_BLIND.into())
+                }
+                e => e,
+            });
+    }
     let terminal = route.focused_app().is_some_and(|a| is_terminal(&a));
     let text = match terminal.then(|| in_terminal(text)) {
         Some(InTerminal::Paste(text)) => {
@@ -156,6 +175,16 @@ pub fn paste_events(layout: &Layout, terminal: bool) -> Result<Vec<(u32, bool)>,
     Ok(events)
 }
 
+/// The paste went nowhere.
+const NOT_READ: &str = "the focused window did not take the paste (it never read the clipboard), \
+     so nothing was pasted: click into a text field, then send the message again";
+/// The same where a text with a line break had to be pasted.
+const NOT_READ_BLIND: &str = "the focused window did not take the paste (it never read the \
+     clipboard), so nothing was pasted. On this desktop SayType cannot tell which window has \
+     the focus, so a text with a line break is always pasted with Ctrl+V (typed, the line break \
+     would run the line in a terminal); terminals paste with Ctrl+Shift+V: copy the text from \
+     the history and paste it there";
+
 /// How long the window may take to read a paste.
 const READ_WAIT: Duration = Duration::from_secs(3);
 
@@ -166,11 +195,7 @@ pub fn wait_read(reads: impl Fn() -> Result<usize, InjectError>) -> Result<(), I
     let deadline = Instant::now() + READ_WAIT;
     while reads()? == 0 {
         if Instant::now() > deadline {
-            return Err(InjectError::Failed(
-                "the focused window did not take the paste (it never read the clipboard), \
-                 so nothing was pasted: click into a text field, then send the message again"
-                    .into(),
-            ));
+            return Err(InjectError::Failed(NOT_READ.into()));
         }
         std::thread::sleep(Duration::from_millis(1));
     }

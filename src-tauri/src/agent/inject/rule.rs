@@ -61,6 +61,11 @@ pub fn in_terminal(text: &str) -> InTerminal<'_> {
     }
 }
 
+/// Whether `text` has a line break anywhere (one that would go in as a key).
+pub fn has_line_break(text: &str) -> bool {
+    text.contains(is_line_break)
+}
+
 /// `result`, with its method written into `target` (where it went) once it worked.
 pub fn with_method(
     target: &mut Option<crate::protocol::ws::Target>,
@@ -132,6 +137,12 @@ pub fn is_terminal(wm_class: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn line_breaks_of_every_kind() {
+        assert!(has_line_break("a\nb") && has_line_break("a\r") && has_line_break("\u{2028}"));
+        assert!(!has_line_break("a\tb"));
+    }
 
     #[test]
     fn auto_types_short_texts_and_pastes_long_ones_outside_terminals() {

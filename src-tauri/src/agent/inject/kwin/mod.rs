@@ -179,6 +179,10 @@ impl Keyed for KwinInjector {
         self.seat.roundtrip()
     }
 
+    fn knows_focus(&self) -> bool {
+        self.lists_windows()
+    }
+
     fn focused_app(&self) -> Option<String> {
         self.seat.state.windows.focused_app()
     }
