@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use saytype::client::HttpClient;
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
@@ -81,13 +81,7 @@ async fn connect_agent_from(
     let mut ws = ws_connect_from(relay_ws, Some(TOKEN), from)
         .await
         .expect("ws connect");
-    ws.send(Message::Text(
-        json!({"type": "register", "deviceId": device})
-            .to_string()
-            .into(),
-    ))
-    .await
-    .expect("register");
+    crate::load::register(&mut ws, device).await;
     loop {
         match ws.next().await {
             Some(Ok(Message::Text(t))) => {

@@ -13,6 +13,17 @@ use tokio_util::sync::CancellationToken;
 
 use crate::common::Ws;
 
+/// Register `device` on a connected agent socket (the answer is the caller's to read).
+pub(crate) async fn register(ws: &mut Ws, device: &str) {
+    ws.send(Message::Text(
+        serde_json::json!({"type": "register", "deviceId": device})
+            .to_string()
+            .into(),
+    ))
+    .await
+    .expect("register");
+}
+
 #[derive(serde::Deserialize)]
 pub(crate) struct Frame<'a> {
     #[serde(rename = "type")]

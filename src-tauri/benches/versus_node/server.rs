@@ -6,11 +6,8 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use futures_util::SinkExt;
 use saytype::client::HttpClient;
-use serde_json::json;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::Message;
 
 use crate::common::{served, Ws, TOKEN};
 
@@ -137,13 +134,7 @@ pub(crate) async fn connect_agent(ws_url: &str, device: &str, from: Ipv4Addr) ->
         tokio_tungstenite::client_async(request, tokio_tungstenite::MaybeTlsStream::Plain(tcp))
             .await
             .expect("handshake");
-    ws.send(Message::Text(
-        json!({"type": "register", "deviceId": device})
-            .to_string()
-            .into(),
-    ))
-    .await
-    .expect("register");
+    crate::load::register(&mut ws, device).await;
     ws
 }
 
