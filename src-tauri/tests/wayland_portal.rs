@@ -82,7 +82,9 @@ fn asked_once_then_remembered_with_a_new_token_each_run() {
             .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
-    let text = "Hello, World! (1+2=3) ~`_|\"'<>?\n\tend";
+    // (No line break: the portal does not tell the focus, so a text with one is
+    // pasted, see keyed.rs.)
+    let text = "Hello, World! (1+2=3) ~`_|\"'<>?\tend";
     let method = keyed::inject(&mut portal, text, settings(InjectMode::Type), &mut Quiet);
     assert_eq!(method, Ok(Method::Typed));
     assert_eq!(typed_text(&us, &keys(&stand_in)), text);

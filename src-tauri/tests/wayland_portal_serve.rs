@@ -102,7 +102,7 @@ fn serve_asks_for_the_grant_then_types_through_the_portal() {
             Some("token-1")
         );
 
-        let text = "Typed through libei: 42 + 1 = 43?\n";
+        let text = "Typed through libei: 42 + 1 = 43?";
         let r = client.post(&json!({"text": text, "id": "portal-1"})).await;
         assert_eq!(r.status, 200, "{:?}", r.body);
         let done = client.wait_status("portal-1", "injected").await;
@@ -150,7 +150,7 @@ fn on_kde_without_the_fake_input_grant_the_portal_types_a_german_layout() {
             .expect("grant");
         assert_eq!(granted.status, hyper::StatusCode::ACCEPTED);
         agent_status(&url, |a| a["injectorNeedsGrant"] == false).await;
-        let text = "Grüße: zY @ € {1}\n";
+        let text = "Grüße: zY @ € {1}";
         let client = RelayClient::new(&url, TOKEN);
         let r = client
             .post(&json!({"text": text, "id": "kde-portal"}))

@@ -272,6 +272,88 @@ mod tests {
         );
     }
 
+    /// A route that records what it was asked to do.
+    struct Recorder {
+        layout: Layout,
+        knows_focus: bool,
+        app: Option<String>,
+        calls: Vec<String>,
+    }
+
+    impl Keyed for Recorder {
+        fn layout(&mut self) -> Result<&Layout, InjectError> {
+            Ok(&self.layout)
+        }
+        fn send_batch(&mut self, batch: &[Stroke]) -> Result<(), InjectError> {
+            self.calls.push(format!("keys {}", batch.len()));
+            Ok(())
+        }
+        fn paste_text(
+            &mut self,
+            text: &str,
+            terminal: bool,
+            _: &mut dyn Progress,
+        ) -> Result<(), InjectError> {
+            self.calls
+                .push(format!("paste {text:?} terminal={terminal}"));
+            Ok(())
+        }
+        fn knows_focus(&self) -> bool {
+            self.knows_focus
+        }
+        fn focused_app(&self) -> Option<String> {
+            self.app.clone()
+        }
+    }
+
+    #[test]
+    fn a_line_break_is_never_a_key_where_the_focus_is_unknown_or_a_terminal() {
+        let keymap = keymap_of("us", "").expect("xkb data");
+        let route = |knows_focus, app: Option<&str>| Recorder {
+            layout: Layout::from_keymap(&keymap).expect("layout"),
+            knows_focus,
+            app: app.map(str::to_owned),
+            calls: Vec::new(),
+        };
+        let settings = InjectSettings {
+            mode: InjectMode::Type,
+            newline: NewlineKey::ShiftReturn,
+        };
+        struct Quiet;
+        impl Progress for Quiet {
+            fn advanced(&mut self, _: usize) -> bool {
+                true
+            }
+        }
+        let mut progress = Quiet;
+        let mut run = |mut r: Recorder, text: &str| {
+            let method = inject(&mut r, text, settings, &mut progress).expect("inject");
+            (method, r.calls)
+        };
+        // mutter, the portal: any window may be a terminal.
+        assert_eq!(
+            run(route(false, None), "ls\n"),
+            (
+                Method::Pasted,
+                vec!["paste \"ls\\n\" terminal=false".to_owned()]
+            )
+        );
+        assert_eq!(run(route(false, None), "ls").0, Method::Typed);
+        // KWin: an editor gets the line break typed; a terminal never.
+        assert_eq!(
+            run(route(true, Some("org.kde.kate")), "a\nb").0,
+            Method::Typed
+        );
+        assert_eq!(
+            run(route(true, Some("org.kde.konsole")), "ls\n"),
+            (Method::Typed, vec!["keys 2".to_owned()])
+        );
+        assert_eq!(
+            run(route(true, Some("org.kde.konsole")), "a\nb\n").1,
+            ["paste \"a\\nb\" terminal=true"]
+        );
+    }
+
     #[test]
     fn off_layout_text_is_pasted_whole_in_every_mode() {
         let keymap = keymap_of("us", "").expect("xkb data");
