@@ -3,6 +3,8 @@
 //! WAYLAND.md), but only where the window has an active text input and no other
 //! input method (fcitx5, ibus) holds the seat.
 
+use std::time::Duration;
+
 use super::commit::{pieces, MAX_COMMIT_BYTES};
 use super::session::WlrInjector;
 use crate::agent::inject::progress::{checkpoint, Progress, REPORT_EVERY};
@@ -14,6 +16,13 @@ pub const COMMIT_CHARS: usize = REPORT_EVERY;
 /// Commits between two round trips: the compositor has passed them on before we
 /// send more (about 1,000 characters, which arrived whole in the measurements).
 const COMMITS_PER_SYNC: usize = 16;
+/// How long a window may take to answer a commit. A window answers with its text
+/// input's new state (cursor, surrounding text), which the compositor passes on
+/// with a `done`; a commit that crosses that answer carries the old serial, and
+/// foot drops it (lost text, seen with two commits in a row and with two messages
+/// in a row under load). The next commit waits for the answer; a window that does
+/// not answer costs this much per commit.
+const ANSWER_WAIT: Duration = Duration::from_millis(30);
 
 impl WlrInjector {
     /// Commit `text` into the focused text input, [`COMMIT_CHARS`] at a time.
@@ -39,8 +48,11 @@ impl WlrInjector {
                      {total} characters (did the focus move?); the rest was not typed"
                 )));
             }
+            let serial = self.state.im.serial();
             im.commit_string(piece.to_owned());
-            im.commit(self.state.im.serial());
+            im.commit(serial);
+            let answered = self.wait_done(serial, ANSWER_WAIT)?;
+            tracing::trace!(answered, "input method commit");
             typed += piece.chars().count();
             if (i + 1) % COMMITS_PER_SYNC == 0 {
                 self.sync()?;

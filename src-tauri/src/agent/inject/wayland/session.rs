@@ -3,7 +3,9 @@
 //! message choice of route. The IO shell around the pure parts
 //! ([`keymap`](super::keymap), [`ImState`], [`Offer`]).
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+use rustix::event::{PollFd, PollFlags, Timespec};
 
 use wayland_client::globals::registry_queue_init;
 use wayland_client::protocol::wl_seat::WlSeat;
@@ -119,6 +121,39 @@ impl WlrInjector {
     pub(super) fn sync(&mut self) -> Result<(), InjectError> {
         self.queue.roundtrip(&mut self.state).map_err(lost)?;
         Ok(())
+    }
+
+    /// Wait, at most `within`, until the input method's `done` count moves past
+    /// `serial`: the window has answered a commit (it sends its text input's new
+    /// state, which the compositor passes on with a `done`). Whether it did.
+    pub(super) fn wait_done(&mut self, serial: u32, within: Duration) -> Result<bool, InjectError> {
+        let deadline = Instant::now() + within;
+        loop {
+            self.queue.dispatch_pending(&mut self.state).map_err(lost)?;
+            if self.state.im.serial() != serial {
+                return Ok(true);
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Ok(false);
+            }
+            self.queue.flush().map_err(lost)?;
+            let Some(guard) = self.queue.prepare_read() else {
+                continue;
+            };
+            let readable = {
+                let fd = guard.connection_fd();
+                let mut fds = [PollFd::new(&fd, PollFlags::IN)];
+                let timeout = Timespec {
+                    tv_sec: left.as_secs() as _,
+                    tv_nsec: left.subsec_nanos() as _,
+                };
+                rustix::event::poll(&mut fds, Some(&timeout)).unwrap_or(0) > 0
+            };
+            if readable {
+                guard.read().map_err(lost)?;
+            }
+        }
     }
 
     /// Read what has arrived, without waiting.
