@@ -115,14 +115,16 @@ async fn latency() {
     let mut not_delivered = 0;
     for i in 0..warmup + n {
         let id = format!("lat-{i}");
-        let body = json!({"text": "The quick brown fox jumps over the lazy dog.", "id": id});
         let started = Instant::now();
-        let r = client
-            .post_json("/transcription", Some(TOKEN), &body)
-            .await
-            .expect("post");
+        let r = load::post(
+            &mut client,
+            "The quick brown fox jumps over the lazy dog.",
+            &id,
+            None,
+        )
+        .await;
         let took = started.elapsed();
-        if !r.body.windows(11).any(|w| w == b"\"delivered\"") {
+        if !load::delivered(&r) {
             not_delivered += 1;
         }
         expected.push(id);
@@ -269,13 +271,14 @@ async fn breakdown() {
         let t = Instant::now();
         client.get("/health", None).await.expect("health");
         health.push(t.elapsed());
-        let body =
-            json!({"text": "The quick brown fox.", "id": format!("b-{i}"), "deviceId": "offline"});
         let t = Instant::now();
-        client
-            .post_json("/transcription", Some(TOKEN), &body)
-            .await
-            .expect("post");
+        load::post(
+            &mut client,
+            "The quick brown fox.",
+            &format!("b-{i}"),
+            Some("offline"),
+        )
+        .await;
         stored.push(t.elapsed());
     }
     health.sort();
@@ -322,12 +325,8 @@ async fn throughput() {
             for i in 0..per_sender {
                 let device = format!("agent-{}", (s * 7 + i) % agents);
                 let id = format!("t-{s}-{i}");
-                let body = json!({"text": "Dictated text, typed on the desktop.", "id": id, "deviceId": device});
-                let r = client
-                    .post_json("/transcription", Some(TOKEN), &body)
-                    .await
-                    .expect("post");
-                if !r.body.windows(11).any(|w| w == b"\"delivered\"") {
+                let r = load::post(&mut client, load::DICTATED, &id, Some(&device)).await;
+                if !load::delivered(&r) {
                     not_delivered += 1;
                 }
                 sent.push((device, id));
@@ -403,15 +402,7 @@ async fn memory() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let after = relay.rss_kib();
     let mut client = HttpClient::connect(&relay.url).await.expect("connect");
-    let devices = client
-        .get("/devices", Some(TOKEN))
-        .await
-        .expect("devices")
-        .json()
-        .expect("json");
-    let online = devices
-        .as_array()
-        .map_or(0, |a| a.iter().filter(|d| d["online"] == true).count());
+    let online = load::online(&load::devices(&mut client).await);
     println!("memory: {n} idle registered agents");
     println!(
         "  relay RSS {before} KiB -> {after} KiB: {:.2} KiB per connection ({online} online)",
@@ -438,12 +429,13 @@ async fn drain() {
         let mut ids = Vec::with_capacity(n);
         for i in 0..n {
             let id = format!("d-{round}-{i}");
-            let body =
-                json!({"text": "Queued while the desktop was away.", "id": id, "deviceId": device});
-            client
-                .post_json("/transcription", Some(TOKEN), &body)
-                .await
-                .expect("post");
+            load::post(
+                &mut client,
+                "Queued while the desktop was away.",
+                &id,
+                Some(&device),
+            )
+            .await;
             ids.push(id);
         }
         let received: Received = Arc::default();
@@ -461,15 +453,10 @@ async fn drain() {
         times.push(last - started);
         // And until the relay has taken every ACK (queue empty).
         loop {
-            let devices = client
-                .get("/devices", Some(TOKEN))
+            let queued = load::devices(&mut client)
                 .await
-                .expect("get")
-                .json()
-                .expect("json");
-            let queued = devices
-                .as_array()
-                .and_then(|a| a.iter().find(|d| d["deviceId"] == device.as_str()))
+                .into_iter()
+                .find(|d| d["deviceId"] == device.as_str())
                 .and_then(|d| d["queued"].as_u64())
                 .unwrap_or(u64::MAX);
             if queued == 0 {

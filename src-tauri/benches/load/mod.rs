@@ -11,7 +11,49 @@ use futures_util::{FutureExt, SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
 
-use crate::common::Ws;
+use crate::common::{Ws, TOKEN};
+use saytype::client::{HttpClient, HttpResponse};
+
+/// The text the throughput rounds send.
+pub(crate) const DICTATED: &str = "Dictated text, typed on the desktop.";
+
+/// `POST /transcription` of `text` as `id`, for `device` (or the only agent).
+pub(crate) async fn post(
+    client: &mut HttpClient,
+    text: &str,
+    id: &str,
+    device: Option<&str>,
+) -> HttpResponse {
+    let mut body = serde_json::json!({"text": text, "id": id});
+    if let Some(device) = device {
+        body["deviceId"] = device.into();
+    }
+    client
+        .post_json("/transcription", Some(TOKEN), &body)
+        .await
+        .expect("post")
+}
+
+/// The answer says `delivered` (the agent ACKed it before the relay answered).
+pub(crate) fn delivered(r: &HttpResponse) -> bool {
+    r.body.windows(11).any(|w| w == b"\"delivered\"")
+}
+
+/// `GET /devices`.
+pub(crate) async fn devices(client: &mut HttpClient) -> Vec<serde_json::Value> {
+    let v: serde_json::Value = client
+        .get("/devices", Some(TOKEN))
+        .await
+        .expect("devices")
+        .json()
+        .expect("json");
+    v.as_array().cloned().unwrap_or_default()
+}
+
+/// How many of `devices` are online.
+pub(crate) fn online(devices: &[serde_json::Value]) -> usize {
+    devices.iter().filter(|d| d["online"] == true).count()
+}
 
 /// Register `device` on a connected agent socket (the answer is the caller's to read).
 pub(crate) async fn register(ws: &mut Ws, device: &str) {

@@ -18,7 +18,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use saytype::client::HttpClient;
-use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 #[path = "../../tests/common/mod.rs"]
@@ -27,7 +26,7 @@ mod common;
 mod load;
 mod server;
 
-use common::{Ws, TOKEN};
+use common::Ws;
 use load::{check, cpu_time, micros, percentile, run_acking_agent, Received};
 use server::{connect_agent, wait_online, Server};
 
@@ -83,10 +82,6 @@ impl Agents {
     }
 }
 
-fn delivered(body: &[u8]) -> bool {
-    body.windows(11).any(|w| w == b"\"delivered\"")
-}
-
 /// Sequential POSTs of one sender to one agent: each answered after the agent's ACK.
 /// Returns the latencies of the measured ones.
 async fn sequential(
@@ -99,14 +94,16 @@ async fn sequential(
     let mut latencies = Vec::with_capacity(n);
     for i in 0..n {
         let id = format!("{tag}-{i}");
-        let body = json!({"text": "The quick brown fox jumps over the lazy dog.", "id": id, "deviceId": device});
         let started = Instant::now();
-        let r = client
-            .post_json("/transcription", Some(TOKEN), &body)
-            .await
-            .expect("post");
+        let r = load::post(
+            client,
+            "The quick brown fox jumps over the lazy dog.",
+            &id,
+            Some(device),
+        )
+        .await;
         latencies.push(started.elapsed());
-        assert!(delivered(&r.body), "not delivered: {r:?}");
+        assert!(load::delivered(&r), "not delivered: {r:?}");
         sent.push(id);
     }
     latencies
@@ -172,12 +169,8 @@ async fn burst(
             for i in 0..per_sender {
                 let device = format!("tp-{}", (s * 7 + i) % AGENTS);
                 let id = format!("{tag}-{s}-{i}");
-                let body = json!({"text": "Dictated text, typed on the desktop.", "id": id, "deviceId": device});
-                let r = client
-                    .post_json("/transcription", Some(TOKEN), &body)
-                    .await
-                    .expect("post");
-                assert!(delivered(&r.body), "not delivered: {r:?}");
+                let r = load::post(&mut client, load::DICTATED, &id, Some(&device)).await;
+                assert!(load::delivered(&r), "not delivered: {r:?}");
                 sent.push((device, id));
             }
             sent

@@ -143,15 +143,7 @@ pub(crate) async fn wait_online(server: &Server, count: usize) {
     let mut client = HttpClient::connect(server.url()).await.expect("connect");
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let devices = client
-            .get("/devices", Some(TOKEN))
-            .await
-            .expect("devices")
-            .json()
-            .expect("json");
-        let online = devices
-            .as_array()
-            .map_or(0, |a| a.iter().filter(|d| d["online"] == true).count());
+        let online = crate::load::online(&crate::load::devices(&mut client).await);
         if online >= count {
             return;
         }
