@@ -7,20 +7,17 @@
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { CHROMIUM, PHONE, launch, openPage, screenshot } from './lib/browser.js';
-import { NetnsRelay, netnsForTest } from './lib/netns.js';
-import { freePort } from './lib/relay.js';
+import { PHONE, openPage, screenshot } from './lib/browser.js';
+import { netnsForTest, startNetnsSuite, stopNetnsSuite } from './lib/netns.js';
+import { item, stored } from './lib/phone.js';
 
 const TOKEN = randomBytes(24).toString('base64url');
 const WAIT = { timeout: 20000 };
 
 const { netns, skip } = netnsForTest();
 
-let dir;
+let suite;
 let relay;
 let browser;
 let second;
@@ -32,20 +29,14 @@ before(async () => {
   second = `10.202.${subnet}.1`;
   netns.ip('-n', netns.a, 'addr', 'add', `${second}/24`, 'dev', netns.vethA);
   netns.ip('-n', netns.b, 'addr', 'add', `10.202.${subnet}.2/24`, 'dev', netns.vethB);
-  dir = await mkdtemp(path.join(os.tmpdir(), 'saytype-moved-'));
-  relay = new NetnsRelay({ port: await freePort(), token: TOKEN, dataDir: path.join(dir, 'data'), deviceId: 'desk' }, netns);
-  [browser] = await Promise.all([launch(await netns.chromiumIn(dir, CHROMIUM)), relay.start()]);
+  suite = await startNetnsSuite(netns, { prefix: 'saytype-moved-', token: TOKEN });
+  ({ relay, browser } = suite);
 });
 
 after(async () => {
-  await browser?.close();
-  await relay?.dispose();
-  if (!skip) netns.destroy();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  if (!skip) await stopNetnsSuite(netns, suite);
 });
 
-const item = (page, text) => page.locator('li.item', { has: page.locator('.item-text', { hasText: text }) });
-const stored = (page, key) => page.evaluate((k) => JSON.parse(localStorage.getItem(k)), key);
 
 describe('a desktop with a new address', { skip }, () => {
   test('the phone offers the address the relay announced, and moves there with its pairing and unsent message', async () => {

@@ -10,18 +10,15 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { DESKTOP, PHONE, openPage, screenshot, sentPosts, startSuite, stopSuite } from './lib/browser.js';
+import { WAIT, item, noProblems, sendText, stored } from './lib/phone.js';
 import { Relay, startAgent } from './lib/relay.js';
 
 const TOKEN = process.env.SAYTYPE_TOKEN || randomBytes(24).toString('base64url');
-const WAIT = { timeout: 20000 };
 
 let relay;
 let browser;
 before(async () => ({ relay, browser } = await startSuite(Relay, TOKEN)));
 after(() => stopSuite({ relay, browser }));
-
-/** The history entry (li) that shows this exact text. */
-const item = (page, text) => page.locator('li.item', { has: page.locator('.item-text', { hasText: text }) });
 
 async function waitStatus(page, text, status) {
   await item(page, text).and(page.locator(`[data-status="${status}"]`)).waitFor(WAIT);
@@ -31,16 +28,6 @@ async function idOf(page, text) {
   return item(page, text).getAttribute('data-id');
 }
 
-async function sendText(page, text) {
-  await page.locator('#text').fill(text);
-  await page.locator('#send').click();
-}
-
-const stored = (page, key) => page.evaluate((k) => JSON.parse(localStorage.getItem(k)), key);
-
-function noProblems(problems) {
-  assert.deepEqual(problems, [], 'no script errors or CSP violations');
-}
 
 describe('phone page', () => {
   // The paired phone of the first tests, kept across them like a real one.

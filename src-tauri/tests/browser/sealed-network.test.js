@@ -7,21 +7,20 @@
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { CHROMIUM, PHONE, launch, openPage, screenshot } from './lib/browser.js';
-import { NetnsRelay, netnsForTest } from './lib/netns.js';
+import { PHONE, openPage, screenshot } from './lib/browser.js';
+import { netnsForTest, startNetnsSuite, stopNetnsSuite } from './lib/netns.js';
+import { item, stored } from './lib/phone.js';
 import { allPayload, httpRequests } from './lib/pcap.js';
-import { freePort } from './lib/relay.js';
 
 const TOKEN = randomBytes(24).toString('base64url');
 const WAIT = { timeout: 20000 };
 
 const { netns, skip } = netnsForTest();
 
-let dir;
+let suite;
 let relay;
 let browser;
 let capture;
@@ -29,26 +28,25 @@ let pcapFile;
 
 before(async () => {
   if (skip) return;
-  dir = await mkdtemp(path.join(os.tmpdir(), 'saytype-sealed-net-'));
-  const port = await freePort();
-  relay = new NetnsRelay({ port, token: TOKEN, dataDir: path.join(dir, 'data'), deviceId: 'desk' }, netns);
-  pcapFile = path.join(dir, 'session.pcap');
-  capture = netns.capture(pcapFile, port);
-  await capture.ready;
-  [browser] = await Promise.all([launch(await netns.chromiumIn(dir, CHROMIUM)), relay.start()]);
+  suite = await startNetnsSuite(netns, {
+    prefix: 'saytype-sealed-net-',
+    token: TOKEN,
+    // The capture runs from before the first packet.
+    beforeStart: async (dir, r) => {
+      pcapFile = path.join(dir, 'session.pcap');
+      capture = netns.capture(pcapFile, r.port);
+      await capture.ready;
+    },
+  });
+  ({ relay, browser } = suite);
 });
 
 after(async () => {
-  await browser?.close();
   await capture?.stop();
-  await relay?.dispose();
-  if (!skip) netns.destroy();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  if (!skip) await stopNetnsSuite(netns, suite);
 });
 
-const item = (page, text) => page.locator('li.item', { has: page.locator('.item-text', { hasText: text }) });
 const waitStatus = (page, text, status) => item(page, text).and(page.locator(`[data-status="${status}"]`)).waitFor(WAIT);
-const stored = (page, key) => page.evaluate((k) => JSON.parse(localStorage.getItem(k)), key);
 
 async function send(page, text) {
   await page.locator('#text').fill(text);

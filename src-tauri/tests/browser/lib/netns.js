@@ -4,9 +4,11 @@
 // where tcpdump captures it. Needs root (CI runs as root; elsewhere the test skips).
 
 import { execFileSync, spawn } from 'node:child_process';
-import { writeFile, chmod } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
-import { Relay, binary } from './relay.js';
+import { CHROMIUM, launch } from './browser.js';
+import { Relay, binary, freePort } from './relay.js';
 
 let next = 0;
 
@@ -154,4 +156,25 @@ export class NetnsRelay extends Relay {
     }
     return { status: Number(out.slice(cut + 1)), data };
   }
+}
+
+/**
+ * A test file's parts across the two namespaces: a data directory (named after
+ * `prefix`), the relay in `a` (device "desk", `token`) and the phone's Chromium in
+ * `b`, both started; `beforeStart(dir, relay)` runs just before (a capture to begin).
+ */
+export async function startNetnsSuite(netns, { prefix, token, beforeStart = async () => {} }) {
+  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+  const relay = new NetnsRelay({ port: await freePort(), token, dataDir: path.join(dir, 'data'), deviceId: 'desk' }, netns);
+  await beforeStart(dir, relay);
+  const [browser] = await Promise.all([launch(await netns.chromiumIn(dir, CHROMIUM)), relay.start()]);
+  return { dir, relay, browser };
+}
+
+/** The end of such a file: the browser, the relay, the namespaces and the data gone. */
+export async function stopNetnsSuite(netns, { dir, relay, browser } = {}) {
+  await browser?.close();
+  await relay?.dispose();
+  netns.destroy();
+  if (dir) await rm(dir, { recursive: true, force: true });
 }

@@ -17,6 +17,9 @@ export async function pairedPhone(browser, relay, options = PHONE) {
   return phone;
 }
 
+/** What the page keeps in localStorage under `key`, parsed. */
+export const stored = (page, key) => page.evaluate((k) => JSON.parse(localStorage.getItem(k)), key);
+
 export async function sendText(page, text) {
   await page.locator('#text').fill(text);
   await page.locator('#send').click();
