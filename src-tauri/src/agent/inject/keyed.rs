@@ -7,9 +7,8 @@
 //! route knows the focused window (KWin), the terminal rule applies as on X11 and
 //! wlroots, and typing stops when the focus moves.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use super::clipboard::PASTE_HOLD;
 use super::layout::{Layout, LayoutError, Plan, Stroke};
 use super::progress::{checkpoint, REPORT_EVERY};
 use super::rule::{has_line_break, in_terminal, pick, InTerminal};
@@ -84,9 +83,7 @@ pub fn inject(
             .paste_text(text, false, progress)
             .map(|()| Method::Pasted)
             .map_err(|e| match e {
-                InjectError::Failed(why) if why == NOT_READ => {
-                    InjectError::Failed(NOT_READ_BLIND.into())
-                }
+                InjectError::NotRead { .. } => InjectError::NotRead { blind: true },
                 e => e,
             });
     }
@@ -173,34 +170,6 @@ pub fn paste_events(layout: &Layout, terminal: bool) -> Result<Vec<(u32, bool)>,
     events.extend(shift.map(|s| (s, false)));
     events.push((control, false));
     Ok(events)
-}
-
-/// The paste went nowhere.
-const NOT_READ: &str = "the focused window did not take the paste (it never read the clipboard), \
-     so nothing was pasted: click into a text field, then send the message again";
-/// The same where a text with a line break had to be pasted.
-const NOT_READ_BLIND: &str = "the focused window did not take the paste (it never read the \
-     clipboard), so nothing was pasted. On this desktop SayType cannot tell which window has \
-     the focus, so a text with a line break is always pasted with Ctrl+V (typed, the line break \
-     would run the line in a terminal); terminals paste with Ctrl+Shift+V: copy the text from \
-     the history and paste it there";
-
-/// How long the window may take to read a paste.
-const READ_WAIT: Duration = Duration::from_secs(3);
-
-/// After the paste shortcut: wait until the window has read the text from our
-/// clipboard owner (`reads` counts the hand-overs), then hold it a moment longer
-/// (a window may read more than once).
-pub fn wait_read(reads: impl Fn() -> Result<usize, InjectError>) -> Result<(), InjectError> {
-    let deadline = Instant::now() + READ_WAIT;
-    while reads()? == 0 {
-        if Instant::now() > deadline {
-            return Err(InjectError::Failed(NOT_READ.into()));
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    std::thread::sleep(PASTE_HOLD);
-    Ok(())
 }
 
 /// The strokes in batches of [`REPORT_EVERY`], paced as on sway: a window that

@@ -33,6 +33,7 @@ pub mod keys;
 pub mod kwin;
 #[cfg(target_os = "linux")]
 pub mod layout;
+pub mod lend;
 #[cfg(target_os = "linux")]
 pub mod mutter;
 #[cfg(target_os = "linux")]
@@ -151,6 +152,24 @@ pub enum InjectError {
         typed: usize,
         total: usize,
     },
+    /// The focused window never read a paste: nothing went in. `blind`: the route
+    /// cannot tell which window has the focus, so a text with a line break had to
+    /// be pasted (see `keyed`).
+    #[error("{}", not_read(*blind))]
+    NotRead { blind: bool },
+}
+
+fn not_read(blind: bool) -> &'static str {
+    if blind {
+        "the focused window did not take the paste (it never read the clipboard), so \
+         nothing was pasted. On this desktop SayType cannot tell which window has the focus, \
+         so a text with a line break is always pasted with Ctrl+V (typed, the line break \
+         would run the line in a terminal); terminals paste with Ctrl+Shift+V: copy the text \
+         from the history and paste it there"
+    } else {
+        "the focused window did not take the paste (it never read the clipboard), so \
+         nothing was pasted: click into a text field, then send the message again"
+    }
 }
 
 /// Whether injection works here, with the line the status display shows.

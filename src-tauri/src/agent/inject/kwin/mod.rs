@@ -17,6 +17,7 @@ use wayland_protocols_plasma::plasma_window_management::client::org_kde_plasma_w
 
 use super::keyed::{self, Keyed};
 use super::layout::{Layout, Stroke};
+use super::lend;
 use super::progress::{checkpoint, Progress};
 use super::wayland::data_control::DataControl;
 use super::wayland::seat_keymap::{KeymapState, SeatKeymap};
@@ -159,10 +160,7 @@ impl KwinInjector {
 
     /// Send key events (evdev code, pressed) in order.
     fn keys(&self, events: &[(u32, bool)]) {
-        for &(code, pressed) in events {
-            self.fake
-                .keyboard_key(code, if pressed { PRESSED } else { RELEASED });
-        }
+        send_keys(&self.fake, events);
     }
 }
 
@@ -210,18 +208,20 @@ impl Keyed for KwinInjector {
             .clipboard
             .as_ref()
             .ok_or_else(|| failed("no clipboard"))?;
-        let previous = clipboard.text()?;
-        clipboard.set(Some(text.to_owned()))?;
-        self.keys(&shortcut);
-        let sent = self.seat.roundtrip();
-        let read = sent.and_then(|()| keyed::wait_read(|| clipboard.reads()));
-        // The user's text back, unless someone else took the clipboard meanwhile.
-        if clipboard.text()?.as_deref() == Some(text) {
-            clipboard.set(previous)?;
-        }
-        read?;
+        let (fake, seat) = (&self.fake, &mut self.seat);
+        lend::through_data_control(clipboard, text, || {
+            send_keys(fake, &shortcut);
+            seat.roundtrip()
+        })?;
         let _ = progress.advanced(total);
         Ok(())
+    }
+}
+
+/// Send key events (evdev code, pressed) in order.
+fn send_keys(fake: &OrgKdeKwinFakeInput, events: &[(u32, bool)]) {
+    for &(code, pressed) in events {
+        fake.keyboard_key(code, if pressed { PRESSED } else { RELEASED });
     }
 }
 

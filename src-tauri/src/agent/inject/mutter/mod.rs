@@ -12,8 +12,9 @@ use std::sync::Arc;
 
 use zbus::Proxy;
 
-use super::keyed::{self, Keyed};
+use super::keyed::Keyed;
 use super::layout::{Layout, Stroke};
+use super::lend;
 use super::progress::{checkpoint, Progress};
 use super::remote_clipboard::{self as clipboard, Channel};
 use super::wayland::seat_keymap::SeatKeymap;
@@ -138,18 +139,9 @@ impl Keyed for MutterInjector {
     ) -> Result<(), InjectError> {
         let total = text.chars().count();
         checkpoint(progress, 0, total)?;
-        let shared = &self.clipboard;
-        let previous = self.runtime.block_on(async {
-            let previous = shared.text().await;
-            shared.offer(text.to_owned()).await.map(|()| previous)
-        })?;
-        let sent = self.notify(&[(CONTROL_L, true), (V, true), (V, false), (CONTROL_L, false)]);
-        let read = sent.and_then(|()| keyed::wait_read(|| Ok(shared.reads())));
-        // The user's text back, unless someone else took the clipboard meanwhile.
-        if let Some(previous) = previous.filter(|_| shared.owns()) {
-            self.runtime.block_on(shared.offer(previous))?;
-        }
-        read?;
+        let shortcut = [(CONTROL_L, true), (V, true), (V, false), (CONTROL_L, false)];
+        let (shared, runtime) = (self.clipboard.clone(), &self.runtime);
+        lend::through_session(&shared, runtime, text, || self.notify(&shortcut))?;
         let _ = progress.advanced(total);
         Ok(())
     }

@@ -26,6 +26,7 @@ use ashpd::desktop::Session;
 
 use super::keyed::{self, Keyed};
 use super::layout::{Layout, Stroke};
+use super::lend;
 use super::progress::{checkpoint, Progress};
 use super::remote_clipboard::{self, Channel, Shared};
 use super::wayland::data_control::DataControl;
@@ -259,18 +260,10 @@ impl Keyed for PortalInjector {
         let Some(live) = &mut self.live else {
             return Err(InjectError::NeedsGrant(self.needs_grant.clone()));
         };
+        let ei = &mut live.ei;
         match &mut live.clipboard {
             Paste::Portal(shared) => {
-                let previous = runtime.block_on(async {
-                    let previous = shared.text().await;
-                    shared.offer(text.to_owned()).await.map(|()| previous)
-                })?;
-                let sent = live.ei.send(&shortcut);
-                let read = sent.and_then(|()| keyed::wait_read(|| Ok(shared.reads())));
-                if let Some(previous) = previous.filter(|_| shared.owns()) {
-                    runtime.block_on(shared.offer(previous))?;
-                }
-                read?;
+                lend::through_session(shared, runtime, text, || ei.send(&shortcut))?
             }
             Paste::DataControl(control) => {
                 let control = match control {
@@ -283,14 +276,7 @@ impl Keyed for PortalInjector {
                         ))
                     })?),
                 };
-                let previous = control.text()?;
-                control.set(Some(text.to_owned()))?;
-                let sent = live.ei.send(&shortcut);
-                let read = sent.and_then(|()| keyed::wait_read(|| control.reads()));
-                if control.text()?.as_deref() == Some(text) {
-                    control.set(previous)?;
-                }
-                read?;
+                lend::through_data_control(control, text, || ei.send(&shortcut))?
             }
         }
         let _ = progress.advanced(total);
