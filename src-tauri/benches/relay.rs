@@ -43,13 +43,7 @@ struct Relay {
 
 impl Relay {
     fn start() -> Relay {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let served = served::Served::spawn(
-            dir.path(),
-            Some(TOKEN),
-            &["--no-agent"],
-            &[("RUST_LOG", "warn")],
-        );
+        let (served, dir) = load::spawn_relay();
         Relay {
             url: served.url.clone(),
             served,

@@ -14,6 +14,19 @@ use tokio_util::sync::CancellationToken;
 use crate::common::{Ws, TOKEN};
 use saytype::client::{HttpClient, HttpResponse};
 
+/// `saytype serve --no-agent` on a fresh data directory (its own agent off: the
+/// bench's agents are the load), and that directory.
+pub(crate) fn spawn_relay() -> (crate::common::served::Served, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let served = crate::common::served::Served::spawn(
+        dir.path(),
+        Some(TOKEN),
+        &["--no-agent"],
+        &[("RUST_LOG", "warn")],
+    );
+    (served, dir)
+}
+
 /// The text the throughput rounds send.
 pub(crate) const DICTATED: &str = "Dictated text, typed on the desktop.";
 

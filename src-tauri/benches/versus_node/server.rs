@@ -24,16 +24,9 @@ pub(crate) enum Server {
 }
 
 impl Server {
-    /// `saytype serve --no-agent` on a fresh data directory (its own agent off: the
-    /// bench's agents are the load).
+    /// `saytype serve --no-agent` on a fresh data directory.
     pub(crate) fn saytype() -> Server {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let served = served::Served::spawn(
-            dir.path(),
-            Some(TOKEN),
-            &["--no-agent"],
-            &[("RUST_LOG", "warn")],
-        );
+        let (served, dir) = crate::load::spawn_relay();
         Server::SayType { served, _dir: dir }
     }
 
