@@ -143,6 +143,15 @@ impl Native {
         }
     }
 
+    /// The same as last read (after a message, which ends with a round trip).
+    pub fn windows_known(&mut self) -> Option<&mut Windows> {
+        match self {
+            Native::Wlroots(wlr) => Some(wlr.windows()),
+            Native::Kwin(kwin) => Some(kwin.windows_known()),
+            _ => None,
+        }
+    }
+
     /// Press `key` `count` times into the focused window: where it went, and how.
     pub fn press(
         &mut self,

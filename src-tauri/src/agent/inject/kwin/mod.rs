@@ -152,6 +152,11 @@ impl KwinInjector {
         self.seat.state.windows.listed
     }
 
+    /// KWin's windows as last read.
+    pub fn windows_known(&mut self) -> &mut Windows {
+        &mut self.seat.state.windows
+    }
+
     /// KWin's windows: which one has the focus (after a round trip).
     pub fn windows(&mut self) -> Result<&mut Windows, InjectError> {
         self.seat.roundtrip()?;

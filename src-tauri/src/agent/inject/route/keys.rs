@@ -40,7 +40,8 @@ impl DesktopInjector {
     pub(super) fn watch_focus_hook(&mut self) {
         if let Some(x11) = self.x11_route() {
             x11.watch_focus();
-        } else if let Some(windows) = self.native_route().and_then(Native::windows) {
+        } else if let Some(windows) = self.native_route().and_then(Native::windows_known) {
+            // The message ended with a round trip: the list is current.
             windows.watch();
         }
     }
