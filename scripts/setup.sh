@@ -9,7 +9,7 @@ purpose=${1:-run}
 
 # Build: Rust, a C compiler (bundled SQLite), GTK/WebKit for the Tauri shell.
 packages=(build-essential pkg-config curl ca-certificates
-          libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev)
+          libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev)
 if [ "$purpose" = test ]; then
   # A real X server, windows to type into, clipboard and window tools, a browser for
   # the UI tests, D-Bus for the tray app, network namespaces for discovery tests.
@@ -37,9 +37,9 @@ if [ "$purpose" = test ]; then
   # The notification for held messages (tests/held_notify.rs): python-dbusmock's
   # notification service on a private session bus.
   packages+=(python3-dbusmock)
-  # The tray menu test (tests/tray_menu.rs) plays the tray host on a private bus and
-  # drives the menu over dbusmenu: libayatana-appindicator3 and libdbusmenu-gtk3
-  # come with the build's libayatana-appindicator3-dev, dbus-daemon with dbus.
+  # The tray tests (tests/tray_app.rs, tests/tray_menu.rs) play the tray host on a
+  # private bus (dbus-daemon, from dbus) and drive the menu over dbusmenu; the tray
+  # speaks D-Bus itself, so it needs no tray library.
   if ! command -v node >/dev/null 2>&1; then
     packages+=(nodejs npm)
   fi

@@ -5,7 +5,7 @@
 //! - `idle`: the app idle with the window closed for 60 s (`SAYTYPE_BENCH_IDLE_SECS`):
 //!   CPU time and context switches (wake-ups) of every thread, RSS and PSS;
 //! - `window`: *Open SayType* clicked in the tray menu (over dbusmenu) until the page
-//!   has painted (the window process logs it: see `app::window`), on a `HOME` where
+//!   has painted (the window process logs it: see `window_app::webkit`), on a `HOME` where
 //!   WebKit never ran, and the memory of the whole process tree with it open, then
 //!   after closing it.
 //!

@@ -69,9 +69,13 @@
 //! - [`shutdown`]: SIGINT/SIGTERM cancel a `CancellationToken` (serve, agent, tray).
 //! - [`cli`]: the command line of PROTOCOL.md §6, one file per command; the
 //!   environment is read there, once, and passed down.
-//! - `app` (feature `gui`): the Tauri tray app, a thin shell over the [`daemon`]:
-//!   `tray` (icon states, menu ids in one enum) and `window` (the window runs in a
-//!   child process, `saytype window`, so WebKit's memory goes when it closes).
+//! - `app` (feature `gui`): the tray app, a thin shell over the [`daemon`] with no
+//!   GTK or WebKit in it: `tray` (a StatusNotifierItem and its menu over D-Bus: icon
+//!   states, the menu built from one view of the state), `instance` (a second start
+//!   hands over over D-Bus) and `window` (starts and ends the window's process).
+//! - `window_app` (feature `gui`): `saytype-window`, the window itself, a Tauri
+//!   webview on the relay's `/ui` page (`webkit`: WebKit's settings for it), so
+//!   WebKit's memory exists only while the window is open.
 
 pub mod agent;
 pub mod cli;
@@ -93,3 +97,5 @@ pub mod sync;
 
 #[cfg(feature = "gui")]
 pub mod app;
+#[cfg(feature = "gui")]
+pub mod window_app;

@@ -1,20 +1,43 @@
-//! The real tray app (the `gui` build) under Xvfb with a D-Bus session: it starts,
-//! its window renders (a screenshot that is not blank), `/health` answers, closing
-//! the window leaves it running in the tray with the WebKit processes gone, a second
-//! start opens the first one's window, SIGTERM ends it cleanly, and a machine
-//! without the appindicator library gets the window instead of a crash.
+//! The real tray app (the `gui` build) under Xvfb with a D-Bus session whose tray
+//! host the test plays: it starts, its window renders (a screenshot that is not
+//! blank), `/health` answers, closing the window leaves it running in the tray with
+//! the WebKit processes gone, a second start opens the first one's window, SIGTERM
+//! ends it cleanly; a desktop without a tray host gets the window instead (closing
+//! it quits), and a host that comes after the app gets its item, with no window.
 #![cfg(feature = "gui")]
 
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::desktop::{tree_rss, XDisplay};
 use common::served::BIN;
+use common::session_bus::SessionBus;
 use common::tray::{wait_for, App};
+use common::tray_host::TrayHost;
 use common::TOKEN;
+
+/// A private session bus with a tray host on it, as a desktop with a panel has.
+/// The host answers from the runtime's threads while the test blocks.
+struct Desktop {
+    bus: SessionBus,
+    host: TrayHost,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl Desktop {
+    fn start() -> Desktop {
+        let bus = SessionBus::start();
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
+        let host = runtime.block_on(TrayHost::start(&bus.address));
+        Desktop {
+            bus,
+            host,
+            _runtime: runtime,
+        }
+    }
+}
 
 fn artifacts() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../artifacts/tray")
@@ -64,8 +87,9 @@ fn the_app_renders_closes_to_the_tray_and_stops_cleanly() {
     let Some(display) = XDisplay::start() else {
         return;
     };
+    let desktop = Desktop::start();
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut app = App::start(&display, dir.path(), &[], &[]);
+    let mut app = App::start_on_bus(&display, dir.path(), &[], &desktop.bus.address);
     let to_health = app.wait_health(PATIENCE);
     let window = wait_for("the window", PATIENCE, || {
         display.windows_named("^SayType$").first().copied()
@@ -120,14 +144,16 @@ fn a_second_start_opens_the_first_ones_window() {
     let Some(display) = XDisplay::start() else {
         return;
     };
+    let desktop = Desktop::start();
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut app = App::start(&display, dir.path(), &["--hidden"], &[]);
+    let mut app = App::start_on_bus(&display, dir.path(), &["--hidden"], &desktop.bus.address);
     app.wait_health(PATIENCE);
+    wait_for("the tray item", PATIENCE, || desktop.host.first_item());
     stays("--hidden opens no window", Duration::from_secs(1), || {
         display.windows_named("^SayType$").is_empty()
     });
     // The second start joins the first one's D-Bus session, like a desktop login.
-    let bus = app.bus();
+    let bus = &desktop.bus.address;
     let second = display
         .command(BIN)
         .env("DBUS_SESSION_BUS_ADDRESS", bus)
@@ -146,40 +172,16 @@ fn a_second_start_opens_the_first_ones_window() {
 }
 
 #[test]
-fn without_the_appindicator_library_the_window_stands_in_for_the_tray() {
+fn without_a_tray_host_the_window_stands_in_for_the_tray() {
     let Some(display) = XDisplay::start() else {
         return;
     };
     let dir = tempfile::tempdir().expect("tempdir");
-    // Hide the library in a private mount namespace (root only).
-    let libs: Vec<String> = ["libayatana-appindicator3.so.1", "libappindicator3.so.1"]
-        .iter()
-        .map(|l| format!("/usr/lib/x86_64-linux-gnu/{l}"))
-        .filter(|p| Path::new(p).exists())
-        .collect();
-    let probe = Command::new("unshare").args(["--mount", "true"]).status();
-    if !probe.is_ok_and(|s| s.success()) || libs.is_empty() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "unshare --mount is needed under CI"
-        );
-        eprintln!("SKIPPED: cannot hide the appindicator library here (needs root and unshare)");
-        return;
-    }
-    let hide = libs
-        .iter()
-        .map(|l| format!("mount --bind /dev/null {l}"))
-        .collect::<Vec<_>>()
-        .join(" && ");
-    let script = format!("{hide} && exec \"$0\" \"$@\"");
-    let mut app = App::start(
-        &display,
-        dir.path(),
-        &["--hidden"],
-        &["unshare", "--mount", "sh", "-c", &script],
-    );
+    // A session bus (dbus-run-session) where nothing shows tray items.
+    let mut app = App::start(&display, dir.path(), &["--hidden"], &[]);
     app.wait_health(PATIENCE);
-    // No tray: the window opens even with --hidden, and says why.
+    // No tray: the window opens even with --hidden (after the wait for a host that
+    // may start after the app), and says why.
     let window = wait_for("the fallback window", PATIENCE, || {
         display.windows_named("no system tray").first().copied()
     });
@@ -197,4 +199,33 @@ fn without_the_appindicator_library_the_window_stands_in_for_the_tray() {
         app.child.try_wait().ok().flatten()
     });
     assert!(status.success(), "{status:?}");
+}
+
+#[test]
+fn a_tray_host_that_comes_after_the_app_shows_it_and_no_window_opens() {
+    let Some(display) = XDisplay::start() else {
+        return;
+    };
+    let bus = SessionBus::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = App::start_on_bus(&display, dir.path(), &["--hidden"], &bus.address);
+    app.wait_health(PATIENCE);
+    // The panel starts after the app, as at a login: once the app has found no host.
+    wait_for("the app to find no tray host", PATIENCE, || {
+        let log = std::fs::read_to_string(dir.path().join("app.log")).unwrap_or_default();
+        log.contains("no tray host").then_some(())
+    });
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let host = runtime.block_on(TrayHost::start(&bus.address));
+    wait_for("the item to register with the late host", PATIENCE, || {
+        host.first_item()
+    });
+    // Past the app's wait for a host (10 s from its start): still no window.
+    let waited = app.started.elapsed();
+    stays(
+        "no window once the host is there",
+        Duration::from_secs(12).saturating_sub(waited),
+        || display.windows_named("SayType").is_empty(),
+    );
+    assert!(app.health(), "still running in the tray");
 }

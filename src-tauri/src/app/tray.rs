@@ -1,35 +1,24 @@
-//! The tray icon and its menu. The icon's look tells the state (running, paused,
-//! error); the menu opens the window, shows a status line, pauses typing, switches
-//! the injection mode, asks for the permission to type where the route needs it
-//! (the remote desktop portal), copies the pairing link and quits.
+//! The tray icon and its menu: a StatusNotifierItem with a dbusmenu, spoken over
+//! the session bus (ksni), which is what KDE Plasma, GNOME's AppIndicator extension,
+//! Xfce, waybar and the others show. The icon's look tells the state (running,
+//! paused, error); the menu opens the window, shows a status line, pauses typing,
+//! switches the injection mode, asks for the permission to type where the route
+//! needs it (the remote desktop portal), copies the pairing link and quits. A click
+//! on the icon itself opens the window.
+//!
+//! The menu is rebuilt from one [`View`] of the state; ksni compares it with what the
+//! host has and sends only what changed, so an idle tray sends nothing.
 
-use std::panic::{self, AssertUnwindSafe};
-use std::sync::Mutex;
+use std::sync::Arc;
 
-use tauri::image::Image;
-use tauri::menu::{CheckMenuItem, Menu, MenuEvent, MenuItem, PredefinedMenuItem, Submenu};
-use tauri::tray::TrayIconBuilder;
-use tauri::{AppHandle, Manager, Wry};
+use ksni::menu::{CheckmarkItem, MenuItem, RadioGroup, RadioItem, StandardItem, SubMenu};
+use ksni::{Handle, Icon, OfflineReason, ToolTip, TrayMethods};
 use tokio::sync::{broadcast, watch};
 
 use super::{window, Core};
 use crate::agent::inject::InjectMode;
 use crate::agent::AgentStatus;
 use crate::sync::lock;
-
-const TRAY: &str = "saytype";
-
-/// Every menu entry, in one place.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Item {
-    Open,
-    Status,
-    Pause,
-    Grant,
-    Mode(InjectMode),
-    CopyLink,
-    Quit,
-}
 
 const MODES: [(InjectMode, &str); 4] = [
     (InjectMode::Auto, "Automatic"),
@@ -38,37 +27,6 @@ const MODES: [(InjectMode, &str); 4] = [
     (InjectMode::None, "Record only"),
 ];
 
-impl Item {
-    fn id(self) -> &'static str {
-        match self {
-            Item::Open => "open",
-            Item::Status => "status",
-            Item::Pause => "pause",
-            Item::Grant => "grant",
-            Item::Mode(InjectMode::Auto) => "mode-auto",
-            Item::Mode(InjectMode::Type) => "mode-type",
-            Item::Mode(InjectMode::Paste) => "mode-paste",
-            Item::Mode(InjectMode::None) => "mode-none",
-            Item::CopyLink => "copy-link",
-            Item::Quit => "quit",
-        }
-    }
-
-    fn from_id(id: &str) -> Option<Item> {
-        let all = [
-            Item::Open,
-            Item::Status,
-            Item::Pause,
-            Item::Grant,
-            Item::CopyLink,
-            Item::Quit,
-        ]
-        .into_iter()
-        .chain(MODES.iter().map(|(m, _)| Item::Mode(*m)));
-        all.into_iter().find(|item| item.id() == id)
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Look {
     Running,
@@ -76,178 +34,63 @@ enum Look {
     Error,
 }
 
-fn icon(look: Look) -> Option<Image<'static>> {
-    let bytes: &'static [u8] = match look {
-        Look::Running => include_bytes!("../../../icons/tray-running.png"),
-        Look::Paused => include_bytes!("../../../icons/tray-paused.png"),
-        Look::Error => include_bytes!("../../../icons/tray-error.png"),
+/// The three icons as the item carries them (ARGB32, big-endian), decoded once.
+struct Icons {
+    running: Vec<Icon>,
+    paused: Vec<Icon>,
+    error: Vec<Icon>,
+}
+
+impl Icons {
+    fn load() -> Icons {
+        Icons {
+            running: decode(include_bytes!("../../../icons/tray-running.png")),
+            paused: decode(include_bytes!("../../../icons/tray-paused.png")),
+            error: decode(include_bytes!("../../../icons/tray-error.png")),
+        }
+    }
+
+    fn get(&self, look: Look) -> &[Icon] {
+        match look {
+            Look::Running => &self.running,
+            Look::Paused => &self.paused,
+            Look::Error => &self.error,
+        }
+    }
+}
+
+/// A PNG as an ARGB32 pixmap; none if it does not decode (the host then shows the
+/// title instead of an icon).
+fn decode(bytes: &[u8]) -> Vec<Icon> {
+    let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+    let Ok(mut reader) = decoder.read_info() else {
+        return Vec::new();
     };
-    Image::from_bytes(bytes).ok()
-}
-
-/// Build the tray. `false` when this desktop cannot show one (no appindicator
-/// library: its loader panics, which is contained here).
-pub(super) fn install(app: &AppHandle) -> bool {
-    let built = panic::catch_unwind(AssertUnwindSafe(|| build(app)));
-    match built {
-        Ok(Ok(())) => true,
-        Ok(Err(e)) => {
-            tracing::warn!("cannot create the tray icon: {e}");
-            false
-        }
-        Err(_) => {
-            tracing::warn!("cannot create the tray icon: the appindicator library is missing");
-            false
-        }
+    let Some(size) = reader.output_buffer_size() else {
+        return Vec::new();
+    };
+    let mut rgba = vec![0; size];
+    let Ok(info) = reader.next_frame(&mut rgba) else {
+        return Vec::new();
+    };
+    if info.color_type != png::ColorType::Rgba || info.bit_depth != png::BitDepth::Eight {
+        return Vec::new();
     }
-}
-
-fn build(app: &AppHandle) -> tauri::Result<()> {
-    let core = app.state::<Core>();
-    let mode = core
-        .relay
-        .desktop()
-        .map(|d| d.settings().inject_mode)
-        .unwrap_or_default();
-    let open = MenuItem::with_id(app, Item::Open.id(), "Open SayType", true, None::<&str>)?;
-    let status = MenuItem::with_id(app, Item::Status.id(), "Starting…", false, None::<&str>)?;
-    let pause = CheckMenuItem::with_id(
-        app,
-        Item::Pause.id(),
-        "Pause typing",
-        true,
-        false,
-        None::<&str>,
-    )?;
-    // Enabled while the route waits for the user's permission.
-    let grant = MenuItem::with_id(app, Item::Grant.id(), "Allow typing…", false, None::<&str>)?;
-    let mut mode_items = Vec::new();
-    for (m, label) in MODES {
-        mode_items.push(CheckMenuItem::with_id(
-            app,
-            Item::Mode(m).id(),
-            label,
-            true,
-            m == mode,
-            None::<&str>,
-        )?);
-    }
-    let mode_refs: Vec<&dyn tauri::menu::IsMenuItem<Wry>> = mode_items
-        .iter()
-        .map(|i| i as &dyn tauri::menu::IsMenuItem<Wry>)
+    let (Ok(width), Ok(height)) = (i32::try_from(info.width), i32::try_from(info.height)) else {
+        return Vec::new();
+    };
+    let data = rgba[..info.buffer_size()]
+        .chunks_exact(4)
+        .flat_map(|p| [p[3], p[0], p[1], p[2]])
         .collect();
-    let modes = Submenu::with_items(app, "Injection mode", true, &mode_refs)?;
-    let copy = MenuItem::with_id(
-        app,
-        Item::CopyLink.id(),
-        "Copy pairing link",
-        true,
-        None::<&str>,
-    )?;
-    let quit = MenuItem::with_id(app, Item::Quit.id(), "Quit SayType", true, None::<&str>)?;
-    let separator = || PredefinedMenuItem::separator(app);
-    let menu = Menu::with_items(
-        app,
-        &[
-            &open,
-            &status,
-            &separator()?,
-            &pause,
-            &grant,
-            &modes,
-            &copy,
-            &separator()?,
-            &quit,
-        ],
-    )?;
-    let mut builder = TrayIconBuilder::with_id(TRAY)
-        .tooltip("SayType")
-        .menu(&menu)
-        .show_menu_on_left_click(true)
-        .on_menu_event(on_menu);
-    if let Some(image) = icon(Look::Running) {
-        builder = builder.icon(image);
-    }
-    builder.build(app)?;
-    app.manage(MenuHandles {
-        status,
-        pause,
-        grant,
-        modes: mode_items,
-        shown: Mutex::new(None),
-    });
-    Ok(())
+    vec![Icon {
+        width,
+        height,
+        data,
+    }]
 }
 
-/// The entries whose text or check mark follows the state.
-struct MenuHandles {
-    status: MenuItem<Wry>,
-    pause: CheckMenuItem<Wry>,
-    grant: MenuItem<Wry>,
-    modes: Vec<CheckMenuItem<Wry>>,
-    /// What the tray shows now (`None` before the first refresh).
-    shown: Mutex<Option<View>>,
-}
-
-fn on_menu(app: &AppHandle, event: MenuEvent) {
-    let Some(item) = Item::from_id(event.id().as_ref()) else {
-        return;
-    };
-    let core = app.state::<Core>();
-    match item {
-        Item::Open => {
-            if let Err(e) = window::open(app) {
-                tracing::warn!("cannot open the window: {e:#}");
-            }
-        }
-        Item::Status => {}
-        Item::Pause => {
-            if let Some(agent) = &core.agent {
-                agent.set_paused(!agent.is_paused());
-            }
-        }
-        Item::Grant => {
-            if let Some(agent) = &core.agent {
-                agent.grant_injector();
-            }
-        }
-        Item::Mode(mode) => {
-            if let Some(desktop) = core.relay.desktop() {
-                let mut settings = desktop.settings();
-                settings.inject_mode = mode;
-                if let Err(e) = desktop.update_settings(settings) {
-                    tracing::warn!("cannot change the injection mode: {e}");
-                }
-                core.relay.emit(crate::protocol::ui::UiEvent::Settings);
-            }
-        }
-        Item::CopyLink => copy_pairing_link(&core),
-        Item::Quit => {
-            core.shutdown.cancel();
-            app.exit(0);
-        }
-    }
-    refresh(app, true);
-}
-
-fn copy_pairing_link(core: &Core) {
-    let code = match crate::relay::phones::pairing_code(&core.relay, true) {
-        Ok(issued) => issued.code,
-        Err(_) => return,
-    };
-    let link = crate::pairing::pairing_link(core.relay.local_addr().port(), &code, None).link;
-    let mut clipboard = lock(&core.clipboard);
-    if clipboard.is_none() {
-        *clipboard = arboard::Clipboard::new().ok();
-    }
-    match clipboard.as_mut().map(|c| c.set_text(link)) {
-        Some(Ok(())) => {}
-        _ => tracing::warn!("cannot copy the pairing link: no clipboard"),
-    }
-}
-
-/// What the tray shows: computed from the state, applied only where it changed
-/// (each change is D-Bus traffic to the tray host, and a new icon is a file).
+/// What the tray shows, computed from the state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct View {
     look: Look,
@@ -294,49 +137,219 @@ fn view(core: &Core) -> View {
     }
 }
 
-/// Bring the icon, status line and check marks up to date. After a click the
-/// check marks are set even when nothing changed: GTK toggles a clicked check item
-/// itself, whatever the state then does.
-fn refresh(app: &AppHandle, clicked: bool) {
-    let core = app.state::<Core>();
-    let Some(handles) = app.try_state::<MenuHandles>() else {
-        return;
+/// The item: the state it shows and what its entries act on.
+struct Tray {
+    core: Arc<Core>,
+    view: View,
+    icons: Icons,
+}
+
+impl Tray {
+    /// After a click: show its effect at once (ksni sends what changed).
+    fn refresh(&mut self) {
+        self.view = view(&self.core);
+    }
+}
+
+impl ksni::Tray for Tray {
+    fn id(&self) -> String {
+        "saytype".into()
+    }
+
+    fn title(&self) -> String {
+        "SayType".into()
+    }
+
+    fn category(&self) -> ksni::Category {
+        ksni::Category::ApplicationStatus
+    }
+
+    fn icon_pixmap(&self) -> Vec<Icon> {
+        self.icons.get(self.view.look).to_vec()
+    }
+
+    fn tool_tip(&self) -> ToolTip {
+        ToolTip {
+            title: "SayType".into(),
+            description: self.view.detail.clone(),
+            ..Default::default()
+        }
+    }
+
+    /// A click on the icon opens the window (the menu is on the other button).
+    fn activate(&mut self, _x: i32, _y: i32) {
+        open_window(&self.core);
+    }
+
+    fn menu(&self) -> Vec<MenuItem<Self>> {
+        let v = &self.view;
+        let selected = MODES.iter().position(|(m, _)| *m == v.mode).unwrap_or(0);
+        vec![
+            StandardItem {
+                label: "Open SayType".into(),
+                activate: Box::new(|t: &mut Tray| open_window(&t.core)),
+                ..Default::default()
+            }
+            .into(),
+            StandardItem {
+                label: v.line.clone(),
+                enabled: false,
+                ..Default::default()
+            }
+            .into(),
+            MenuItem::Separator,
+            CheckmarkItem {
+                label: "Pause typing".into(),
+                checked: v.paused,
+                activate: Box::new(|t: &mut Tray| {
+                    if let Some(agent) = &t.core.agent {
+                        agent.set_paused(!agent.is_paused());
+                    }
+                    t.refresh();
+                }),
+                ..Default::default()
+            }
+            .into(),
+            StandardItem {
+                label: "Allow typing…".into(),
+                enabled: v.needs_grant,
+                activate: Box::new(|t: &mut Tray| {
+                    if let Some(agent) = &t.core.agent {
+                        agent.grant_injector();
+                    }
+                    t.refresh();
+                }),
+                ..Default::default()
+            }
+            .into(),
+            SubMenu {
+                label: "Injection mode".into(),
+                submenu: vec![RadioGroup {
+                    selected,
+                    select: Box::new(|t: &mut Tray, index| {
+                        if let Some((mode, _)) = MODES.get(index) {
+                            set_mode(&t.core, *mode);
+                        }
+                        t.refresh();
+                    }),
+                    options: MODES
+                        .iter()
+                        .map(|(_, label)| RadioItem {
+                            label: (*label).into(),
+                            ..Default::default()
+                        })
+                        .collect(),
+                }
+                .into()],
+                ..Default::default()
+            }
+            .into(),
+            StandardItem {
+                label: "Copy pairing link".into(),
+                activate: Box::new(|t: &mut Tray| copy_pairing_link(&t.core)),
+                ..Default::default()
+            }
+            .into(),
+            MenuItem::Separator,
+            StandardItem {
+                label: "Quit SayType".into(),
+                activate: Box::new(|t: &mut Tray| t.core.shutdown.cancel()),
+                ..Default::default()
+            }
+            .into(),
+        ]
+    }
+
+    fn watcher_online(&self) {
+        self.core.tray_shown.send_replace(true);
+    }
+
+    /// The host went away (a panel restarting, or none yet): keep the item, it
+    /// registers again when a host comes back.
+    fn watcher_offline(&self, reason: OfflineReason) -> bool {
+        tracing::info!("no tray host ({reason:?})");
+        self.core.tray_shown.send_replace(false);
+        true
+    }
+}
+
+fn open_window(core: &Arc<Core>) {
+    if let Err(e) = window::open(core) {
+        tracing::warn!("cannot open the window: {e:#}");
+    }
+}
+
+fn set_mode(core: &Core, mode: InjectMode) {
+    if let Some(desktop) = core.relay.desktop() {
+        let mut settings = desktop.settings();
+        settings.inject_mode = mode;
+        if let Err(e) = desktop.update_settings(settings) {
+            tracing::warn!("cannot change the injection mode: {e}");
+        }
+        core.relay.emit(crate::protocol::ui::UiEvent::Settings);
+    }
+}
+
+fn copy_pairing_link(core: &Core) {
+    let code = match crate::relay::phones::pairing_code(&core.relay, true) {
+        Ok(issued) => issued.code,
+        Err(_) => return,
     };
-    let new = view(&core);
-    let mut shown = lock(&handles.shown);
-    let old = shown.as_ref();
-    if !clicked && old.is_some_and(|old| *old == new) {
-        return;
+    let link = crate::pairing::pairing_link(core.relay.local_addr().port(), &code, None).link;
+    let mut clipboard = lock(&core.clipboard);
+    if clipboard.is_none() {
+        *clipboard = arboard::Clipboard::new().ok();
     }
-    if let Some(tray) = app.tray_by_id(TRAY) {
-        if old.is_none_or(|o| o.look != new.look) {
-            let _ = tray.set_icon(icon(new.look));
+    match clipboard.as_mut().map(|c| c.set_text(link)) {
+        Some(Ok(())) => {}
+        _ => tracing::warn!("cannot copy the pairing link: no clipboard"),
+    }
+}
+
+/// The running tray (stopped with [`Running::shutdown`]).
+pub(super) struct Running {
+    handle: Handle<Tray>,
+}
+
+impl Running {
+    pub(super) async fn shutdown(self) {
+        self.handle.shutdown().await;
+    }
+}
+
+/// Put the item on the session bus and keep it current. `None` when there is no
+/// session bus at all. Whether a host shows it is `core.tray_shown`.
+pub(super) async fn start(core: Arc<Core>) -> Option<Running> {
+    let tray = Tray {
+        view: view(&core),
+        core: core.clone(),
+        icons: Icons::load(),
+    };
+    // Until told otherwise by `watcher_offline` (called during the spawn when no
+    // host is there yet), the item is shown.
+    core.tray_shown.send_replace(true);
+    // A host that is not there yet may come (a panel starting after us): the item
+    // then registers with it, and `watcher_online` says so.
+    match tray.assume_sni_available(true).spawn().await {
+        Ok(handle) => {
+            tokio::spawn(follow_state(core, handle.clone()));
+            Some(Running { handle })
         }
-        if old.is_none_or(|o| o.detail != new.detail) {
-            let _ = tray.set_tooltip(Some(format!("SayType: {}", new.detail)));
+        Err(e) => {
+            tracing::warn!("cannot create the tray icon: {e}");
+            core.tray_shown.send_replace(false);
+            None
         }
     }
-    if old.is_none_or(|o| o.line != new.line) {
-        let _ = handles.status.set_text(&new.line);
-    }
-    let _ = handles.pause.set_checked(new.paused);
-    let _ = handles.grant.set_enabled(new.needs_grant);
-    for (item, (m, _)) in handles.modes.iter().zip(MODES) {
-        let _ = item.set_checked(m == new.mode);
-    }
-    *shown = Some(new);
 }
 
 /// Keep the tray current: on every relay event (devices, settings), agent status
 /// change and injector readiness change. Nothing here runs on a timer: an idle
 /// tray app must not wake up.
-pub(super) async fn follow_state(app: AppHandle) {
-    let core = app.state::<Core>();
+async fn follow_state(core: Arc<Core>, handle: Handle<Tray>) {
     let mut events = core.relay.subscribe_events();
     let mut status = core.agent.as_ref().map(|a| a.status_watch());
     let mut injector = core.agent.as_ref().map(|a| a.injector_watch());
-    let shutdown = core.shutdown.clone();
-    refresh_on_main(&app);
     loop {
         tokio::select! {
             event = events.recv() => {
@@ -346,18 +359,20 @@ pub(super) async fn follow_state(app: AppHandle) {
             }
             Some(Ok(())) = changed(status.as_mut()) => {}
             Some(Ok(())) = changed(injector.as_mut()) => {}
-            _ = shutdown.cancelled() => return,
+            _ = core.shutdown.cancelled() => return,
         }
-        refresh_on_main(&app);
+        let new = view(&core);
+        let changed = handle
+            .update(|t| {
+                let changed = t.view != new;
+                t.view = new;
+                changed
+            })
+            .await;
+        if changed.is_none() {
+            return; // the tray was shut down
+        }
     }
-}
-
-/// Refreshes run on the main thread one after another (a click refreshes there
-/// too): the menu's setters wait for the main thread, so a refresh elsewhere that
-/// holds the shown state while a click's refresh waits for it would deadlock.
-fn refresh_on_main(app: &AppHandle) {
-    let handle = app.clone();
-    let _ = app.run_on_main_thread(move || refresh(&handle, false));
 }
 
 /// A watch's next change; never, without one.

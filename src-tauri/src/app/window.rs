@@ -1,29 +1,27 @@
-//! The window lives in a child process (`saytype window`), started when the user
-//! opens it and gone when they close it. A webview in the tray process would leave
-//! WebKit's network process and its libraries' memory behind for good (measured:
-//! the tray idles at ~90 MB before the first window and ~240 MB after closing it);
-//! a child process gives all of it back when the window closes.
+//! The window lives in a process of its own (`saytype-window`, next to `saytype`),
+//! started when the user opens it and gone when they close it. A webview in the tray
+//! process would leave WebKit's network process and its libraries' memory behind
+//! for good (measured: the tray idled at ~90 MB before the first window and ~240 MB
+//! after closing it); a child process gives all of it back when the window closes.
 
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use tauri::{AppHandle, Manager};
 
 use super::Core;
 use crate::sync::lock;
+use crate::window_app::{ASKED_VAR, ENV, TITLE_VAR, URL_VAR};
 
-/// The child's environment variable that carries the window's address (with the
-/// token): an argument would be readable by every local user in `/proc`.
-pub(crate) const URL_VAR: &str = "SAYTYPE_WINDOW_URL";
-pub(crate) const TITLE_VAR: &str = "SAYTYPE_WINDOW_TITLE";
+/// The window's program, installed next to this one.
+const PROGRAM: &str = "saytype-window";
 
 pub(crate) type WindowProcess = Arc<std::sync::Mutex<Option<Child>>>;
 
 /// Show the window: start its process, or bring the running one forward.
-pub(crate) fn open(app: &AppHandle) -> anyhow::Result<()> {
-    let core = app.state::<Core>();
+pub(crate) fn open(core: &Arc<Core>) -> anyhow::Result<()> {
     let mut slot = lock(&core.window);
     if let Some(child) = slot.as_mut() {
         if matches!(child.try_wait(), Ok(None)) {
@@ -34,35 +32,44 @@ pub(crate) fn open(app: &AppHandle) -> anyhow::Result<()> {
             return Ok(());
         }
     }
-    let title = if *lock(&core.tray) {
+    let title = if core.tray_shown() {
         "SayType"
     } else {
         "SayType (no system tray: closing this window quits)"
     };
-    let exe = std::env::current_exe().context("cannot find the saytype program")?;
-    let mut command = Command::new(exe);
+    let mut command = Command::new(program()?);
     command
-        .arg("window")
         .env(URL_VAR, core.window_url())
         .env(TITLE_VAR, title)
+        .env(ASKED_VAR, crate::window_app::now_ms().to_string())
         .stdin(Stdio::null())
         .stdout(Stdio::null());
-    // The window inherits `GDK_GL=disable` from the tray process: WebKit draws
-    // without OpenGL here (see `webkit`), so GTK's probe would only map Mesa and
-    // libLLVM (~50 MB) into the window process for nothing.
-    for (name, value) in super::webkit::ENV {
+    // WebKit draws without OpenGL here (see `window_app::webkit`), and GTK's probe
+    // of OpenGL would only map Mesa's driver and libLLVM (~50 MB) into the window
+    // process for nothing. A value the user set wins.
+    for (name, value) in ENV {
         if std::env::var_os(name).is_none() {
             command.env(name, value);
         }
     }
-    command.env(
-        super::webkit::ASKED_VAR,
-        super::webkit::now_ms().to_string(),
-    );
-    let child = command.spawn().context("cannot start the window process")?;
+    let child = command
+        .spawn()
+        .with_context(|| format!("cannot start the window ({PROGRAM})"))?;
     *slot = Some(child);
-    watch(app.clone(), core.window.clone(), !*lock(&core.tray));
+    watch(core.clone());
     Ok(())
+}
+
+/// `saytype-window` in this program's directory.
+fn program() -> anyhow::Result<PathBuf> {
+    let exe = std::env::current_exe().context("cannot find the saytype program")?;
+    let path = exe.with_file_name(PROGRAM);
+    anyhow::ensure!(
+        path.is_file(),
+        "the window's program is missing: {} (reinstall SayType, or `cargo build` builds it)",
+        path.display()
+    );
+    Ok(path)
 }
 
 /// Close the window (quitting the app).
@@ -82,12 +89,12 @@ pub(crate) fn close(process: &WindowProcess) {
     }
 }
 
-/// Reap the window process when it ends (no zombie left behind) and, without a
-/// tray, quit with it: the window was the only way in.
-fn watch(app: AppHandle, process: WindowProcess, quit_with_it: bool) {
+/// Reap the window process when it ends (no zombie left behind) and, with no tray
+/// shown at that moment, quit with it: the window was the only way in.
+fn watch(core: Arc<Core>) {
     std::thread::spawn(move || loop {
         std::thread::sleep(Duration::from_millis(250));
-        let mut slot = lock(&process);
+        let mut slot = lock(&core.window);
         let ended = match slot.as_mut() {
             Some(child) => !matches!(child.try_wait(), Ok(None)),
             None => true,
@@ -95,66 +102,10 @@ fn watch(app: AppHandle, process: WindowProcess, quit_with_it: bool) {
         if ended {
             *slot = None;
             drop(slot);
-            if quit_with_it {
-                app.exit(0);
+            if !core.tray_shown() {
+                core.shutdown.cancel();
             }
             return;
         }
     });
-}
-
-/// `saytype window`: one webview showing the relay's `/ui` page, until closed.
-pub fn run_window() -> anyhow::Result<()> {
-    use tauri::{WebviewUrl, WebviewWindowBuilder};
-    super::ensure_display()?;
-    let url = std::env::var(URL_VAR).context("saytype window is started by the tray app")?;
-    let title = std::env::var(TITLE_VAR).unwrap_or_else(|_| "SayType".into());
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()?;
-    tauri::async_runtime::set(runtime.handle().clone());
-    let app = super::build_bare_app()?;
-    let window = WebviewWindowBuilder::new(&app, "main", WebviewUrl::External(url.parse()?))
-        .title(&title)
-        .inner_size(900.0, 640.0)
-        .min_inner_size(360.0, 480.0)
-        .center()
-        .build()
-        .context("could not create the SayType window")?;
-    let tuned = window.with_webview(|webview| {
-        let view = webview.inner();
-        super::webkit::tune(&view);
-        super::webkit::log_first_paint(&view);
-    });
-    if let Err(e) = tuned {
-        tracing::warn!("cannot tune the window's WebKit: {e}");
-    }
-    let handle = app.handle().clone();
-    runtime.spawn(async move {
-        use tokio::signal::unix::{signal, SignalKind};
-        let (Ok(mut present), Ok(mut term)) = (
-            signal(SignalKind::user_defined1()),
-            signal(SignalKind::terminate()),
-        ) else {
-            return;
-        };
-        loop {
-            tokio::select! {
-                _ = present.recv() => {
-                    if let Some(w) = handle.get_webview_window("main") {
-                        let _ = w.unminimize();
-                        let _ = w.show();
-                        let _ = w.set_focus();
-                    }
-                }
-                _ = term.recv() => {
-                    handle.exit(0);
-                    return;
-                }
-            }
-        }
-    });
-    app.run(|_, _| {});
-    Ok(())
 }

@@ -1,5 +1,5 @@
-//! `saytype` without a command (the tray app) and `saytype window` (its window's
-//! process), or an explanation when this build has no GUI.
+//! `saytype` without a command (the tray app), or an explanation when this build
+//! has no GUI.
 
 use std::process::ExitCode;
 
@@ -11,18 +11,7 @@ pub(super) fn run_app(hidden: bool, env: &Env) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-#[cfg(feature = "gui")]
-pub(super) fn run_window() -> anyhow::Result<ExitCode> {
-    crate::app::run_window()?;
-    Ok(ExitCode::SUCCESS)
-}
-
 #[cfg(not(feature = "gui"))]
 pub(super) fn run_app(_hidden: bool, _env: &Env) -> anyhow::Result<ExitCode> {
     anyhow::bail!("this build has no GUI (built without the `gui` feature); run `saytype serve`")
-}
-
-#[cfg(not(feature = "gui"))]
-pub(super) fn run_window() -> anyhow::Result<ExitCode> {
-    anyhow::bail!("this build has no GUI (built without the `gui` feature)")
 }

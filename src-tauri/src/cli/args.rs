@@ -38,9 +38,6 @@ pub(super) enum Command {
     /// Check what SayType needs here (display, clipboard, network, firewall, tray),
     /// each with the fix for what is missing.
     Doctor(DoctorArgs),
-    /// The tray app's window (started by the tray app itself).
-    #[command(hide = true)]
-    Window,
     /// Write the man pages and shell completions into a directory (for packaging).
     #[command(hide = true)]
     GenerateDocs {

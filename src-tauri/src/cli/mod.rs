@@ -28,7 +28,6 @@ pub fn main() -> ExitCode {
     init_logging();
     let result = match cli.command {
         None => app::run_app(cli.hidden, &env),
-        Some(Command::Window) => app::run_window(),
         Some(Command::GenerateDocs { out }) => docs::generate(&out),
         Some(command) => match runtime(&env) {
             Ok(rt) => rt.block_on(run_command(command, env)),
@@ -44,7 +43,8 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn init_logging() {
+/// Log to stderr (`RUST_LOG` filters); `saytype-window` logs the same way.
+pub fn init_logging() {
     // enigo warns about harmless keymap details at every start; keep its errors only.
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,enigo=error"));
@@ -83,7 +83,6 @@ async fn run_command(command: Command, env: Env) -> anyhow::Result<ExitCode> {
         Command::Discover(args) => discover::discover(args).await,
         Command::Pair(args) => pair::pair(args, &env).await,
         Command::Doctor(args) => doctor::doctor(args, &env).await,
-        Command::Window => app::run_window(),
         Command::GenerateDocs { out } => docs::generate(&out),
     }
 }

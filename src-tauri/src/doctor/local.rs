@@ -164,7 +164,7 @@ pub(super) async fn tray() -> DoctorCheck {
             Some(
                 "on GNOME, install and enable the AppIndicator extension \
                  (gnome-shell-extension-appindicator); elsewhere, add a tray or status area \
-                 to the panel; the window (saytype window) works without one"
+                 to the panel; without one SayType keeps its window open instead, and closing it quits"
                     .into(),
             ),
         ),

@@ -7,32 +7,17 @@
 //! llvmpipe and libLLVM mapped into the web process), a browser-sized memory cache
 //! and a page cache. So:
 //! - no compositing (`WEBKIT_DISABLE_COMPOSITING_MODE`, set before WebKit starts,
-//!   by the tray process for the window process, and the hardware acceleration
+//!   by the tray process for the window process ([`super::ENV`]), and the hardware acceleration
 //!   policy *never*): the page is drawn in software into a plain surface;
 //! - the *document viewer* cache model (the smallest caches), no page cache;
 //! - WebGL, WebAudio, media and media streams off.
-
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use webkit2gtk::{
     CacheModel, HardwareAccelerationPolicy, LoadEvent, SettingsExt, WebContextExt, WebView,
     WebViewExt,
 };
 
-/// The window process's environment: WebKit reads these when it starts its
-/// processes. A value the user set wins.
-pub(crate) const ENV: [(&str, &str); 1] = [("WEBKIT_DISABLE_COMPOSITING_MODE", "1")];
-
-/// When the tray asked for the window (milliseconds since the epoch), passed to the
-/// window process so that it can tell how long the first paint took.
-pub(crate) const ASKED_VAR: &str = "SAYTYPE_WINDOW_ASKED_MS";
-
-pub(crate) fn now_ms() -> u128 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or(Duration::ZERO)
-        .as_millis()
-}
+use super::{now_ms, ASKED_VAR};
 
 /// Apply the settings above to the window's webview.
 pub(crate) fn tune(view: &WebView) {
