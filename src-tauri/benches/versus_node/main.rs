@@ -206,12 +206,17 @@ async fn throughput(servers: &[Server]) -> Vec<f64> {
         merge(expected, sent);
     }
     let mut cpu = vec![Duration::ZERO; servers.len()];
+    // The load generator's own CPU (this process), to show what is left of the 2
+    // cores for the server at a given rate.
+    let mut own = vec![Duration::ZERO; servers.len()];
     for round in 0..rounds {
         for (s, (server, (_, rates, expected))) in servers.iter().zip(setups.iter_mut()).enumerate()
         {
             let before = cpu_time(server.pid());
+            let own_before = cpu_time(std::process::id());
             let (rate, sent) = burst(server, &format!("r{round}"), per_sender).await;
             cpu[s] += cpu_time(server.pid()) - before;
+            own[s] += cpu_time(std::process::id()) - own_before;
             rates.push(rate);
             merge(expected, sent);
         }
@@ -221,9 +226,11 @@ async fn throughput(servers: &[Server]) -> Vec<f64> {
         let received = agents.stop().await;
         let mean = rates.iter().sum::<f64>() / rates.len() as f64;
         let each: Vec<String> = rates.iter().map(|r| format!("{r:.0}")).collect();
-        let per_message = cpu[s].as_secs_f64() * 1e6 / (rounds * 32 * per_sender) as f64;
+        let messages = (rounds * 32 * per_sender) as f64;
+        let per_message = cpu[s].as_secs_f64() * 1e6 / messages;
+        let generator = own[s].as_secs_f64() * 1e6 / messages;
         println!(
-            "  {:<8} {mean:.0} msg/s (rounds: {}); server CPU {per_message:.0} µs per message  ({})",
+            "  {:<8} {mean:.0} msg/s (rounds: {}); server CPU {per_message:.0} µs per message, load generator {generator:.0} µs  ({})",
             server.name(),
             each.join(", "),
             check(&expected, &received)

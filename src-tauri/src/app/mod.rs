@@ -125,15 +125,21 @@ async fn run_app(hidden: bool, data_dir: PathBuf, token: Option<String>) -> anyh
             "no system tray available here: the window stays open, and closing it quits SayType"
         );
     }
+    let mut failed = None;
     if !hidden || !shown {
-        window::open(&core)?;
+        if let Err(e) = window::open(&core) {
+            if shown {
+                tracing::warn!("cannot open the window: {e:#}");
+            } else {
+                // Neither a tray nor a window: nothing to use the app by.
+                failed = Some(e);
+                shutdown.cancel();
+            }
+        }
     }
 
     crate::shutdown::cancel_on_signal(shutdown.clone()).await;
     shutdown.cancelled().await;
-    if let Some(tray) = tray {
-        tray.shutdown().await;
-    }
     window::close(&core.window);
     // Let the daemon close connections and flush before the process ends.
     match tokio::time::timeout(Duration::from_secs(10), daemon_task).await {
@@ -141,7 +147,12 @@ async fn run_app(hidden: bool, data_dir: PathBuf, token: Option<String>) -> anyh
         Ok(Ok(Err(e))) => tracing::warn!("stopping: {e:#}"),
         _ => tracing::warn!("the relay did not stop in time"),
     }
-    Ok(())
+    // The item goes last: a Quit clicked in its menu is still being answered while
+    // the rest stops.
+    if let Some(tray) = tray {
+        tray.shutdown().await;
+    }
+    failed.map_or(Ok(()), Err)
 }
 
 /// Whether a tray host shows the item within `patience`.
