@@ -132,34 +132,53 @@ fn run_batch(conn: &mut Connection, jobs: Vec<Job>) -> Replies {
             };
         }
     };
-    // SQLite may roll a whole transaction back on SQLITE_FULL (a full disk, the
-    // size ceiling): the jobs after that would run outside any transaction, each
-    // committed on its own while the batch reports failure. They are refused
-    // instead, so an answer never contradicts the store.
-    let rolled_back = StoreError::Sqlite(Arc::new(rusqlite::Error::SqliteFailure(
-        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
-        Some("the transaction was rolled back (disk or database full)".into()),
-    )));
-    let replies = jobs
-        .into_iter()
-        .map(|job| {
-            if tx.is_autocommit() {
-                job(Err(&rolled_back))
-            } else {
-                job(Ok(&tx))
-            }
-        })
-        .collect();
-    let committed = if tx.is_autocommit() {
-        tracing::error!("a batch was rolled back: {rolled_back}");
-        Err(rolled_back)
-    } else {
-        tx.commit().map_err(|e| {
+    // SQLite rolls a whole transaction back on some errors (a full disk or the size
+    // ceiling, an I/O error, an interrupt): the jobs after that would run outside
+    // any transaction, each committed on its own while the batch reports failure.
+    // They are refused instead, so an answer never contradicts the store, and every
+    // job of the batch is told why (a full store is a 507, anything else a 500).
+    super::take_last_sqlite_error();
+    let mut rolled_back: Option<StoreError> = None;
+    let mut replies = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        if rolled_back.is_none() && tx.is_autocommit() {
+            rolled_back = Some(rollback_error());
+        }
+        replies.push(match &rolled_back {
+            Some(e) => job(Err(e)),
+            None => job(Ok(&tx)),
+        });
+    }
+    if rolled_back.is_none() && tx.is_autocommit() {
+        rolled_back = Some(rollback_error());
+    }
+    let committed = match rolled_back {
+        Some(e) => {
+            tracing::error!("a batch was rolled back: {e}");
+            Err(e)
+        }
+        None => tx.commit().map_err(|e| {
             tracing::error!("commit failed: {e}");
             StoreError::from(e)
-        })
+        }),
     };
     Replies { replies, committed }
+}
+
+/// The error of a batch SQLite rolled back, with the cause a job ran into (when it
+/// went through [`StoreError`]'s conversion).
+fn rollback_error() -> StoreError {
+    let cause = super::take_last_sqlite_error()
+        .unwrap_or_else(|| rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR));
+    let why = if cause.code == rusqlite::ErrorCode::DiskFull {
+        "disk or database full".to_owned()
+    } else {
+        cause.to_string()
+    };
+    StoreError::Sqlite(Arc::new(rusqlite::Error::SqliteFailure(
+        cause,
+        Some(format!("the transaction was rolled back ({why})")),
+    )))
 }
 
 #[cfg(test)]
@@ -240,5 +259,101 @@ mod tests {
         }));
         c.commit_pending();
         assert_eq!(*lock(&wrote), Some(Ok(1)), "the batch's write went in");
+    }
+
+    /// What a job was answered: the commit, or the error (whether it was "full").
+    type Answer = Result<(), (bool, String)>;
+
+    /// Runs a batch of three inserts, the second with `middle` (which may make
+    /// SQLite roll the batch back); what each job was answered, and the rows kept.
+    fn rolled_back_batch(
+        conn: Connection,
+        middle: impl FnOnce(&Transaction<'_>) -> Result<(), StoreError> + Send + 'static,
+    ) -> (Vec<Answer>, i64) {
+        let c = Arc::new(Committer::new(conn, crossbeam_channel::bounded(0).0));
+        let answers = Arc::new(Mutex::new(Vec::new()));
+        let answer = |answers: &Arc<Mutex<Vec<_>>>| -> Reply {
+            let answers = answers.clone();
+            Box::new(move |committed: Result<(), &StoreError>| {
+                lock(&answers).push(committed.map_err(|e| (e.is_full(), e.to_string())));
+            })
+        };
+        let (a1, a2, a3) = (answer(&answers), answer(&answers), answer(&answers));
+        c.submit(Box::new(move |tx| {
+            let _ = tx.map(|tx| tx.execute("INSERT INTO t VALUES (1)", []));
+            a1
+        }));
+        c.submit(Box::new(move |tx| {
+            if let Ok(tx) = tx {
+                let _ = middle(tx);
+            }
+            a2
+        }));
+        c.submit(Box::new(move |tx| {
+            let _ = tx.map(|tx| tx.execute("INSERT INTO t VALUES (3)", []));
+            a3
+        }));
+        c.commit_pending();
+        let rows = lock(&c.conn)
+            .query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))
+            .expect("count");
+        let answers = lock(&answers).clone();
+        (answers, rows)
+    }
+
+    #[test]
+    fn a_batch_rolled_back_by_an_interrupt_is_answered_with_that_not_as_full() {
+        let conn = Connection::open_in_memory().expect("open");
+        conn.execute_batch("CREATE TABLE t (x INTEGER)")
+            .expect("schema");
+        let interrupt = conn.get_interrupt_handle();
+        let (answers, rows) = rolled_back_batch(conn, move |tx| {
+            // A long insert, interrupted part way (SQLite then rolls the whole
+            // transaction back).
+            let stop = Arc::new(AtomicBool::new(false));
+            let stopped = stop.clone();
+            let interrupter = std::thread::spawn(move || {
+                while !stopped.load(Ordering::Acquire) {
+                    interrupt.interrupt();
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+            });
+            let done = tx
+                .execute(
+                    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 100000000) \
+                     INSERT INTO t SELECT x FROM c",
+                    [],
+                )
+                .map(|_| ())
+                .map_err(StoreError::from);
+            stop.store(true, Ordering::Release);
+            let _ = interrupter.join();
+            done
+        });
+        assert_eq!(rows, 0, "nothing of the batch was kept");
+        assert_eq!(answers.len(), 3);
+        for answer in answers {
+            let (full, message) = answer.expect_err("every job hears of the rollback");
+            assert!(!full, "not a full store: {message}");
+            assert!(message.contains("interrupted"), "{message}");
+        }
+    }
+
+    #[test]
+    fn a_batch_rolled_back_by_a_full_store_is_answered_as_full() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let conn = Connection::open(dir.path().join("t.db")).expect("open");
+        conn.execute_batch("CREATE TABLE t (x BLOB); PRAGMA max_page_count = 8;")
+            .expect("schema");
+        let (answers, rows) = rolled_back_batch(conn, |tx| {
+            tx.execute("INSERT INTO t VALUES (zeroblob(1000000))", [])
+                .map(|_| ())
+                .map_err(StoreError::from)
+        });
+        assert_eq!(rows, 0, "nothing of the batch was kept");
+        for answer in answers {
+            let (full, message) = answer.expect_err("every job hears of the failure");
+            assert!(full, "{message}");
+        }
     }
 }

@@ -68,8 +68,25 @@ impl StoreError {
 
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> StoreError {
+        if let rusqlite::Error::SqliteFailure(code, _) = &e {
+            LAST_SQLITE_ERROR.set(Some(*code));
+        }
         StoreError::Sqlite(Arc::new(e))
     }
+}
+
+thread_local! {
+    /// The last SQLite error turned into a [`StoreError`] on this thread. A batch
+    /// runs its jobs on one thread, so when SQLite rolls the batch back whole, the
+    /// committer learns why from here (rusqlite offers `sqlite3_errcode` only
+    /// through `unsafe`, which this crate forbids).
+    static LAST_SQLITE_ERROR: std::cell::Cell<Option<rusqlite::ffi::Error>> =
+        const { std::cell::Cell::new(None) };
+}
+
+/// Take the last SQLite error recorded on this thread (see `LAST_SQLITE_ERROR`).
+fn take_last_sqlite_error() -> Option<rusqlite::ffi::Error> {
+    LAST_SQLITE_ERROR.take()
 }
 
 /// A message accepted from a sender, about to be stored as `queued`.
