@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use common::desktop::{tree_rss, XDisplay};
 use common::served::BIN;
 use common::session_bus::SessionBus;
-use common::tray::{wait_for, App};
+use common::tray::{free_port, wait_for, App};
 use common::tray_host::TrayHost;
 use common::TOKEN;
 
@@ -228,4 +228,44 @@ fn a_tray_host_that_comes_after_the_app_shows_it_and_no_window_opens() {
         || display.windows_named("SayType").is_empty(),
     );
     assert!(app.health(), "still running in the tray");
+}
+
+#[test]
+fn with_neither_a_tray_host_nor_the_window_program_the_app_stops_and_says_why() {
+    let Some(display) = XDisplay::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    // `saytype` without `saytype-window` beside it (a broken install).
+    let lonely = dir.path().join("saytype");
+    std::fs::copy(BIN, &lonely).expect("copy the binary");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).expect("data dir");
+    std::fs::write(
+        data.join("settings.json"),
+        format!(r#"{{"port": {}, "injectMode": "none"}}"#, free_port()),
+    )
+    .expect("settings");
+    let out = display
+        .command("dbus-run-session")
+        .arg("--")
+        .arg(&lonely)
+        .env("SAYTYPE_DATA_DIR", &data)
+        .env("SAYTYPE_TOKEN", TOKEN)
+        .env("HOME", dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .expect("saytype");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("saytype: the window's program is missing")
+            && stderr.contains("saytype-window"),
+        "{stderr}"
+    );
+    assert!(
+        !data.join("relay.json").exists(),
+        "the relay stopped cleanly"
+    );
 }
