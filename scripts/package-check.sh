@@ -65,7 +65,7 @@ in_root dpkg -i /tmp/saytype.deb
 version=$(in_root saytype --version)
 echo "installed: $version"
 [ "$version" = "saytype $(dpkg-deb -f "$deb" Version | cut -d- -f1)" ]
-test -x "$root/usr/bin/saytype-window"
+test -x "$root/usr/libexec/saytype/saytype-window"
 test -f "$root/usr/share/applications/saytype.desktop"
 test -f "$root/usr/share/man/man1/saytype.1.gz"
 

@@ -66,6 +66,8 @@ step "lints (with the desktop shell)" cargo clippy -p saytype --all-targets --lo
 # builds `saytype` with its own features, so the tray test goes first.
 step "tests (tray app)" cargo test -p saytype --locked --test tray_app -- --test-threads=1
 step "tests (tray menu)" cargo test -p saytype --locked --test tray_menu
+# The unit tests with the desktop shell's modules in (app/, window_app/).
+step "tests (units, with the desktop shell)" cargo test -p saytype --locked --lib
 step "tests (core)" cargo test -p saytype --no-default-features --locked --no-fail-fast
 
 # The phone and desktop pages in a real Chromium against the real binary.

@@ -115,6 +115,12 @@ fn the_app_renders_closes_to_the_tray_and_stops_cleanly() {
         (!rows.iter().any(|r| r.1.starts_with("WebKit"))).then_some((kib, rows))
     });
     assert!(app.health(), "still running in the tray");
+    // The tray process never had WebKit or GTK in it (they cost the idle app
+    // ~25 MB when it did): only the window's process loads them.
+    let maps = std::fs::read_to_string(format!("/proc/{}/maps", app.pid())).expect("maps");
+    for library in ["libwebkit2gtk", "libjavascriptcoregtk", "libgtk-3"] {
+        assert!(!maps.contains(library), "the tray process maps {library}");
+    }
     eprintln!(
         "figures: /health after {} ms; page rendered {} ms after the window appeared ({colours} colours); window open {} ({:?}); window closed {} ({:?})",
         to_health.as_millis(),

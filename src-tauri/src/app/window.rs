@@ -1,10 +1,10 @@
-//! The window lives in a process of its own (`saytype-window`, next to `saytype`),
+//! The window lives in a process of its own (`saytype-window`, see [`program`]),
 //! started when the user opens it and gone when they close it. A webview in the tray
 //! process would leave WebKit's network process and its libraries' memory behind
 //! for good (measured: the tray idled at ~90 MB before the first window and ~240 MB
 //! after closing it); a child process gives all of it back when the window closes.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
@@ -60,16 +60,29 @@ pub(crate) fn open(core: &Arc<Core>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `saytype-window` in this program's directory.
+/// `saytype-window`: the first of [`candidates`] that exists.
 fn program() -> anyhow::Result<PathBuf> {
     let exe = std::env::current_exe().context("cannot find the saytype program")?;
-    let path = exe.with_file_name(PROGRAM);
-    anyhow::ensure!(
-        path.is_file(),
+    let candidates = candidates(&exe);
+    if let Some(found) = candidates.iter().find(|path| path.is_file()) {
+        return Ok(found.clone());
+    }
+    let tried: Vec<String> = candidates.iter().map(|p| p.display().to_string()).collect();
+    anyhow::bail!(
         "the window's program is missing: {} (reinstall SayType, or `cargo build` builds it)",
-        path.display()
-    );
-    Ok(path)
+        tried.join(" or ")
+    )
+}
+
+/// Where `saytype-window` may be, for the program at `exe`: next to it (a build
+/// tree), or where the package puts a program that is not meant to be run by hand
+/// (`/usr/libexec/saytype/` for `/usr/bin/saytype`).
+fn candidates(exe: &Path) -> Vec<PathBuf> {
+    let mut found = vec![exe.with_file_name(PROGRAM)];
+    if let Some(prefix) = exe.parent().and_then(Path::parent) {
+        found.push(prefix.join("libexec/saytype").join(PROGRAM));
+    }
+    found
 }
 
 /// Close the window (quitting the app).
@@ -108,4 +121,24 @@ fn watch(core: Arc<Core>) {
             return;
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_window_program_is_looked_for_beside_and_in_libexec() {
+        assert_eq!(
+            candidates(Path::new("/usr/bin/saytype")),
+            [
+                PathBuf::from("/usr/bin/saytype-window"),
+                PathBuf::from("/usr/libexec/saytype/saytype-window")
+            ]
+        );
+        assert_eq!(
+            candidates(Path::new("/work/target/debug/saytype"))[0],
+            PathBuf::from("/work/target/debug/saytype-window")
+        );
+    }
 }
