@@ -140,6 +140,17 @@ where
     }
 }
 
+/// The item's icon as it sends it: the pixels (ARGB) of its only picture, 64×64.
+async fn icon(item: &zbus::Proxy<'_>) -> Vec<u8> {
+    let pictures: Vec<(i32, i32, Vec<u8>)> =
+        item.get_property("IconPixmap").await.expect("IconPixmap");
+    assert_eq!(pictures.len(), 1, "one picture");
+    let (width, height, pixels) = pictures.into_iter().next().expect("a picture");
+    assert_eq!((width, height), (64, 64));
+    assert_eq!(pixels.len(), 64 * 64 * 4, "ARGB32");
+    pixels
+}
+
 async fn api(port: u16, path: &str) -> Value {
     RelayClient::new(&format!("http://127.0.0.1:{port}"), TOKEN)
         .get(path)
@@ -168,7 +179,17 @@ async fn the_tray_menu_works_through_dbusmenu() {
     let port = app.port;
 
     let (name, path) = until("the tray item to register", || async { host.first_item() }).await;
-    let item = zbus::Proxy::new(&conn, name.clone(), path, "org.kde.StatusNotifierItem")
+    // Uncached: the item announces a new icon with its own signal (NewIcon), not
+    // with PropertiesChanged, so each read asks the app.
+    let item: zbus::Proxy = zbus::proxy::Builder::new(&conn)
+        .destination(name.clone())
+        .expect("name")
+        .path(path)
+        .expect("path")
+        .interface("org.kde.StatusNotifierItem")
+        .expect("interface")
+        .cache_properties(zbus::proxy::CacheProperties::No)
+        .build()
         .await
         .expect("item proxy");
     let menu_path: OwnedObjectPath = item.get_property("Menu").await.expect("Menu property");
@@ -213,7 +234,15 @@ async fn the_tray_menu_works_through_dbusmenu() {
         "nothing to allow here"
     );
 
-    // Pause: the agent pauses and the entry is checked; again: it resumes.
+    // The icon: one picture, drawn (some pixel not transparent: ARGB, alpha first).
+    let running = icon(&item).await;
+    assert!(
+        running.chunks_exact(4).any(|argb| argb[0] != 0),
+        "the icon is not blank"
+    );
+
+    // Pause: the agent pauses, the entry is checked and the icon changes; again: it
+    // resumes with the running icon.
     menu.click(layout.get("Pause typing")).await;
     until("the agent paused", || async {
         (agent_state(port).await == "paused").then_some(())
@@ -221,6 +250,11 @@ async fn the_tray_menu_works_through_dbusmenu() {
     .await;
     menu.wait_layout("Pause checked", |l| {
         l.get("Pause typing").checked == Some(true)
+    })
+    .await;
+    let paused = until("the paused icon", || async {
+        let now = icon(&item).await;
+        (now != running).then_some(now)
     })
     .await;
     menu.click(layout.get("Pause typing")).await;
@@ -231,6 +265,11 @@ async fn the_tray_menu_works_through_dbusmenu() {
     .await;
     menu.wait_layout("Pause unchecked", |l| {
         l.get("Pause typing").checked == Some(false)
+    })
+    .await;
+    until("the running icon again", || async {
+        let now = icon(&item).await;
+        (now == running && now != paused).then_some(())
     })
     .await;
 
