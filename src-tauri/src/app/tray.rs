@@ -283,10 +283,9 @@ fn set_mode(core: &Core, mode: InjectMode) {
     if let Some(desktop) = core.relay.desktop() {
         let mut settings = desktop.settings();
         settings.inject_mode = mode;
-        if let Err(e) = desktop.update_settings(settings) {
+        if let Err(e) = core.relay.change_settings(&*desktop, settings) {
             tracing::warn!("cannot change the injection mode: {e}");
         }
-        core.relay.emit(crate::protocol::ui::UiEvent::Settings);
     }
 }
 

@@ -163,6 +163,18 @@ impl RelayState {
         self.inner.desktop.get().cloned()
     }
 
+    /// Apply new settings through the desktop parts and tell the window: the one
+    /// way settings change (the window's API, the tray's menu).
+    pub fn change_settings(
+        &self,
+        desktop: &dyn desktop::Desktop,
+        new: crate::settings::Settings,
+    ) -> Result<crate::settings::Settings, crate::settings::SettingsError> {
+        let applied = desktop.update_settings(new)?;
+        self.emit(UiEvent::Settings);
+        Ok(applied)
+    }
+
     /// The pairing codes waiting for a phone.
     pub fn pairing_codes(&self) -> MutexGuard<'_, phones::PendingCodes> {
         lock(&self.inner.pairing_codes)

@@ -43,14 +43,13 @@ pub(in crate::relay) async fn put_settings(
             format!("invalid settings: {e}"),
         )
     })?;
-    let applied = desktop.update_settings(new).map_err(|e| {
+    let applied = state.change_settings(&*desktop, new).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
             ErrorCode::InvalidSettings,
             e.to_string(),
         )
     })?;
-    state.emit(UiEvent::Settings);
     Ok(Json(applied))
 }
 
