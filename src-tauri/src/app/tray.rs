@@ -349,6 +349,9 @@ async fn follow_state(core: Arc<Core>, handle: Handle<Tray>) {
     let mut events = core.relay.subscribe_events();
     let mut status = core.agent.as_ref().map(|a| a.status_watch());
     let mut injector = core.agent.as_ref().map(|a| a.injector_watch());
+    // What the item shows, as of the last update from here (a click updates it too,
+    // from the state this computes from, so the two agree).
+    let mut shown = view(&core);
     loop {
         tokio::select! {
             event = events.recv() => {
@@ -360,15 +363,14 @@ async fn follow_state(core: Arc<Core>, handle: Handle<Tray>) {
             Some(Ok(())) = changed(injector.as_mut()) => {}
             _ = core.shutdown.cancelled() => return,
         }
+        // Most relay events (a message stored, ACKed, typed) change nothing the
+        // tray shows: those cost a comparison, not a menu rebuild and its diff.
         let new = view(&core);
-        let changed = handle
-            .update(|t| {
-                let changed = t.view != new;
-                t.view = new;
-                changed
-            })
-            .await;
-        if changed.is_none() {
+        if new == shown {
+            continue;
+        }
+        shown = new.clone();
+        if handle.update(|t| t.view = new).await.is_none() {
             return; // the tray was shut down
         }
     }
