@@ -78,6 +78,24 @@ fn wait_rendered(display: &XDisplay) -> (usize, Duration) {
     );
 }
 
+/// Close `window` until `done` gives a value: asked again every few seconds, as a
+/// user would click again, in case a request reached a window still starting up.
+fn close_until<T>(
+    display: &XDisplay,
+    window: u32,
+    what: &str,
+    mut done: impl FnMut() -> Option<T>,
+) -> T {
+    let mut asked = Instant::now() - Duration::from_secs(10);
+    wait_for(what, PATIENCE, || {
+        if asked.elapsed() > Duration::from_secs(3) {
+            display.close_window(window);
+            asked = Instant::now();
+        }
+        done()
+    })
+}
+
 fn mib(kib: u64) -> String {
     format!("{:.0} MB", kib as f64 / 1024.0)
 }
@@ -102,12 +120,7 @@ fn the_app_renders_closes_to_the_tray_and_stops_cleanly() {
             .then_some((kib, rows))
     });
 
-    let mut asked = Instant::now() - Duration::from_secs(10);
-    wait_for("the window to close", PATIENCE, || {
-        if asked.elapsed() > Duration::from_secs(3) {
-            display.close_window(window);
-            asked = Instant::now();
-        }
+    close_until(&display, window, "the window to close", || {
         display.windows_named("^SayType$").is_empty().then_some(())
     });
     let (closed_kib, closed_rows) = wait_for("the WebKit processes to end", PATIENCE, || {
@@ -193,15 +206,8 @@ fn without_a_tray_host_the_window_stands_in_for_the_tray() {
     });
     let log = std::fs::read_to_string(dir.path().join("app.log")).unwrap_or_default();
     assert!(log.contains("no system tray available"), "{log}");
-    // Closing the only way in quits the app, cleanly. (Asked again every few
-    // seconds, as a user would click again, in case the first request reached a
-    // window still starting up.)
-    let mut asked = Instant::now() - Duration::from_secs(10);
-    let status = wait_for("the app to quit", PATIENCE, || {
-        if asked.elapsed() > Duration::from_secs(3) {
-            display.close_window(window);
-            asked = Instant::now();
-        }
+    // Closing the only way in quits the app, cleanly.
+    let status = close_until(&display, window, "the app to quit", || {
         app.child.try_wait().ok().flatten()
     });
     assert!(status.success(), "{status:?}");
