@@ -138,8 +138,8 @@ async fn run_app(hidden: bool, data_dir: PathBuf, token: Option<String>) -> anyh
         }
     }
 
+    // Until Quit, SIGINT/SIGTERM, or a closed window that was the only way in.
     crate::shutdown::cancel_on_signal(shutdown.clone()).await;
-    shutdown.cancelled().await;
     window::close(&core.window);
     // Let the daemon close connections and flush before the process ends.
     match tokio::time::timeout(Duration::from_secs(10), daemon_task).await {
